@@ -1,0 +1,237 @@
+"""The ``gancurve`` command line: parse options, call the library, print results.
+
+Heavy modules (torch, matplotlib, imageio) are imported inside the commands, so that
+``gancurve --help`` stays instant. Every expected failure is a ``GancurveError``; the
+group below turns it into one line on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from gancurve import __version__
+from gancurve.console import error_line, out
+from gancurve.core.config import TrainConfig
+from gancurve.errors import GancurveError
+
+
+def _click_exception_type() -> type[Exception]:
+    """Typer >= 0.22 vendors click (its exceptions derive from ``TyperException``); older typer uses click."""
+    vendored: type[Exception] | None = getattr(typer, "TyperException", None)
+    if vendored is not None:
+        return vendored
+    click_exception: type[Exception] = importlib.import_module("click").ClickException
+    return click_exception
+
+
+ClickError = _click_exception_type()
+
+DEFAULTS = TrainConfig()
+EXIT_INTERRUPTED = 130
+
+
+class GancurveGroup(TyperGroup):
+    """Typer's group with one-line errors: no usage box, no traceback."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; map expected failures to exit codes (see ``docs/cli.md``)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except ClickError as error:  # bad usage (exit 2) and other parsing failures
+            context = getattr(error, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context is not None else ""
+            _fail(error.format_message() + hint, getattr(error, "exit_code", 2))  # type: ignore[attr-defined]
+        except GancurveError as error:
+            _fail(str(error), error.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            _fail("Interrupted.", EXIT_INTERRUPTED)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    error_line(message)
+    sys.exit(code)
+
+
+app = typer.Typer(
+    cls=GancurveGroup,
+    name="gancurve",
+    help="Train a tiny GAN that learns to draw parabolas, and look inside it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Device(str, Enum):
+    """Where to train."""
+
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+class SampleFormat(str, Enum):
+    """How ``sample`` writes paintings."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    npy = "npy"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"gancurve {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_show_version),
+    ] = False,
+) -> None:
+    """Train a tiny GAN that learns to draw parabolas, and look inside it.
+
+    Start with 'gancurve train', then 'gancurve sample', 'gancurve plot' and 'gancurve animate'.
+    """
+
+
+RunsDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir",
+        envvar="GANCURVE_RUNS_DIR",
+        help="Directory that holds the runs. \\[default: ./runs]",
+        show_default=False,
+    ),
+]
+RunOption = Annotated[
+    str | None,
+    typer.Option("--run", help="Run name (under --runs-dir) or path. \\[default: the latest run]"),
+]
+
+
+@app.command()
+def train(
+    steps: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Total training steps. With --resume this is the total to reach, not extra steps."
+        ),
+    ] = 10_000,
+    device: Annotated[Device, typer.Option(help="auto picks cuda, then mps, then cpu.")] = Device.auto,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help=f"Seeds weights, data and ideas. \\[default: {DEFAULTS.seed}]")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help=f"Paintings per batch. \\[default: {DEFAULTS.batch_size}]")
+    ] = None,
+    lr_g: Annotated[
+        float | None, typer.Option(help=f"Generator's Adam learning rate. \\[default: {DEFAULTS.lr_g:g}]")
+    ] = None,
+    lr_d: Annotated[
+        float | None, typer.Option(help=f"Discriminator's Adam learning rate. \\[default: {DEFAULTS.lr_d:g}]")
+    ] = None,
+    ideas: Annotated[
+        int | None, typer.Option(min=1, help=f"Random ideas G paints from. \\[default: {DEFAULTS.ideas}]")
+    ] = None,
+    points: Annotated[
+        int | None,
+        typer.Option(min=2, help=f"Points per painting on [-1, 1]. \\[default: {DEFAULTS.points}]"),
+    ] = None,
+    hidden: Annotated[
+        int | None, typer.Option(min=1, help=f"Hidden units of G and D. \\[default: {DEFAULTS.hidden}]")
+    ] = None,
+    runs_dir: RunsDirOption = None,
+    name: Annotated[
+        str | None, typer.Option(help="Run name. \\[default: the start time, e.g. 2026-11-27_05-03-11]")
+    ] = None,
+    snapshot_every: Annotated[int, typer.Option(min=1, help="Snapshot G's paintings every N steps.")] = 50,
+    log_every: Annotated[int, typer.Option(min=1, help="Write a metrics.csv row every N steps.")] = 50,
+    eval_every: Annotated[int, typer.Option(min=1, help="Compute the quality metrics every N steps.")] = 500,
+    checkpoint_every: Annotated[
+        int, typer.Option(min=1, help="Save checkpoint and logs every N steps (and at the end).")
+    ] = 1000,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run named by --name (default: the latest).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --resume: allow other learning rates or batch size.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the final summary as JSON.")] = False,
+) -> None:
+    """Train the GAN and write a run directory (config, checkpoint, metrics, snapshots)."""
+    from gancurve.commands.train import train_command
+    from gancurve.training import Cadence, TrainRequest
+
+    given = {
+        "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
+        "ideas": ideas, "points": points, "hidden": hidden,
+    }  # fmt: skip
+    request = TrainRequest(
+        runs_dir=_runs_dir(runs_dir),
+        name=name,
+        device=device.value,
+        cadence=Cadence(steps, log_every, snapshot_every, eval_every, checkpoint_every),
+        hyperparameters={key: value for key, value in given.items() if value is not None},
+        resume=resume,
+        force=force,
+    )
+    raise typer.Exit(train_command(request, as_json=as_json))
+
+
+@app.command()
+def sample(
+    num: Annotated[int, typer.Option("-n", "--num", min=1, help="How many paintings to draw.")] = 5,
+    run: RunOption = None,
+    runs_dir: RunsDirOption = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random ideas.")] = 0,
+    fmt: Annotated[
+        SampleFormat | None,
+        typer.Option(
+            "--format",
+            help="table (for people), json, csv or npy. \\[default: from --output's extension, else table]",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Draw paintings from a trained generator."""
+    from gancurve.commands.sample import sample_command
+
+    sample_command(_runs_dir(runs_dir), run, num, seed, fmt.value if fmt else None, output)
+
+
+def _runs_dir(option: Path | None) -> Path:
+    from gancurve.runs import resolve_runs_dir
+
+    return resolve_runs_dir(option)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="gancurve")

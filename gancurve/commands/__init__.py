@@ -1,0 +1,1 @@
+"""What each CLI command does once its options are parsed (printing included)."""

@@ -1,0 +1,51 @@
+"""``gancurve sample``: paintings from a trained generator, for people or programs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.table import Table
+
+from gancurve.console import err, out
+from gancurve.errors import UsageError
+from gancurve.runs import find_run
+from gancurve.sampling import Samples, draw_samples, infer_format, to_csv, to_json, write_samples
+
+
+def sample_command(
+    runs_dir: Path, run_name: str | None, n: int, seed: int, fmt: str | None, output: Path | None
+) -> None:
+    """Draw ``n`` paintings and print or write them in the chosen format."""
+    fmt = infer_format(output, fmt)
+    if fmt == "npy" and output is None:
+        raise UsageError("--format npy is binary: give a file with -o/--output.")
+    if fmt == "table" and output is not None:
+        raise UsageError("--format table is for the terminal; use json, csv or npy with -o/--output.")
+    run = find_run(runs_dir, run_name)
+    samples = draw_samples(run, n, seed)
+    if output is not None:
+        write_samples(samples, fmt, output)
+        err.print(f"Wrote {n} paintings ({fmt}) to {output}", markup=False, soft_wrap=True)
+    elif fmt == "json":
+        sys.stdout.write(to_json(samples) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(to_csv(samples))
+    else:
+        out.print(_table(samples, run.name))
+
+
+def _table(samples: Samples, run_name: str) -> Table:
+    table = Table(
+        title=f"{len(samples.y)} paintings from run {run_name} (step {samples.step})",
+        caption="A real painting is a·(x²+1) − 1 with 1 ≤ a ≤ 2 and residual 0.",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("fitted a", justify="right")
+    table.add_column("residual", justify="right")
+    table.add_column(f"y at x = {samples.x[0]:g} … {samples.x[-1]:g}")
+    for index, (a, residual, y) in enumerate(
+        zip(samples.a_hat, samples.residual, samples.y, strict=True), start=1
+    ):
+        table.add_row(str(index), f"{a:.3f}", f"{residual:.3f}", " ".join(f"{v:.2f}" for v in y))
+    return table

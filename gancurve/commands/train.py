@@ -1,0 +1,88 @@
+"""``gancurve train``: run the session with a progress bar, then summarise."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+from rich.table import Table
+
+from gancurve.console import err, out
+from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
+from gancurve.progress import RichReporter
+from gancurve.runs import run_lock
+from gancurve.training import Outcome, StopFlag, TrainRequest, open_session, stop_on_signals
+
+#: Exit codes for a run stopped by a signal: 128 + the signal's number, as shells do.
+SIGNAL_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+def train_command(request: TrainRequest, as_json: bool) -> int:
+    """Train as requested; return the exit code (0, or 130/143 when stopped by a signal)."""
+    import torch
+
+    session = open_session(request)
+    if session.device.type == "cpu":
+        torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead
+    started_at, start_step = time.perf_counter(), session.trainer.step_count
+    stop = StopFlag()
+    with run_lock(session.run), stop_on_signals(stop), RichReporter(enabled=not as_json) as reporter:
+        outcome = session.train(reporter, stop)
+    seconds = time.perf_counter() - started_at
+    summary = _summary(outcome, str(session.device), outcome.step - start_step, seconds)
+    if as_json:
+        out.print_json(json.dumps(summary))
+    else:
+        _print_summary(summary)
+    if outcome.interrupted_by is not None:
+        _print_resume_hint(request, outcome)
+        return SIGNAL_EXIT_CODES.get(signal.Signals(outcome.interrupted_by), 130)
+    return 0
+
+
+def _summary(outcome: Outcome, device: str, steps_done: int, seconds: float) -> dict[str, object]:
+    return {
+        "run": outcome.run.name,
+        "path": str(outcome.run.path),
+        "device": device,
+        "step": outcome.step,
+        "steps_this_session": steps_done,
+        "seconds": round(seconds, 3),
+        "interrupted": outcome.interrupted_by is not None,
+        "final": outcome.last_row,
+        "warnings": outcome.warnings,
+    }
+
+
+def _print_summary(summary: dict[str, object]) -> None:
+    final = summary["final"]
+    assert isinstance(final, dict)
+    steps_done = summary["steps_this_session"]
+    assert isinstance(steps_done, int)
+    seconds = float(summary["seconds"])  # type: ignore[arg-type]
+    table = Table(title=f"Run {summary['run']} — step {summary['step']}", show_header=True)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("at equilibrium", justify="right", style="dim")
+    speed = f"{steps_done / seconds:,.0f} steps/s" if seconds > 0 and steps_done else "-"
+    table.add_row("time", f"{seconds:.1f} s ({speed}, {summary['device']})", "")
+    if final:
+        table.add_row("D accuracy on real", f"{final['d_accuracy']:.3f}", f"{EQUILIBRIUM_D_ACCURACY}")
+        table.add_row("D score", f"{final['d_score']:.3f}", f"{EQUILIBRIUM_D_SCORE:.2f}")
+        for key, label, ideal in (("w1", "W1 to the artist", "0"), ("in_bounds", "in bounds", "1")):
+            if key in final:
+                table.add_row(label, f"{final[key]:.3f}", ideal)
+    out.print(table)
+    out.print(f"Run directory: {summary['path']}", markup=False, soft_wrap=True)
+
+
+def _print_resume_hint(request: TrainRequest, outcome: Outcome) -> None:
+    runs_dir = f" --runs-dir {request.runs_dir}" if str(request.runs_dir) != "runs" else ""
+    err.print(
+        f"Stopped at step {outcome.step}; the checkpoint is saved. Continue with:\n"
+        f"  gancurve train --resume --name {outcome.run.name} --steps {request.cadence.steps}"
+        f"{runs_dir} --device {request.device}",
+        markup=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,20 @@
+"""The two consoles: results go to stdout, progress, warnings and errors to stderr."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+#: Results a user may pipe somewhere (tables, JSON, paths).
+out = Console(highlight=False)
+#: Everything else: progress bars, warnings, errors.
+err = Console(stderr=True, highlight=False)
+
+
+def error_line(message: str) -> None:
+    """One line on stderr, never wrapped, never interpreted as markup."""
+    err.print(f"Error: {message}", style="bold red", markup=False, soft_wrap=True)
+
+
+def warning_line(message: str) -> None:
+    """One warning line on stderr."""
+    err.print(f"Warning: {message}", style="yellow", markup=False, soft_wrap=True)

@@ -1,0 +1,38 @@
+"""GAN objectives, written on D's logits.
+
+With ``D(x) = sigmoid(l)``: ``log D(x) = logsigmoid(l)`` and
+``log(1 − D(x)) = logsigmoid(−l)``. Same values as the tutorial's formulas,
+finite for every logit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F  # noqa: N812 - the PyTorch convention
+
+#: D's score ``log D(x) + log(1 − D(G(z)))`` when D outputs 0.5 everywhere: 2·log(1/2).
+EQUILIBRIUM_D_SCORE = 2.0 * math.log(0.5)
+#: D's mean probability on real paintings when it can only guess.
+EQUILIBRIUM_D_ACCURACY = 0.5
+
+
+def d_score(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """The tutorial's ``mean(log D(x) + log(1 − D(G(z))))``; D maximises it."""
+    return (F.logsigmoid(real_logits) + F.logsigmoid(-fake_logits)).mean()
+
+
+def minimax_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """D's loss: the negative score (the tutorial's ``D_loss``)."""
+    return -d_score(real_logits, fake_logits)
+
+
+def minimax_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """G's loss: ``mean(log(1 − D(G(z))))``, the tutorial's ``G_loss``; G minimises it."""
+    return F.logsigmoid(-fake_logits).mean()
+
+
+def d_accuracy(real_logits: torch.Tensor) -> torch.Tensor:
+    """The tutorial's 'D accuracy': D's mean probability that real paintings are real."""
+    return torch.sigmoid(real_logits).mean()

@@ -1,0 +1,68 @@
+"""The live progress bar of ``gancurve train`` (stderr)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from gancurve.console import err
+
+
+class RichReporter:
+    """Shows steps, speed, D accuracy, D score and (once evaluated) W1, as a context manager."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.progress = Progress(
+            BarColumn(bar_width=16),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[speed]}"),
+            TimeRemainingColumn(compact=True),
+            TextColumn("{task.fields[stats]}"),
+            console=err,
+            disable=not enabled,
+            transient=False,
+        )
+        self.task: TaskID | None = None
+        self.w1_text = ""
+
+    def __enter__(self) -> RichReporter:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.progress.__exit__(exc_type, exc, traceback)
+
+    def start(self, total: int, done: int) -> None:
+        """Create the bar at ``done`` of ``total`` steps."""
+        self.task = self.progress.add_task("train", total=total, completed=done, speed="", stats="")
+
+    def advance(self, step: int, row: dict[str, float]) -> None:
+        """Move the bar to ``step`` and show the latest numbers."""
+        if self.task is None:
+            return
+        if "w1" in row:
+            self.w1_text = f" · W1 {row['w1']:.3f}"
+        speed = self.progress.tasks[self.task].speed
+        self.progress.update(
+            self.task,
+            completed=step,
+            speed=f"{speed:,.0f}/s" if speed else "",
+            stats=f"D acc {row['d_accuracy']:.2f} · score {row['d_score']:.2f}{self.w1_text}",
+        )
+
+    def warn(self, message: str) -> None:
+        """Print above the bar, which keeps running below."""
+        self.progress.console.print(f"Warning: {message}", style="yellow", markup=False, soft_wrap=True)

@@ -1,0 +1,102 @@
+"""Drawing paintings from a trained generator, and writing them out in plain formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gancurve.checkpoint import load_generator
+from gancurve.core.artist import ParabolaArtist
+from gancurve.errors import UsageError
+from gancurve.runs import RunDir, atomic_write, atomic_write_text
+
+FORMATS = ("table", "json", "csv", "npy")
+FILE_FORMATS = ("json", "csv", "npy")
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Paintings drawn from a run's generator, with their projection onto the family."""
+
+    x: np.ndarray  # (points,)
+    y: np.ndarray  # (n, points) float32
+    a_hat: np.ndarray  # (n,) fitted a of each painting
+    residual: np.ndarray  # (n,) RMS distance from the family
+    step: int  # the training step of the generator that drew them
+
+
+def draw_samples(run: RunDir, n: int, seed: int) -> Samples:
+    """``n`` paintings from the run's generator, for ideas drawn from ``seed``."""
+    if n < 1:
+        raise UsageError(f"-n must be at least 1, got {n}.")
+    generator, config, step = load_generator(run)
+    rng = torch.Generator().manual_seed(seed)
+    ideas = torch.randn(n, config.ideas, generator=rng)
+    with torch.no_grad():
+        paintings = generator(ideas)
+    artist = ParabolaArtist(config.points)
+    a_hat, residual = artist.fit(paintings.double())
+    return Samples(
+        x=artist.grid(dtype=torch.float64).numpy().round(12) + 0.0,  # 5.6e-17 -> 0.0, -0.0 -> 0.0
+        y=paintings.numpy(),
+        a_hat=a_hat.numpy(),
+        residual=residual.numpy(),
+        step=step,
+    )
+
+
+def infer_format(output: Path | None, requested: str | None) -> str:
+    """The format: as requested, else from the output's extension, else the table."""
+    if requested is not None:
+        if requested not in FORMATS:
+            raise UsageError(f"Unknown format {requested!r}; choose one of {', '.join(FORMATS)}.")
+        return requested
+    if output is None:
+        return "table"
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix not in FILE_FORMATS:
+        raise UsageError(
+            f"Cannot tell the format of {output.name!r}; use a .json, .csv or .npy name, or --format."
+        )
+    return suffix
+
+
+def to_json(samples: Samples) -> str:
+    """``{"x": [...], "y": [[...], ...], "a_hat": [...], "residual": [...]}`` as text."""
+    return json.dumps(
+        {
+            "x": samples.x.tolist(),
+            "y": samples.y.astype(np.float64).tolist(),
+            "a_hat": samples.a_hat.tolist(),
+            "residual": samples.residual.tolist(),
+        }
+    )
+
+
+def to_csv(samples: Samples) -> str:
+    """One painting per row; the header names each x position (``x=-1`` ...)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([f"x={x:.6g}" for x in samples.x])
+    writer.writerows([[repr(float(v)) for v in row] for row in samples.y])
+    return buffer.getvalue()
+
+
+def write_samples(samples: Samples, fmt: str, output: Path) -> None:
+    """Write samples to a file atomically in a file format."""
+    if not output.parent.is_dir():
+        raise UsageError(f"Cannot write {output}: the directory {output.parent} does not exist.")
+    if fmt == "npy":
+        atomic_write(output, lambda stream: np.save(stream, samples.y))
+    elif fmt == "json":
+        atomic_write_text(output, to_json(samples) + "\n")
+    elif fmt == "csv":
+        atomic_write_text(output, to_csv(samples))
+    else:
+        raise UsageError(f"Format {fmt!r} cannot be written to a file; use json, csv or npy.")

@@ -1,0 +1,27 @@
+"""The tutorial's full run converges (slow: the default 10,000 steps on CPU)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gancurve.core.config import TrainConfig
+from gancurve.core.metrics import quality
+from gancurve.core.trainer import Trainer
+
+
+@pytest.mark.slow
+def test_default_config_converges_in_10000_steps() -> None:
+    torch.set_num_threads(1)
+    trainer = Trainer(TrainConfig())
+    accuracies = []
+    for step in range(10_000):
+        stats = trainer.step()
+        if step >= 9_000 and step % 10 == 0:
+            accuracies.append(float(stats.d_accuracy))
+    mean_accuracy = sum(accuracies) / len(accuracies)  # averaged: one batch is noisy
+    assert 0.45 <= mean_accuracy <= 0.55
+    paintings = trainer.paint(torch.randn(5000, 5, generator=torch.Generator().manual_seed(0)))
+    q = quality(paintings)
+    assert q.in_bounds >= 0.85
+    assert q.w1 < 0.1

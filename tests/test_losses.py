@@ -1,0 +1,41 @@
+"""The minimax loss on logits equals the tutorial's sigmoid/log formulas, without log(0)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from gancurve.core.losses import (
+    EQUILIBRIUM_D_SCORE,
+    d_accuracy,
+    d_score,
+    minimax_d_loss,
+    minimax_g_loss,
+)
+
+
+def test_same_values_as_the_tutorials_formulas() -> None:
+    real = torch.linspace(-4, 4, 9, dtype=torch.float64)
+    fake = torch.linspace(3, -5, 9, dtype=torch.float64)
+    prob_real, prob_fake = torch.sigmoid(real), torch.sigmoid(fake)
+    tutorial_d_loss = -torch.mean(torch.log(prob_real) + torch.log(1.0 - prob_fake))
+    tutorial_g_loss = torch.mean(torch.log(1.0 - prob_fake))
+    assert torch.allclose(minimax_d_loss(real, fake), tutorial_d_loss, atol=1e-12)
+    assert torch.allclose(minimax_g_loss(fake), tutorial_g_loss, atol=1e-12)
+    assert torch.allclose(d_accuracy(real), prob_real.mean())
+
+
+def test_finite_where_the_tutorial_takes_log_of_zero() -> None:
+    real = torch.tensor([-200.0])  # sigmoid underflows to 0 in float32
+    fake = torch.tensor([200.0])  # sigmoid rounds to 1
+    assert torch.isinf(torch.log(torch.sigmoid(real))).all()
+    assert torch.isfinite(minimax_d_loss(real, fake))
+    assert torch.isfinite(minimax_g_loss(fake))
+
+
+def test_equilibrium_score_is_two_log_half() -> None:
+    zeros = torch.zeros(5)
+    assert math.isclose(EQUILIBRIUM_D_SCORE, -1.3862943611198906)
+    assert math.isclose(float(d_score(zeros, zeros)), EQUILIBRIUM_D_SCORE, rel_tol=1e-6)
+    assert float(d_accuracy(zeros)) == 0.5
