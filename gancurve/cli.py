@@ -226,6 +226,50 @@ def sample(
     sample_command(_runs_dir(runs_dir), run, num, seed, fmt.value if fmt else None, output)
 
 
+@app.command()
+def plot(
+    output: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to write the figure (.png, .svg, .pdf). \\[default: RUN/plot.png]", show_default=False
+        ),
+    ] = None,
+    run: RunOption = None,
+    runs_dir: RunsDirOption = None,
+    num: Annotated[
+        int, typer.Option("-n", "--num", min=1, max=500, help="Paintings drawn in panel (a).")
+    ] = 20,
+) -> None:
+    """Draw one figure of a run: paintings, fitted a, distance to the artist, losses, D accuracy."""
+    from gancurve.commands.pictures import plot_command
+
+    plot_command(_runs_dir(runs_dir), run, output, num)
+
+
+@app.command()
+def animate(
+    output: Annotated[
+        Path, typer.Argument(help="The animation to write: .gif, or .mp4 with gancurve[video].")
+    ],
+    run: RunOption = None,
+    runs_dir: RunsDirOption = None,
+    fps: Annotated[float, typer.Option(help="Frames per second.")] = 10.0,
+    every: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Keep every K-th snapshot. \\[default: 1, or fewer frames past 400]",
+            show_default=False,
+        ),
+    ] = None,
+    size: Annotated[str, typer.Option(help="Frame size in pixels, WIDTHxHEIGHT.")] = "560x420",
+) -> None:
+    """Animate training: G's paintings between the bounds, one frame per snapshot."""
+    from gancurve.commands.pictures import animate_command
+
+    animate_command(_runs_dir(runs_dir), run, output, fps, every, size)
+
+
 def _runs_dir(option: Path | None) -> Path:
     from gancurve.runs import resolve_runs_dir
 

@@ -87,13 +87,13 @@ class Trainer:
         fake_logits = self.discriminator(fake.detach())
         d_loss = minimax_d_loss(real_logits, fake_logits)
         self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()  # type: ignore[no-untyped-call]
+        d_loss.backward()
         self.opt_d.step()
 
         # (2) Update G against the D that just learned: minimise log(1 - D(G(z))).
         g_loss = minimax_g_loss(self.discriminator(fake))
         self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()  # type: ignore[no-untyped-call]
+        g_loss.backward()
         self.opt_g.step()
 
         self.step_count += 1

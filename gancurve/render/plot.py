@@ -1,0 +1,155 @@
+"""The summary figure of a run: what G paints now, and how training got there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
+from gancurve.core.metrics import TARGET_SPREAD
+from gancurve.errors import UsageError
+from gancurve.render.style import GREEN, LOWER, REAL, UPPER, draw_canvas
+from gancurve.runs import atomic_write
+from gancurve.sampling import Samples
+
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+#: G's loss log(1 − D(G(z))) when D says 0.5 everywhere.
+EQUILIBRIUM_G_LOSS = EQUILIBRIUM_D_SCORE / 2
+EQUILIBRIUM_STYLE: dict[str, Any] = {"color": "black", "ls": ":", "lw": 1}
+
+
+def check_plot_output(output: Path) -> None:
+    """Refuse an output the figure cannot be written to, before any work is done."""
+    if output.suffix.lower() not in PLOT_FORMATS:
+        raise UsageError(f"Cannot write {output.name!r}: use a .png, .svg or .pdf file name.")
+    if not output.parent.is_dir():
+        raise UsageError(f"Cannot write {output}: the directory {output.parent} does not exist.")
+
+
+def series(rows: list[dict[str, float]], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Steps and values of one metric, over the rows that have it."""
+    present = [row for row in rows if key in row]
+    return np.array([row["step"] for row in present]), np.array([row[key] for row in present])
+
+
+def smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
+    """A centred moving average, so the trend shows through batch noise."""
+    if len(values) < window:
+        return values
+    kernel = np.ones(window) / window
+    padded = np.pad(values, window // 2, mode="edge")
+    return np.convolve(padded, kernel, mode="valid")
+
+
+def build_figure(samples: Samples, rows: list[dict[str, float]], run_name: str, curves: int) -> Figure:
+    """Six panels: paintings, fitted-a histogram, distance to the artist, losses, D accuracy, shape."""
+    figure = Figure(figsize=(15, 8.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    panels = figure.subplots(2, 3)
+    figure.suptitle(f"gancurve run {run_name} — step {samples.step:,}", fontsize=14, weight="bold")
+    _paintings(panels[0, 0], samples, curves)
+    _a_histogram(panels[0, 1], samples)
+    _distance(panels[0, 2], rows)
+    _losses(panels[1, 0], rows)
+    _accuracy(panels[1, 1], rows)
+    _shape(panels[1, 2], rows)
+    return figure
+
+
+def write_plot(figure: Figure, output: Path) -> None:
+    """Save atomically (a temporary file renamed into place)."""
+    file_format = output.suffix.lower().lstrip(".")
+    atomic_write(output, lambda stream: figure.savefig(stream, format=file_format))
+
+
+def _paintings(axes: Axes, samples: Samples, curves: int) -> None:
+    draw_canvas(axes, samples.x)
+    for index, painting in enumerate(samples.y[:curves]):
+        axes.plot(
+            samples.x, painting, color=GREEN, lw=1.2, alpha=0.6, label="G's paintings" if index == 0 else None
+        )
+    axes.set_title(f"(a) {min(curves, len(samples.y))} paintings by the final G")
+    axes.legend(loc="upper center", fontsize=8, ncol=2, frameon=False)
+
+
+def _a_histogram(axes: Axes, samples: Samples) -> None:
+    a_hat = samples.a_hat
+    axes.hist(
+        a_hat,
+        bins=40,
+        range=(0.5, 2.5),
+        density=True,
+        color=GREEN,
+        alpha=0.7,
+        label="fitted a of G's paintings",
+    )
+    axes.plot([0.5, 1, 1, 2, 2, 2.5], [0, 0, 1, 1, 0, 0], color="black", lw=1.5, label="the artist: U(1, 2)")
+    axes.set_xlim(0.5, 2.5)
+    axes.set_xlabel("a  (painting ≈ a·(x²+1) − 1)")
+    axes.set_ylabel("density")
+    axes.set_title(
+        f"(b) fitted a of {len(a_hat):,} paintings (spread {a_hat.std():.3f}, target {TARGET_SPREAD:.3f})"
+    )
+    axes.legend(fontsize=8, frameon=False, loc="upper left")
+
+
+def _distance(axes: Axes, rows: list[dict[str, float]]) -> None:
+    axes.set_title("(c) distance to the artist's distribution (0 is perfect)")
+    axes.set_xlabel("step")
+    steps, w1 = series(rows, "w1")
+    if not len(steps):
+        axes.text(0.5, 0.5, "no quality metrics logged", ha="center", transform=axes.transAxes)
+        return
+    axes.plot(steps, w1, "o-", color=GREEN, ms=3, label="W1 of fitted a")
+    axes.plot(*series(rows, "ks"), "s-", color=UPPER, ms=3, label="KS statistic")
+    axes.set_ylim(bottom=0)
+    axes.legend(fontsize=8, frameon=False)
+
+
+def _losses(axes: Axes, rows: list[dict[str, float]]) -> None:
+    steps, d_loss = series(rows, "d_loss")
+    _, g_loss = series(rows, "g_loss")
+    axes.plot(steps, d_loss, color=UPPER, alpha=0.25, lw=0.8)
+    axes.plot(steps, g_loss, color=LOWER, alpha=0.25, lw=0.8)
+    axes.plot(steps, smooth(d_loss), color=UPPER, lw=2, label="D loss")
+    axes.plot(steps, smooth(g_loss), color=LOWER, lw=2, label="G loss")
+    axes.axhline(
+        -EQUILIBRIUM_D_SCORE,
+        **EQUILIBRIUM_STYLE,
+        label=f"equilibrium ({-EQUILIBRIUM_D_SCORE:.2f}, {EQUILIBRIUM_G_LOSS:.2f})",
+    )
+    axes.axhline(EQUILIBRIUM_G_LOSS, **EQUILIBRIUM_STYLE)
+    axes.set_title("(d) losses")
+    axes.set_xlabel("step")
+    axes.legend(fontsize=8, frameon=False)
+
+
+def _accuracy(axes: Axes, rows: list[dict[str, float]]) -> None:
+    steps, accuracy = series(rows, "d_accuracy")
+    axes.plot(steps, accuracy, color=UPPER, alpha=0.25, lw=0.8)
+    axes.plot(steps, smooth(accuracy), color=UPPER, lw=2, label="D's mean probability on real paintings")
+    axes.axhline(EQUILIBRIUM_D_ACCURACY, **EQUILIBRIUM_STYLE, label="0.5: D can only guess")
+    axes.set_ylim(0, 1)
+    axes.set_title("(e) D accuracy on real paintings")
+    axes.set_xlabel("step")
+    axes.legend(fontsize=8, frameon=False)
+
+
+def _shape(axes: Axes, rows: list[dict[str, float]]) -> None:
+    axes.set_title("(f) shape and variety of G's paintings")
+    axes.set_xlabel("step")
+    steps, _ = series(rows, "spread")
+    if not len(steps):
+        axes.text(0.5, 0.5, "no quality metrics logged", ha="center", transform=axes.transAxes)
+        return
+    axes.plot(*series(rows, "in_bounds"), "o-", color=GREEN, ms=3, label="in bounds (→ 1)")
+    axes.plot(*series(rows, "spread"), "s-", color=UPPER, ms=3, label=f"spread of a (→ {TARGET_SPREAD:.3f})")
+    axes.plot(*series(rows, "residual"), "^-", color=REAL, ms=3, label="residual from the family (→ 0)")
+    axes.axhline(TARGET_SPREAD, color=UPPER, ls=":", lw=1)
+    axes.set_ylim(0, 1.05)
+    axes.legend(fontsize=8, frameon=False)
