@@ -14,7 +14,7 @@ import torch
 
 from gancurve import __version__
 from gancurve.core.config import TrainConfig
-from gancurve.core.models import Generator
+from gancurve.core.models import Discriminator, Generator
 from gancurve.errors import GancurveError
 from gancurve.runs import CHECKPOINT_FILE, CHECKPOINT_FORMAT_VERSION, RunDir, atomic_write
 
@@ -65,16 +65,23 @@ def checkpoint_config(payload: dict[str, Any]) -> TrainConfig:
     return TrainConfig.from_dict(payload["config"])
 
 
-def load_generator(run: RunDir) -> tuple[Generator, TrainConfig, int]:
-    """The run's trained generator (on the CPU, eval mode), its config and its step."""
+def load_networks(run: RunDir) -> tuple[Generator, Discriminator, TrainConfig, int]:
+    """The run's trained G and D (on the CPU, eval mode), its config and its step."""
     payload = load_checkpoint(run)
     config = checkpoint_config(payload)
     generator = Generator(config.ideas, config.hidden, config.points)
+    discriminator = Discriminator(config.points, config.hidden)
     try:
         generator.load_state_dict(payload["trainer"]["generator"])
+        discriminator.load_state_dict(payload["trainer"]["discriminator"])
     except (KeyError, RuntimeError, TypeError) as error:
         raise GancurveError(
             f"{run.checkpoint_path} does not match its own configuration (shapes differ)."
         ) from error
-    generator.eval()
-    return generator, config, int(payload["trainer"].get("step", 0))
+    return generator.eval(), discriminator.eval(), config, int(payload["trainer"].get("step", 0))
+
+
+def load_generator(run: RunDir) -> tuple[Generator, TrainConfig, int]:
+    """The run's trained generator (on the CPU, eval mode), its config and its step."""
+    generator, _, config, step = load_networks(run)
+    return generator, config, step

@@ -227,6 +227,22 @@ def sample(
 
 
 @app.command()
+def evaluate(
+    run: RunOption = None,
+    runs_dir: RunsDirOption = None,
+    num: Annotated[
+        int, typer.Option("-n", "--num", min=2, help="Paintings drawn from G and from the artist.")
+    ] = 10_000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the ideas and of the artist's sample.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Did it work? Score G against the known target and give a verdict."""
+    from gancurve.commands.evaluate import evaluate_command
+
+    evaluate_command(_runs_dir(runs_dir), run, num, seed, as_json)
+
+
+@app.command()
 def plot(
     output: Annotated[
         Path | None,

@@ -35,8 +35,10 @@ def animate_command(
     check_output(output)
     run = find_run(runs_dir, run_name)
     snapshots = run.read_snapshots()
+    rows = run.read_metrics() if run.metrics_path.is_file() else []
+    w1 = [(int(row["step"]), row["w1"]) for row in rows if "w1" in row]
     with err.status(f"Rendering {len(snapshots.steps)} snapshots of run {run.name} …"):
-        plan = write_animation(snapshots, output, fps, every, frame_size)
+        plan = write_animation(snapshots, output, fps, every, frame_size, w1)
     if plan.auto_thinned:
         err.print(
             f"Note: {len(snapshots.steps)} snapshots; kept every {plan.every}th "

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from gancurve.core.artist import ParabolaArtist
+from gancurve.core.losses import d_accuracy, d_score
 
 #: The standard deviation of U(1, 2): what ``spread`` should be.
 TARGET_SPREAD = 1.0 / math.sqrt(12.0)
@@ -98,4 +99,54 @@ def quality(paintings: torch.Tensor, artist: ParabolaArtist | None = None) -> Qu
         in_bounds=float(inside.double().mean()),
         spread=float(a.std()),
         coverage=coverage_of(a, artist.a_low, artist.a_high),
+    )
+
+
+def discriminator_stats(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tuple[float, float]:
+    """The tutorial's D accuracy (mean probability on real) and D score on given logits."""
+    return float(d_accuracy(real_logits)), float(d_score(real_logits, fake_logits))
+
+
+#: The verdict's thresholds; docs/metrics.md explains each.
+CONVERGED_MAX_W1 = 0.1
+CONVERGED_MAX_RESIDUAL = 0.1
+CONVERGED_MIN_IN_BOUNDS = 0.85
+CONVERGED_MAX_ACCURACY_GAP = 0.05
+COLLAPSED_MAX_SPREAD = TARGET_SPREAD / 3
+COLLAPSED_MIN_COVERAGE = 0.5
+DIVERGED_MIN_IN_BOUNDS = 0.5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One word for how training went, and the numbers behind it."""
+
+    label: str  # converged / still learning / collapsed / diverged
+    reason: str
+
+
+def verdict(q: Quality, accuracy: float) -> Verdict:
+    """Judge a generator by its quality and D's accuracy, in this order of severity."""
+    values = (q.w1, q.residual, q.in_bounds, q.spread, accuracy)
+    if not all(math.isfinite(v) for v in values) or q.in_bounds < DIVERGED_MIN_IN_BOUNDS:
+        return Verdict("diverged", f"only {q.in_bounds:.0%} of points lie between the bounds")
+    if q.spread < COLLAPSED_MAX_SPREAD or q.coverage < COLLAPSED_MIN_COVERAGE:
+        return Verdict(
+            "collapsed",
+            f"G's curves hardly vary: spread {q.spread:.3f} (target {TARGET_SPREAD:.3f}), "
+            f"coverage {q.coverage:.2f}",
+        )
+    gap = abs(accuracy - 0.5)
+    if (
+        q.w1 <= CONVERGED_MAX_W1
+        and q.residual <= CONVERGED_MAX_RESIDUAL
+        and q.in_bounds >= CONVERGED_MIN_IN_BOUNDS
+        and gap <= CONVERGED_MAX_ACCURACY_GAP
+    ):
+        return Verdict(
+            "converged", f"W1 {q.w1:.3f} ≤ {CONVERGED_MAX_W1} and D can only guess ({accuracy:.2f})"
+        )
+    return Verdict(
+        "still learning",
+        f"W1 {q.w1:.3f}, residual {q.residual:.3f}, in bounds {q.in_bounds:.2f}, D accuracy {accuracy:.2f}",
     )

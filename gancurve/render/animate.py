@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import importlib.util
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from gancurve.render.frames import FramePainter
 from gancurve.runs import Snapshots
 
 EXTENSIONS = (".gif", ".mp4")
+#: (step, W1) pairs from metrics.csv, sorted by step.
+W1Log = Sequence[tuple[int, float]]
 #: Beyond this many frames (without --every) the animation is thinned automatically.
 MAX_AUTO_FRAMES = 400
 #: The last frame stays on screen this long, so the ending can be read.
@@ -78,20 +81,30 @@ def parse_size(text: str) -> tuple[int, int]:
     return width - width % 2, height - height % 2
 
 
-def render_frames(snapshots: Snapshots, plan: AnimationPlan, size: tuple[int, int]) -> Iterator[np.ndarray]:
+def render_frames(
+    snapshots: Snapshots, plan: AnimationPlan, size: tuple[int, int], w1: W1Log = ()
+) -> Iterator[np.ndarray]:
     """The frames of the animation, one at a time."""
     painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size)
     for index in plan.indices:
-        yield _render_snapshot(painter, snapshots, index)
+        yield _render_snapshot(painter, snapshots, index, w1)
 
 
-def _render_snapshot(painter: FramePainter, snapshots: Snapshots, index: int) -> np.ndarray:
+def _render_snapshot(painter: FramePainter, snapshots: Snapshots, index: int, w1: W1Log = ()) -> np.ndarray:
+    step = int(snapshots.steps[index])
     return painter.render(
-        int(snapshots.steps[index]),
+        step,
         snapshots.paintings[index],
         float(snapshots.d_accuracy[index]),
         float(snapshots.d_score[index]),
+        latest_w1(w1, step),
     )
+
+
+def latest_w1(w1: W1Log, step: int) -> float | None:
+    """The last W1 measured at or before ``step`` (``w1`` is sorted by step)."""
+    index = bisect.bisect_right([s for s, _ in w1], step) - 1
+    return w1[index][1] if index >= 0 else None
 
 
 def shared_palette(snapshots: Snapshots, size: tuple[int, int]) -> Image.Image:
@@ -112,14 +125,14 @@ def to_palette(frame: np.ndarray, palette: Image.Image) -> np.ndarray:
 
 
 def write_animation(
-    snapshots: Snapshots, output: Path, fps: float, every: int | None, size: tuple[int, int]
+    snapshots: Snapshots, output: Path, fps: float, every: int | None, size: tuple[int, int], w1: W1Log = ()
 ) -> AnimationPlan:
     """Write the animation atomically: to a temporary file, renamed when complete."""
     if not 0 < fps <= 60:
         raise UsageError(f"--fps must be in (0, 60], got {fps}.")
     extension = check_output(output)
     plan = plan_frames(len(snapshots.steps), every)
-    frames = render_frames(snapshots, plan, size)
+    frames = render_frames(snapshots, plan, size, w1)
     with _temporary_sibling(output, extension) as temp:
         if extension == ".gif":
             _write_gif(temp, frames, shared_palette(snapshots, size), fps, len(plan.indices))

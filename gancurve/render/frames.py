@@ -49,13 +49,20 @@ class FramePainter:
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
-    def render(self, step: int, paintings: np.ndarray, d_accuracy: float, d_score: float) -> np.ndarray:
-        """The frame for one snapshot as an ``(height, width, 3)`` uint8 array."""
+    def render(
+        self, step: int, paintings: np.ndarray, d_accuracy: float, d_score: float, w1: float | None = None
+    ) -> np.ndarray:
+        """The frame for one snapshot as an ``(height, width, 3)`` uint8 array.
+
+        ``w1`` is the latest measured distance to the artist, when the run logged one.
+        """
         self.canvas.restore_region(self.background)
         for line, painting in zip(self.bundle, paintings[1:], strict=False):
             line.set_ydata(painting)
         self.highlight.set_ydata(paintings[0])
-        self.step_text.set_text(f"step {step:,}")
+        self.step_text.set_text(
+            f"step {step:,}" + (f"   ·   W1 to the artist = {w1:.3f}" if w1 is not None else "")
+        )
         self.accuracy_text.set_text(f"D accuracy = {d_accuracy:.2f}  ({D_ACCURACY_TARGET})")
         self.score_text.set_text(f"D score = {d_score:.2f}  ({D_SCORE_TARGET})")
         for artist in (*self.bundle, self.highlight, self.step_text, self.accuracy_text, self.score_text):

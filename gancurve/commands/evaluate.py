@@ -1,0 +1,59 @@
+"""``gancurve evaluate``: the metrics table and the verdict."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.table import Table
+
+from gancurve.console import out
+from gancurve.runs import find_run
+
+#: Row order and what each metric means, for people.
+LABELS = {
+    "w1": ("W1 to U(1, 2)", "fitted a vs the artist's a"),
+    "ks": ("KS statistic", "largest CDF gap"),
+    "residual": ("residual", "RMS off the family"),
+    "in_bounds": ("in bounds", "points within the bounds"),
+    "spread": ("spread of a", "std of fitted a"),
+    "coverage": ("coverage", "share of [1, 2] reached"),
+    "d_accuracy": ("D accuracy", "D's mean P(real) on real"),
+    "d_score": ("D score", "log D(x) + log(1−D(G(z)))"),
+}
+VERDICT_STYLES = {
+    "converged": "bold green",
+    "still learning": "bold yellow",
+    "collapsed": "bold red",
+    "diverged": "bold red",
+}
+
+
+def evaluate_command(runs_dir: Path, run_name: str | None, n: int, seed: int, as_json: bool) -> None:
+    """Evaluate a run and print the table (or JSON)."""
+    from gancurve.evaluation import IDEAL, evaluate_run
+
+    run = find_run(runs_dir, run_name)
+    result = evaluate_run(run, n, seed)
+    if as_json:
+        out.print_json(json.dumps({**asdict(result), "ideal": IDEAL}))
+        return
+    table = Table(title=f"Run {result.run} at step {result.step:,}: {result.samples:,} paintings each")
+    table.add_column("metric")
+    table.add_column("G", justify="right")
+    table.add_column("artist", justify="right")
+    table.add_column("ideal", justify="right")
+    table.add_column("meaning", style="dim")
+    for key, (label, meaning) in LABELS.items():
+        table.add_row(
+            label, f"{result.generator[key]:.4f}", f"{result.artist[key]:.4f}", f"{IDEAL[key]:.3f}", meaning
+        )
+    out.print(table)
+    out.print(
+        "The artist column scores a fresh sample of real paintings the same way: the best a perfect G "
+        "could get with this many samples.",
+        style="dim",
+    )
+    style = VERDICT_STYLES[result.verdict.label]
+    out.print(f"Verdict: [{style}]{result.verdict.label}[/] — {result.verdict.reason}")

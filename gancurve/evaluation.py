@@ -1,0 +1,71 @@
+"""``evaluate``: score a trained generator against the artist it imitates, exactly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gancurve.checkpoint import load_networks
+from gancurve.core.artist import ParabolaArtist
+from gancurve.core.losses import EQUILIBRIUM_D_SCORE
+from gancurve.core.metrics import (
+    TARGET_SPREAD,
+    Verdict,
+    discriminator_stats,
+    quality,
+    verdict,
+)
+from gancurve.core.trainer import derived_seed
+from gancurve.errors import UsageError
+from gancurve.runs import RunDir
+
+#: The ideal value of each metric (what a perfect generator gets with infinite samples).
+IDEAL = {
+    "w1": 0.0,
+    "ks": 0.0,
+    "residual": 0.0,
+    "in_bounds": 1.0,
+    "spread": TARGET_SPREAD,
+    "coverage": 1.0,
+    "d_accuracy": 0.5,
+    "d_score": EQUILIBRIUM_D_SCORE,
+}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """G's metrics, the artist's own (the floor for this sample size), and the verdict."""
+
+    run: str
+    step: int
+    samples: int
+    generator: dict[str, float]
+    artist: dict[str, float]
+    verdict: Verdict
+
+
+def evaluate_run(run: RunDir, n: int, seed: int) -> Evaluation:
+    """Draw ``n`` paintings from G and ``n`` from the artist; score both the same way."""
+    if n < 2:
+        raise UsageError(f"-n must be at least 2, got {n}.")
+    generator, discriminator, config, step = load_networks(run)
+    artist = ParabolaArtist(config.points)
+    rng = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        fake = generator(torch.randn(n, config.ideas, generator=rng))
+        real = artist.sample(n, rng)
+        # A second, independent real sample: the artist "playing G", for the floor.
+        real_as_fake = artist.sample(n, torch.Generator().manual_seed(derived_seed(seed, 3)))
+        real_logits = discriminator(real)
+        g_accuracy, g_score = discriminator_stats(real_logits, discriminator(fake))
+        _, a_score = discriminator_stats(real_logits, discriminator(real_as_fake))
+    g_quality, a_quality = quality(fake, artist), quality(real_as_fake, artist)
+    return Evaluation(
+        run=run.name,
+        step=step,
+        samples=n,
+        generator={**g_quality.to_dict(), "d_accuracy": g_accuracy, "d_score": g_score},
+        artist={**a_quality.to_dict(), "d_accuracy": g_accuracy, "d_score": a_score},
+        verdict=verdict(g_quality, g_accuracy),
+    )

@@ -1,0 +1,97 @@
+"""``gancurve evaluate``, the verdict rules, and the collapse alarm during training."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import torch
+from typer.testing import CliRunner
+
+from gancurve.cli import app
+from gancurve.core.artist import ParabolaArtist
+from gancurve.core.config import TrainConfig
+from gancurve.core.metrics import quality, verdict
+from gancurve.runs import RunDir
+from gancurve.training import Cadence, TrainingSession
+
+ARTIST = ParabolaArtist()
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_evaluate_json_has_g_artist_floor_and_verdict(trained_runs_dir: Path) -> None:
+    code, stdout, _ = run_cli("evaluate", "--runs-dir", str(trained_runs_dir), "-n", "2000", "--json")
+    assert code == 0
+    data = json.loads(stdout)
+    assert data["run"] == "tiny" and data["step"] == 300 and data["samples"] == 2000
+    assert data["artist"]["residual"] < 1e-6 and data["artist"]["in_bounds"] == 1.0
+    assert data["generator"]["w1"] > data["artist"]["w1"]  # a 300-step G is worse than the floor
+    assert data["verdict"]["label"] in {"converged", "still learning", "collapsed", "diverged"}
+    assert math.isclose(data["ideal"]["d_score"], 2 * math.log(0.5))
+
+
+def test_evaluate_table_for_people(trained_runs_dir: Path) -> None:
+    code, stdout, _ = run_cli("evaluate", "--runs-dir", str(trained_runs_dir), "-n", "500")
+    assert code == 0 and "W1 to U(1, 2)" in stdout and "Verdict:" in stdout
+
+
+def test_evaluate_is_reproducible_for_a_seed(trained_runs_dir: Path) -> None:
+    def w1(seed: str) -> float:
+        _, stdout, _ = run_cli(
+            "evaluate", "--runs-dir", str(trained_runs_dir), "-n", "300", "--seed", seed, "--json"
+        )
+        return float(json.loads(stdout)["generator"]["w1"])
+
+    assert w1("4") == w1("4") and w1("4") != w1("5")
+
+
+def test_verdicts() -> None:
+    rng = torch.Generator().manual_seed(0)
+    real = ARTIST.sample(5000, rng, dtype=torch.float64)
+    assert verdict(quality(real), 0.5).label == "converged"
+    assert verdict(quality(real), 0.8).label == "still learning"  # D still tells them apart
+    constant = ARTIST.paint(torch.full((5000,), 1.5, dtype=torch.float64))
+    assert verdict(quality(constant), 0.5).label == "collapsed"
+    assert verdict(quality(real + 10.0), 0.5).label == "diverged"
+    nan = real.clone()
+    nan[0, 0] = float("nan")
+    assert verdict(quality(nan), 0.5).label == "diverged"
+    noisy = real + 0.3 * torch.randn(real.shape, generator=rng, dtype=torch.float64)
+    assert verdict(quality(noisy), 0.5).label == "still learning"  # off the family
+
+
+class RecordingReporter:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self.rows: list[dict[str, float]] = []
+
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def advance(self, step: int, row: dict[str, float]) -> None:
+        self.rows.append(row)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def test_training_logs_quality_and_warns_once_about_collapse(tmp_path: Path) -> None:
+    run = RunDir(tmp_path / "collapse")
+    run.path.mkdir()
+    session = TrainingSession(
+        run, TrainConfig(), Cadence(steps=40, log_every=10, eval_every=10), torch.device("cpu")
+    )
+    with torch.no_grad():  # a generator that ignores its ideas: every painting is the same
+        session.trainer.generator.net[0].weight.zero_()
+    reporter = RecordingReporter()
+    from gancurve.training import StopFlag
+
+    outcome = session.train(reporter, StopFlag())
+    assert all("w1" in row and "spread" in row for row in reporter.rows)
+    assert len(reporter.warnings) == 1 and "collapsing" in reporter.warnings[0]
+    assert outcome.warnings == reporter.warnings
