@@ -8,6 +8,7 @@ group below turns it into one line on stderr and an exit code.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from enum import Enum
@@ -88,6 +89,13 @@ class Device(str, Enum):
     cpu = "cpu"
     cuda = "cuda"
     mps = "mps"
+
+
+class Engine(str, Enum):
+    """Which implementation of the (same) training step runs."""
+
+    fast = "fast"
+    reference = "reference"
 
 
 class SampleFormat(str, Enum):
@@ -180,9 +188,18 @@ def train(
     force: Annotated[
         bool, typer.Option("--force", help="With --resume: allow other learning rates or batch size.")
     ] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="fast: hand-written numpy on CPU, a CUDA graph on GPU. reference: readable autograd."
+        ),
+    ] = Engine.fast,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final summary as JSON.")] = False,
 ) -> None:
     """Train the GAN and write a run directory (config, checkpoint, metrics, snapshots)."""
+    # One BLAS thread: for these tiny matrices a second thread only adds overhead. This must
+    # be set before numpy loads, which is why it is here and not in the engine.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from gancurve.commands.train import train_command
     from gancurve.training import Cadence, TrainRequest
 
@@ -198,6 +215,7 @@ def train(
         hyperparameters={key: value for key, value in given.items() if value is not None},
         resume=resume,
         force=force,
+        engine=engine.value,
     )
     raise typer.Exit(train_command(request, as_json=as_json))
 

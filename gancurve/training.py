@@ -21,8 +21,9 @@ import torch
 from gancurve import __version__
 from gancurve.checkpoint import checkpoint_config, load_checkpoint, save_checkpoint
 from gancurve.core.config import TrainConfig
+from gancurve.core.engines import Engine, make_engine
 from gancurve.core.metrics import TARGET_SPREAD, quality
-from gancurve.core.trainer import StepStats, Trainer, derived_seed, fixed_ideas
+from gancurve.core.trainer import derived_seed, fixed_ideas
 from gancurve.errors import GancurveError, UsageError
 from gancurve.runs import History, RunDir
 
@@ -126,12 +127,14 @@ def run_facts(config: TrainConfig, cadence: Cadence, device: torch.device) -> di
 class TrainingSession:
     """One training run bound to its directory: fresh, or resumed from its checkpoint."""
 
-    def __init__(self, run: RunDir, config: TrainConfig, cadence: Cadence, device: torch.device):
+    def __init__(
+        self, run: RunDir, config: TrainConfig, cadence: Cadence, device: torch.device, engine: str = "fast"
+    ) -> None:
         self.run = run
         self.config = config
         self.cadence = cadence
         self.device = device
-        self.trainer = Trainer(config, device)
+        self.trainer: Engine = make_engine(config, device, engine)
         self.history = History()
         self.fixed = fixed_ideas(config, cadence.fixed_ideas)
         eval_rng = torch.Generator().manual_seed(derived_seed(config.seed, 2))
@@ -159,32 +162,46 @@ class TrainingSession:
         """Step until ``cadence.steps`` or a stop request, writing logs and checkpoints."""
         self.run.write_config(run_facts(self.config, self.cadence, self.device))
         reporter.start(self.cadence.steps, self.trainer.step_count)
-        outcome = Outcome(self.run, self.trainer.step_count, self.last_row)
+        outcome = Outcome(self.run, -1, self.last_row)
         while self.trainer.step_count < self.cadence.steps and not stop:
-            stats = self.trainer.step()
-            self._after_step(self.trainer.step_count, stats, reporter, outcome)
+            self.trainer.step()
+            self._after_step(self.trainer.step_count, reporter, outcome)
+            if outcome.step == -1:  # once, after the first step: did the engine fall back?
+                self._report_engine_notice(reporter, outcome)
         self.save()
         outcome.step, outcome.last_row = self.trainer.step_count, self.last_row
         outcome.interrupted_by = stop.signal
         return outcome
 
-    def _after_step(self, step: int, stats: StepStats, reporter: Reporter, outcome: Outcome) -> None:
+    def _report_engine_notice(self, reporter: Reporter, outcome: Outcome) -> None:
+        outcome.step = self.trainer.step_count
+        notice = getattr(self.trainer, "notice", None)
+        if notice:
+            outcome.warnings.append(notice)
+            reporter.warn(notice)
+
+    def _after_step(self, step: int, reporter: Reporter, outcome: Outcome) -> None:
         cadence = self.cadence
         is_last = step == cadence.steps
-        if step % cadence.snapshot_every == 0 or is_last:
-            self._snapshot(step, stats)
-        if step % cadence.log_every == 0 or step % cadence.eval_every == 0 or is_last:
-            row = self._log(step, stats, evaluate=step % cadence.eval_every == 0 or is_last)
+        snapshot = step % cadence.snapshot_every == 0 or is_last
+        log = step % cadence.log_every == 0 or step % cadence.eval_every == 0 or is_last
+        if not (snapshot or log):
+            if step % cadence.checkpoint_every == 0:
+                self.save()
+            return
+        # The step's numbers are read only here, every few steps: no GPU→CPU copy per step.
+        values = self.trainer.last_stats().as_floats()
+        if snapshot:
+            self._snapshot(step, values)
+        if log:
+            row = self._log(step, values, evaluate=step % cadence.eval_every == 0 or is_last)
             self._check_collapse(row, reporter, outcome)
             reporter.advance(step, row)
         if step % cadence.checkpoint_every == 0 and not is_last:
             self.save()
 
-    def _log(self, step: int, stats: StepStats, evaluate: bool) -> dict[str, float]:
-        # One GPU→CPU copy for the four numbers of this row.
-        values = torch.stack([stats.d_loss, stats.g_loss, stats.d_accuracy, stats.d_score]).tolist()
-        row: dict[str, float] = {"step": step}
-        row.update(zip(("d_loss", "g_loss", "d_accuracy", "d_score"), values, strict=True))
+    def _log(self, step: int, values: dict[str, float], evaluate: bool) -> dict[str, float]:
+        row: dict[str, float] = {"step": step, **values}
         if evaluate:
             row.update(quality(self.trainer.paint(self.eval_ideas), self.trainer.artist).to_dict())
         _check_finite(row, step, self.lr_hint())
@@ -192,11 +209,11 @@ class TrainingSession:
         self.last_row = row
         return row
 
-    def _snapshot(self, step: int, stats: StepStats) -> None:
+    def _snapshot(self, step: int, values: dict[str, float]) -> None:
         self.history.snapshot_steps.append(step)
-        self.history.snapshot_paintings.append(self.trainer.paint(self.fixed).cpu().numpy())
-        self.history.snapshot_d_accuracy.append(float(stats.d_accuracy))
-        self.history.snapshot_d_score.append(float(stats.d_score))
+        self.history.snapshot_paintings.append(self.trainer.paint(self.fixed).cpu().float().numpy())
+        self.history.snapshot_d_accuracy.append(values["d_accuracy"])
+        self.history.snapshot_d_score.append(values["d_score"])
 
     def _check_collapse(self, row: dict[str, float], reporter: Reporter, outcome: Outcome) -> None:
         """Warn once when G's paintings stop varying (mode collapse)."""
@@ -245,7 +262,7 @@ def _check_finite(row: dict[str, float], step: int, hint: str) -> None:
         )
 
 
-def _check_weights(trainer: Trainer, hint: str) -> None:
+def _check_weights(trainer: Engine, hint: str) -> None:
     for module in (trainer.generator, trainer.discriminator):
         if not all(bool(torch.isfinite(p).all()) for p in module.parameters()):
             raise DivergedError(
@@ -289,6 +306,7 @@ class TrainRequest:
     hyperparameters: dict[str, Any]  # only the ones the user gave explicitly
     resume: bool = False
     force: bool = False
+    engine: str = "fast"  # "fast" or "reference": the same math, at different speeds
 
 
 def open_session(request: TrainRequest) -> TrainingSession:
@@ -302,10 +320,11 @@ def open_session(request: TrainRequest) -> TrainingSession:
             config = TrainConfig(**request.hyperparameters)
         except ValueError as error:
             raise UsageError(f"Invalid hyperparameters: {error}.") from error
-        return TrainingSession(create_run(request.runs_dir, request.name), config, request.cadence, device)
+        run = create_run(request.runs_dir, request.name)
+        return TrainingSession(run, config, request.cadence, device, request.engine)
     run = find_run(request.runs_dir, request.name)
     config = resume_config(saved_config(run), request.hyperparameters, request.force)
-    session = TrainingSession(run, config, request.cadence, device)
+    session = TrainingSession(run, config, request.cadence, device, request.engine)
     session.restore()
     if session.trainer.step_count >= request.cadence.steps:
         raise UsageError(

@@ -1,0 +1,179 @@
+"""The fast engines compute the reference step: same losses, same order, same Adam, same draws."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gancurve.core.config import TrainConfig
+from gancurve.core.engines import make_engine
+from gancurve.core.fast import NumpyEngine
+from gancurve.core.graphed import GraphEngine, restore_in_place, warm_up
+from gancurve.core.losses import minimax_d_loss, minimax_g_loss
+from gancurve.core.trainer import Trainer, draw_batch
+
+F64 = torch.float64
+
+
+def max_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
+    return max(float((a[key] - b[key]).abs().max()) for key in a)
+
+
+def test_gradients_match_autograd_in_float64() -> None:
+    config = TrainConfig(seed=5, batch_size=32)
+    fast = NumpyEngine(config, dtype=F64)
+    reference = Trainer(config, dtype=F64)
+    rng = torch.Generator().manual_seed(config.seed)  # the same draws the engine will make
+    real, ideas = draw_batch(reference.artist, config, rng, F64)
+    fake = reference.generator(ideas)
+    d_params = list(reference.discriminator.parameters())
+    d_loss = minimax_d_loss(reference.discriminator(real), reference.discriminator(fake.detach()))
+    d_grads = torch.autograd.grad(d_loss, d_params)
+    reference.opt_d.zero_grad()
+    for param, grad in zip(d_params, d_grads, strict=True):
+        param.grad = grad.clone()
+    reference.opt_d.step()  # G's gradient is taken against the updated D
+    g_loss = minimax_g_loss(reference.discriminator(fake))
+    g_grads = torch.autograd.grad(g_loss, list(reference.generator.parameters()))
+
+    fast.step()
+    for mine, theirs in zip(fast.d.grad_tensors(), d_grads, strict=True):
+        assert float((mine - theirs).abs().max()) < 1e-10
+    for mine, theirs in zip(fast.g.grad_tensors(), g_grads, strict=True):
+        assert float((mine - theirs).abs().max()) < 1e-10
+
+
+def test_hundred_steps_match_the_reference_in_float64() -> None:
+    config = TrainConfig(seed=2)
+    fast, reference = NumpyEngine(config, dtype=F64), Trainer(config, dtype=F64)
+    for _ in range(100):
+        fast.step()
+        reference.step()
+    mine, theirs = fast.state_dict(), reference.state_dict()
+    assert max_difference(mine["generator"], theirs["generator"]) < 1e-8
+    assert max_difference(mine["discriminator"], theirs["discriminator"]) < 1e-8
+    for key in ("opt_g", "opt_d"):
+        for index in range(4):
+            assert max_difference(mine[key]["state"][index], theirs[key]["state"][index]) < 1e-8
+    assert torch.equal(mine["rng"], theirs["rng"])  # the same number of draws
+    for name in ("d_loss", "g_loss", "d_accuracy", "d_score"):
+        assert (
+            abs(float(getattr(fast.last_stats(), name)) - float(getattr(reference.last_stats(), name))) < 1e-8
+        )
+
+
+def test_checkpoints_move_between_engines() -> None:
+    config = TrainConfig(seed=8)
+    fast = NumpyEngine(config, dtype=F64)
+    for _ in range(20):
+        fast.step()
+    reference = Trainer(config, dtype=F64)
+    reference.load_state_dict(fast.state_dict())
+    back = NumpyEngine(config, dtype=F64)
+    back.load_state_dict(reference.state_dict())
+    for _ in range(10):
+        fast.step()
+        reference.step()
+        back.step()
+    assert max_difference(fast.state_dict()["generator"], reference.state_dict()["generator"]) < 1e-10
+    assert max_difference(back.state_dict()["generator"], reference.state_dict()["generator"]) < 1e-10
+    assert back.step_count == reference.step_count == 30
+
+
+def test_float32_engine_stays_close_to_the_reference() -> None:
+    config = TrainConfig(seed=4)
+    fast, reference = NumpyEngine(config), Trainer(config)
+    for _ in range(50):
+        fast.step()
+        reference.step()
+    assert max_difference(fast.state_dict()["generator"], reference.state_dict()["generator"]) < 1e-5
+
+
+def test_paint_uses_the_current_generator() -> None:
+    engine = NumpyEngine(TrainConfig())
+    ideas = torch.randn(7, 5, generator=torch.Generator().manual_seed(0))
+    before = engine.paint(ideas)
+    engine.step()
+    after = engine.paint(ideas)
+    assert after.shape == (7, 15) and not torch.equal(before, after)
+    with torch.no_grad():
+        assert torch.allclose(after, engine.generator(ideas), atol=1e-6)
+
+
+def test_make_engine_picks_by_device_and_kind() -> None:
+    config = TrainConfig()
+    assert isinstance(make_engine(config, "cpu", "fast"), NumpyEngine)
+    assert isinstance(make_engine(config, "cpu", "reference"), Trainer)
+    with pytest.raises(ValueError, match="unknown engine"):
+        make_engine(config, "cpu", "turbo")
+
+
+def test_graph_engine_on_cpu_runs_the_reference_step() -> None:
+    config = TrainConfig(seed=6)
+    graphed, reference = GraphEngine(config, "cpu"), Trainer(config)
+    for _ in range(5):
+        graphed.step()
+        reference.step()
+    assert graphed.graph is None and graphed.fallback_reason  # no CUDA here: eager, and it says why
+    assert max_difference(graphed.state_dict()["generator"], reference.state_dict()["generator"]) == 0.0
+
+
+def test_warm_up_leaves_no_trace() -> None:
+    """Capture needs a warm-up; undoing it must give back exactly the state before."""
+    config = TrainConfig(seed=9)
+    warmed, fresh = Trainer(config), Trainer(config)
+    import copy
+
+    warm_up(warmed, copy.deepcopy(warmed.state_dict()))
+    for _ in range(5):
+        warmed.step()
+        fresh.step()
+    assert warmed.step_count == fresh.step_count == 5
+    assert max_difference(warmed.state_dict()["generator"], fresh.state_dict()["generator"]) == 0.0
+    assert max_difference(warmed.state_dict()["discriminator"], fresh.state_dict()["discriminator"]) == 0.0
+
+
+def test_restore_in_place_keeps_tensor_identity() -> None:
+    trainer = Trainer(TrainConfig())
+    trainer.step()
+    import copy
+
+    saved = copy.deepcopy(trainer.state_dict())
+    weight = next(trainer.generator.parameters())
+    address = weight.data_ptr()
+    trainer.step()
+    restore_in_place(trainer, saved)
+    assert weight.data_ptr() == address and torch.equal(weight, saved["generator"]["net.0.weight"])
+    assert trainer.step_count == 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_graph_engine_matches_eager_cuda() -> None:
+    config = TrainConfig(seed=3)
+    graphed, eager = GraphEngine(config, "cuda"), Trainer(config, "cuda", capturable=True)
+    for _ in range(200):
+        graphed.step()
+        eager.step()
+    torch.cuda.synchronize()
+    assert graphed.graph is not None, graphed.fallback_reason
+    assert graphed.step_count == 200
+    assert max_difference(graphed.state_dict()["generator"], eager.state_dict()["generator"]) < 1e-4
+    assert torch.equal(graphed.state_dict()["rng"], eager.state_dict()["rng"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_quality_at_10000_steps_is_the_same_for_both_engines(seed: int) -> None:
+    from gancurve.core.metrics import quality
+
+    torch.set_num_threads(1)
+    ideas = torch.randn(4000, 5, generator=torch.Generator().manual_seed(99))
+    results = {}
+    for kind in ("fast", "reference"):
+        engine = make_engine(TrainConfig(seed=seed), "cpu", kind)
+        for _ in range(10_000):
+            engine.step()
+        results[kind] = quality(engine.paint(ideas))
+    for kind, q in results.items():
+        assert q.in_bounds >= 0.85 and q.w1 < 0.1, (kind, q)
+    assert abs(results["fast"].w1 - results["reference"].w1) < 0.04
