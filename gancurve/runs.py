@@ -19,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +67,7 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+            _test_write_delay()
         os.replace(temp_name, path)  # noqa: PTH105 - the atomic rename, named as such
     except BaseException as error:
         with contextlib.suppress(OSError):
@@ -76,6 +78,13 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
             ) from error
         raise
     _fsync_directory(path.parent)
+
+
+def _test_write_delay() -> None:
+    """Tests set ``GANCURVE_TEST_WRITE_DELAY`` (seconds) to widen the window a kill can hit."""
+    delay = os.environ.get("GANCURVE_TEST_WRITE_DELAY")
+    if delay:
+        time.sleep(float(delay))
 
 
 def _current_umask() -> int:
@@ -336,10 +345,11 @@ def iter_runs(runs_dir: Path) -> Iterator[RunDir]:
             yield RunDir(child)
 
 
-def _last_activity(run: RunDir) -> float:
-    """When the run last wrote its state: the checkpoint's time, else the config's."""
-    path = run.checkpoint_path if run.checkpoint_path.is_file() else run.config_path
-    return path.stat().st_mtime
+def _last_activity(run: RunDir) -> tuple[bool, float]:
+    """Sort key for "the latest run": runs with a checkpoint first, then by the last write."""
+    has_checkpoint = run.checkpoint_path.is_file()
+    path = run.checkpoint_path if has_checkpoint else run.config_path
+    return has_checkpoint, path.stat().st_mtime
 
 
 def find_run(runs_dir: Path, run: str | None) -> RunDir:
@@ -398,11 +408,20 @@ def run_lock(run: RunDir) -> Iterator[None]:
     else:
         raise GancurveError(f"Could not take the lock {lock}; try again.")
     try:
+        remove_stale_temporaries(run)
         yield
     finally:
         with contextlib.suppress(OSError):
             if _lock_owner(lock) == os.getpid():
                 lock.unlink()
+
+
+def remove_stale_temporaries(run: RunDir) -> None:
+    """Delete half-written temporary files a killed process left (only with the lock held)."""
+    for name in (CONFIG_FILE, CHECKPOINT_FILE, METRICS_FILE, SNAPSHOTS_FILE):
+        for leftover in run.path.glob(f".{name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def _lock_owner(lock: Path) -> int | None:

@@ -16,19 +16,22 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 
 from gancurve import __version__
 from gancurve.checkpoint import checkpoint_config, load_checkpoint, save_checkpoint
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines import Engine, make_engine
-from gancurve.core.metrics import TARGET_SPREAD, quality
+from gancurve.core.metrics import TARGET_SPREAD, Quality, quality
 from gancurve.core.trainer import derived_seed, fixed_ideas
 from gancurve.errors import GancurveError, UsageError
 from gancurve.runs import History, RunDir
 
 #: Ideas evaluated on every ``eval_every`` steps; enough for W1 to about ±0.01.
 EVAL_SAMPLES = 2000
+#: The columns an evaluation adds to a metrics row.
+QUALITY_KEYS = frozenset(Quality.__dataclass_fields__)
 #: Hyperparameters that shape the networks: a resumed run can never change them.
 ARCHITECTURE_FIELDS = ("ideas", "points", "hidden")
 
@@ -141,6 +144,7 @@ class TrainingSession:
         self.eval_ideas = torch.randn(EVAL_SAMPLES, config.ideas, generator=eval_rng)
         self.warned_collapse = False
         self.last_row: dict[str, float] = {}
+        self.saved_step: int | None = None  # the step of the checkpoint on disk, if any
 
     def restore(self) -> None:
         """Continue from the run's checkpoint and logs (the checkpoint decides the step)."""
@@ -155,20 +159,42 @@ class TrainingSession:
         except ValueError as error:
             raise GancurveError(f"Cannot resume {self.run.name!r}: {error}.") from error
         self.fixed = payload["fixed_ideas"]
+        self.saved_step = self.trainer.step_count
         self.history = self.run.load_history(self.trainer.step_count)
+        self._forget_end_of_run_extras(self.trainer.step_count)
         self.last_row = self.history.rows[-1] if self.history.rows else {}
+
+    def _forget_end_of_run_extras(self, step: int) -> None:
+        """Undo what a run logs only because it ended at ``step``, off the usual cadence.
+
+        A run always logs, evaluates and snapshots its last step. Continued past that step,
+        the run must look exactly like one that never stopped there.
+        """
+        cadence, history = self.cadence, self.history
+        if history.snapshot_steps and history.snapshot_steps[-1] == step and step % cadence.snapshot_every:
+            for series in (history.snapshot_steps, history.snapshot_paintings,
+                           history.snapshot_d_accuracy, history.snapshot_d_score):  # fmt: skip
+                series.pop()
+        if not history.rows or history.rows[-1]["step"] != step:
+            return
+        if step % cadence.log_every and step % cadence.eval_every:
+            history.rows.pop()
+        elif step % cadence.eval_every:
+            history.rows[-1] = {k: v for k, v in history.rows[-1].items() if k not in QUALITY_KEYS}
 
     def train(self, reporter: Reporter, stop: StopFlag) -> Outcome:
         """Step until ``cadence.steps`` or a stop request, writing logs and checkpoints."""
         self.run.write_config(run_facts(self.config, self.cadence, self.device))
         reporter.start(self.cadence.steps, self.trainer.step_count)
         outcome = Outcome(self.run, -1, self.last_row)
-        while self.trainer.step_count < self.cadence.steps and not stop:
-            self.trainer.step()
-            self._after_step(self.trainer.step_count, reporter, outcome)
-            if outcome.step == -1:  # once, after the first step: did the engine fall back?
-                self._report_engine_notice(reporter, outcome)
-        self.save()
+        # Overflow on the way to a divergence is caught by the guard, not shown as numpy noise.
+        with np.errstate(all="ignore"):
+            while self.trainer.step_count < self.cadence.steps and not stop:
+                self.trainer.step()
+                self._after_step(self.trainer.step_count, reporter, outcome)
+                if outcome.step == -1:  # once, after the first step: did the engine fall back?
+                    self._report_engine_notice(reporter, outcome)
+            self.save()
         outcome.step, outcome.last_row = self.trainer.step_count, self.last_row
         outcome.interrupted_by = stop.signal
         return outcome
@@ -204,7 +230,10 @@ class TrainingSession:
         row: dict[str, float] = {"step": step, **values}
         if evaluate:
             row.update(quality(self.trainer.paint(self.eval_ideas), self.trainer.artist).to_dict())
-        _check_finite(row, step, self.lr_hint())
+        bad = [name for name in ("d_loss", "g_loss") if not math.isfinite(row[name])]
+        if bad:
+            where = f"at step {step} ({' and '.join(bad)} not finite)"
+            raise DivergedError(divergence_message(where, self.saved_step, self.lr_hint()))
         self.history.rows.append(row)
         self.last_row = row
         return row
@@ -234,7 +263,10 @@ class TrainingSession:
 
     def save(self) -> None:
         """Write logs, then the checkpoint: logs may run ahead of it, never behind."""
-        _check_weights(self.trainer, self.lr_hint())
+        for module in (self.trainer.generator, self.trainer.discriminator):
+            if not all(bool(torch.isfinite(p).all()) for p in module.parameters()):
+                where = f"by step {self.trainer.step_count} (a weight is not finite)"
+                raise DivergedError(divergence_message(where, self.saved_step, self.lr_hint()))
         x = self.trainer.artist.grid().numpy()
         self.run.write_metrics(self.history.rows)
         self.run.write_snapshots(self.history, x)
@@ -247,28 +279,21 @@ class TrainingSession:
                 "trainer": self.trainer.state_dict(),
             },
         )
+        self.saved_step = self.trainer.step_count
 
 
 class DivergedError(GancurveError):
     """A loss or weight became NaN or infinite; the last good checkpoint is kept."""
 
 
-def _check_finite(row: dict[str, float], step: int, hint: str) -> None:
-    bad = [name for name in ("d_loss", "g_loss") if not math.isfinite(row[name])]
-    if bad:
-        raise DivergedError(
-            f"Training diverged at step {step} ({', '.join(bad)} is not finite); the last good "
-            f"checkpoint is kept. Try smaller learning rates, e.g. {hint}."
-        )
-
-
-def _check_weights(trainer: Engine, hint: str) -> None:
-    for module in (trainer.generator, trainer.discriminator):
-        if not all(bool(torch.isfinite(p).all()) for p in module.parameters()):
-            raise DivergedError(
-                f"Training diverged by step {trainer.step_count} (a weight is not finite); the "
-                f"last good checkpoint is kept. Try smaller learning rates, e.g. {hint}."
-            )
+def divergence_message(where: str, saved_step: int | None, hint: str) -> str:
+    """What happened, what is kept, and what to try."""
+    kept = (
+        f"the last good checkpoint (step {saved_step}) is kept"
+        if saved_step is not None
+        else "nothing had been saved yet"
+    )
+    return f"Training diverged {where}; {kept}. Try smaller learning rates, e.g. {hint}."
 
 
 def resume_config(saved: TrainConfig, requested: dict[str, Any], force: bool) -> TrainConfig:
