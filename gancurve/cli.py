@@ -316,6 +316,67 @@ def animate(
     animate_command(_runs_dir(runs_dir), run, output, fps, every, size)
 
 
+export_app = typer.Typer(
+    help="Take results elsewhere: samples, the generator as a model file, the training log.",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
+
+class ModelFormat(str, Enum):
+    """Model file formats."""
+
+    export = "export"
+    torchscript = "torchscript"
+    onnx = "onnx"
+
+
+@export_app.command("samples")
+def export_samples(
+    output: Annotated[
+        Path, typer.Argument(help="File to write: .csv, .json, .npy (paintings only) or .npz.")
+    ],
+    run: RunOption = None,
+    runs_dir: RunsDirOption = None,
+    num: Annotated[int, typer.Option("-n", "--num", min=1, help="How many paintings.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random ideas.")] = 0,
+) -> None:
+    """Paintings with the x grid and each one's fitted a and residual."""
+    from gancurve.commands.export import export_samples_command
+
+    export_samples_command(_runs_dir(runs_dir), run, output, num, seed)
+
+
+@export_app.command("model")
+def export_model(
+    output: Annotated[
+        Path, typer.Argument(help="File to write: .pt2 (torch.export), .pt (TorchScript) or .onnx.")
+    ],
+    run: RunOption = None,
+    runs_dir: RunsDirOption = None,
+    fmt: Annotated[
+        ModelFormat | None,
+        typer.Option("--format", help="Model format. [default: from the extension]", show_default=False),
+    ] = None,
+) -> None:
+    """The generator as a model file: ideas (n, 5) float32 in, paintings (n, 15) out, any n."""
+    from gancurve.commands.export import export_model_command
+
+    export_model_command(_runs_dir(runs_dir), run, output, fmt.value if fmt else None)
+
+
+@export_app.command("metrics")
+def export_metrics(
+    output: Annotated[Path, typer.Argument(help="File to write: .csv or .json (a list of records).")],
+    run: RunOption = None,
+    runs_dir: RunsDirOption = None,
+) -> None:
+    """The training log (losses, D accuracy, D score, quality metrics), for pandas and spreadsheets."""
+    from gancurve.commands.export import export_metrics_command
+
+    export_metrics_command(_runs_dir(runs_dir), run, output)
+
+
 def _runs_dir(option: Path | None) -> Path:
     from gancurve.runs import resolve_runs_dir
 

@@ -93,6 +93,28 @@ def _current_umask() -> int:
     return mask
 
 
+@contextlib.contextmanager
+def temporary_sibling(output: Path) -> Iterator[Path]:
+    """A temporary path beside ``output``, with its extension, for writers that want a path.
+
+    Libraries that pick a format from the file name (imageio, torch.export) write here; the
+    caller renames it over ``output`` once complete. It is removed unless renamed.
+    """
+    try:
+        handle, name = tempfile.mkstemp(
+            prefix=f".{output.name}.", suffix=f".tmp{output.suffix}", dir=output.parent
+        )
+    except OSError as error:
+        raise GancurveError(f"Cannot write {output}: {error.strerror}.") from error
+    os.fchmod(handle, 0o666 & ~_current_umask())
+    os.close(handle)
+    temp = Path(name)
+    try:
+        yield temp
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def _fsync_directory(directory: Path) -> None:
     """Make the rename itself durable (best effort: not every platform allows it)."""
     with contextlib.suppress(OSError):
@@ -190,15 +212,8 @@ class RunDir:
     # -- metrics --------------------------------------------------------------------------
 
     def write_metrics(self, rows: Sequence[dict[str, float]]) -> None:
-        """Write ``metrics.csv`` atomically; columns are the union of the rows' keys."""
-        columns: list[str] = []
-        for row in rows:
-            columns.extend(key for key in row if key not in columns)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(_format_row(row) for row in rows)
-        atomic_write_text(self.metrics_path, buffer.getvalue())
+        """Write ``metrics.csv`` atomically."""
+        atomic_write_text(self.metrics_path, metrics_csv_text(rows))
 
     def read_metrics(self) -> list[dict[str, float]]:
         """Read ``metrics.csv`` back; empty cells (metrics not computed that step) are left out."""
@@ -284,6 +299,18 @@ class RunDir:
             return path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise GancurveError(f"Cannot read {path}: {error}.") from error
+
+
+def metrics_csv_text(rows: Sequence[dict[str, float]]) -> str:
+    """Rows as CSV; the columns are the union of the rows' keys, empty where a row lacks one."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(key for key in row if key not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(_format_row(row) for row in rows)
+    return buffer.getvalue()
 
 
 def _format_row(row: dict[str, float]) -> dict[str, str]:

@@ -18,6 +18,8 @@ from gancurve.runs import RunDir, atomic_write, atomic_write_text
 
 FORMATS = ("table", "json", "csv", "npy")
 FILE_FORMATS = ("json", "csv", "npy")
+#: What ``export samples`` writes: also .npz (x, y, a_hat and residual in one file).
+EXPORT_FORMATS = ("json", "csv", "npy", "npz")
 
 
 @dataclass(frozen=True)
@@ -79,24 +81,32 @@ def to_json(samples: Samples) -> str:
     )
 
 
-def to_csv(samples: Samples) -> str:
-    """One painting per row; the header names each x position (``x=-1`` ...)."""
+def to_csv(samples: Samples, with_fit: bool = False) -> str:
+    """One painting per row; the header names each x position (``x=-1`` ...).
+
+    ``with_fit`` adds two columns: each painting's fitted ``a_hat`` and its residual.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([f"x={x:.6g}" for x in samples.x])
-    writer.writerows([[repr(float(v)) for v in row] for row in samples.y])
+    writer.writerow([f"x={x:.6g}" for x in samples.x] + (["a_hat", "residual"] if with_fit else []))
+    for index, row in enumerate(samples.y):
+        fit = [samples.a_hat[index], samples.residual[index]] if with_fit else []
+        writer.writerow([repr(float(v)) for v in (*row, *fit)])
     return buffer.getvalue()
 
 
-def write_samples(samples: Samples, fmt: str, output: Path) -> None:
-    """Write samples to a file atomically in a file format."""
+def write_samples(samples: Samples, fmt: str, output: Path, with_fit: bool = False) -> None:
+    """Write samples to a file atomically in a file format (``with_fit``: CSV gets a_hat, residual)."""
     if not output.parent.is_dir():
         raise UsageError(f"Cannot write {output}: the directory {output.parent} does not exist.")
     if fmt == "npy":
         atomic_write(output, lambda stream: np.save(stream, samples.y))
+    elif fmt == "npz":
+        arrays = {"x": samples.x, "y": samples.y, "a_hat": samples.a_hat, "residual": samples.residual}
+        atomic_write(output, lambda stream: np.savez(stream, **arrays))  # type: ignore[arg-type]
     elif fmt == "json":
         atomic_write_text(output, to_json(samples) + "\n")
     elif fmt == "csv":
-        atomic_write_text(output, to_csv(samples))
+        atomic_write_text(output, to_csv(samples, with_fit))
     else:
         raise UsageError(f"Format {fmt!r} cannot be written to a file; use json, csv or npy.")

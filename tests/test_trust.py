@@ -186,8 +186,8 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     runs = str(tmp_path)
     assert run_cli("train", "--steps", "100", "--name", "ok", "--runs-dir", runs, *SMALL)[0] == 0
     before = digest(tmp_path / "ok" / "checkpoint.pt")
-    code, _, err = run_cli("train", "--resume", "--steps", "500", "--force", "--lr-g", "1e30", "--lr-d", "1e30",
-                           "--runs-dir", runs, *SMALL)  # fmt: skip
+    diverging = ["--force", "--lr-g", "1e30", "--lr-d", "1e30"]
+    code, _, err = run_cli("train", "--resume", "--steps", "500", *diverging, "--runs-dir", runs, *SMALL)
     assert code == 1 and "the last good checkpoint (step 100) is kept" in err
     assert digest(tmp_path / "ok" / "checkpoint.pt") == before
     assert load_checkpoint(RunDir(tmp_path / "ok"))["trainer"]["step"] == 100

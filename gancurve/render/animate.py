@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import bisect
-import contextlib
 import importlib.util
 import math
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ from PIL import Image
 
 from gancurve.errors import GancurveError, UsageError
 from gancurve.render.frames import FramePainter
-from gancurve.runs import Snapshots
+from gancurve.runs import Snapshots, temporary_sibling
 
 EXTENSIONS = (".gif", ".mp4")
 #: (step, W1) pairs from metrics.csv, sorted by step.
@@ -133,25 +131,13 @@ def write_animation(
     extension = check_output(output)
     plan = plan_frames(len(snapshots.steps), every)
     frames = render_frames(snapshots, plan, size, w1)
-    with _temporary_sibling(output, extension) as temp:
+    with temporary_sibling(output) as temp:
         if extension == ".gif":
             _write_gif(temp, frames, shared_palette(snapshots, size), fps, len(plan.indices))
         else:
             _write_mp4(temp, frames, fps)
         temp.replace(output)
     return plan
-
-
-@contextlib.contextmanager
-def _temporary_sibling(output: Path, extension: str) -> Iterator[Path]:
-    """A temporary path next to ``output`` (same file system), removed unless renamed."""
-    handle, name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=extension, dir=output.parent)
-    os.close(handle)
-    temp = Path(name)
-    try:
-        yield temp
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def _write_gif(

@@ -1,0 +1,34 @@
+"""Redo the pictures in docs/assets/ with the tool itself (the tutorial's default run, seed 1).
+
+    python docs/make_assets.py
+
+Trains into a temporary runs directory, then writes docs/assets/plot.png and
+docs/assets/training.gif (smaller than the default, so the repository stays light).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+def gancurve(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "gancurve", *args], check=True)
+
+
+def main() -> None:
+    ASSETS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as runs:
+        gancurve("train", "--runs-dir", runs, "--name", "docs", "--device", "cpu", "--seed", "1")
+        gancurve("plot", str(ASSETS / "plot.png"), "--runs-dir", runs)
+        gancurve(
+            "animate", str(ASSETS / "training.gif"), "--runs-dir", runs, "--size", "480x360", "--every", "4"
+        )
+
+
+if __name__ == "__main__":
+    main()

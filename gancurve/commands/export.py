@@ -1,0 +1,47 @@
+"""``gancurve export samples|model|metrics``: a run's results as files for other tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gancurve.console import out
+from gancurve.errors import UsageError
+from gancurve.runs import find_run
+
+
+def export_samples_command(runs_dir: Path, run_name: str | None, output: Path, n: int, seed: int) -> None:
+    """Paintings with the x grid and each painting's fitted a and residual."""
+    from gancurve.sampling import EXPORT_FORMATS, draw_samples, write_samples
+
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"Cannot write {output.name!r}: use a .csv, .json, .npy or .npz file name.")
+    run = find_run(runs_dir, run_name)
+    write_samples(draw_samples(run, n, seed), fmt, output, with_fit=True)
+    out.print(str(output), markup=False, soft_wrap=True)
+
+
+def export_model_command(runs_dir: Path, run_name: str | None, output: Path, fmt: str | None) -> None:
+    """The generator as a standalone model file, checked against the original."""
+    from gancurve.checkpoint import load_generator
+    from gancurve.exports import export_model, model_format
+
+    chosen = model_format(output, fmt)
+    run = find_run(runs_dir, run_name)
+    generator, config, step = load_generator(run)
+    difference = export_model(generator, config.ideas, output, chosen)
+    out.print(
+        f"{output}  ({chosen}, G of run {run.name} at step {step}; "
+        f"ideas (n, {config.ideas}) → paintings (n, {config.points}); max difference {difference:.1e})",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def export_metrics_command(runs_dir: Path, run_name: str | None, output: Path) -> None:
+    """The training log, for pandas and spreadsheets."""
+    from gancurve.exports import export_metrics
+
+    run = find_run(runs_dir, run_name)
+    export_metrics(run.read_metrics(), output)
+    out.print(str(output), markup=False, soft_wrap=True)

@@ -1,0 +1,44 @@
+"""The docs stay true: the CLI reference is current and the tour's commands run."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gancurve.cli import app
+
+DOCS = Path(__file__).parent.parent / "docs"
+sys.path.insert(0, str(DOCS))
+import gen_cli  # noqa: E402
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    assert (DOCS / "cli.md").read_text(encoding="utf-8") == gen_cli.render(), "run: python docs/gen_cli.py"
+
+
+def tour_commands() -> list[list[str]]:
+    """The ``gancurve ...`` lines of the 60-second tour in docs/index.md, without comments."""
+    text = (DOCS / "index.md").read_text(encoding="utf-8")
+    block = re.search(r"## 60-second tour\s+```bash\n(.*?)```", text, re.S)
+    assert block, "docs/index.md lost its tour"
+    lines = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    return [shlex.split(line)[1:] for line in lines if line.startswith("gancurve ")]
+
+
+@pytest.mark.slow
+def test_every_command_of_the_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GANCURVE_RUNS_DIR", str(tmp_path / "runs"))
+    commands = tour_commands()
+    assert [c[0] for c in commands] == ["train", "sample", "evaluate", "plot", "animate", "export"]
+    for args in commands:
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.stderr)
+    assert (tmp_path / "training.gif").stat().st_size > 0 and (tmp_path / "generator.pt2").is_file()
+    (run,) = (tmp_path / "runs").iterdir()
+    assert (run / "plot.png").is_file()
