@@ -98,14 +98,20 @@ def _a_histogram(axes: Axes, samples: Samples) -> None:
     axes.legend(fontsize=8, frameon=False, loc="upper left")
 
 
-def _distance(axes: Axes, rows: list[dict[str, float]]) -> None:
-    axes.set_title("(c) distance to the artist's distribution (0 is perfect)")
+def _metrics_panel(axes: Axes, rows: list[dict[str, float]], title: str) -> bool:
+    """Title a panel of quality metrics; say so on it (and return False) when none were logged."""
+    axes.set_title(title)
     axes.set_xlabel("step")
-    steps, w1 = series(rows, "w1")
-    if not len(steps):
-        axes.text(0.5, 0.5, "no quality metrics logged", ha="center", transform=axes.transAxes)
+    if any("w1" in row for row in rows):
+        return True
+    axes.text(0.5, 0.5, "no quality metrics logged", ha="center", transform=axes.transAxes)
+    return False
+
+
+def _distance(axes: Axes, rows: list[dict[str, float]]) -> None:
+    if not _metrics_panel(axes, rows, "(c) distance to the artist's distribution (0 is perfect)"):
         return
-    axes.plot(steps, w1, "o-", color=GREEN, ms=3, label="W1 of fitted a")
+    axes.plot(*series(rows, "w1"), "o-", color=GREEN, ms=3, label="W1 of fitted a")
     axes.plot(*series(rows, "ks"), "s-", color=UPPER, ms=3, label="KS statistic")
     axes.set_ylim(bottom=0)
     axes.legend(fontsize=8, frameon=False)
@@ -141,11 +147,7 @@ def _accuracy(axes: Axes, rows: list[dict[str, float]]) -> None:
 
 
 def _shape(axes: Axes, rows: list[dict[str, float]]) -> None:
-    axes.set_title("(f) shape and variety of G's paintings")
-    axes.set_xlabel("step")
-    steps, _ = series(rows, "spread")
-    if not len(steps):
-        axes.text(0.5, 0.5, "no quality metrics logged", ha="center", transform=axes.transAxes)
+    if not _metrics_panel(axes, rows, "(f) shape and variety of G's paintings"):
         return
     axes.plot(*series(rows, "in_bounds"), "o-", color=GREEN, ms=3, label="in bounds (→ 1)")
     axes.plot(*series(rows, "spread"), "s-", color=UPPER, ms=3, label=f"spread of a (→ {TARGET_SPREAD:.3f})")
