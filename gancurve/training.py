@@ -77,19 +77,6 @@ class Reporter(Protocol):
         """Something the user should see now (e.g. a collapsing generator)."""
 
 
-class SilentReporter:
-    """A reporter that shows nothing."""
-
-    def start(self, total: int, done: int) -> None:
-        pass
-
-    def advance(self, step: int, row: dict[str, float]) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        pass
-
-
 class StopFlag:
     """Set by a signal handler; the loop checks it between steps."""
 
