@@ -17,10 +17,10 @@ from gancurve.cli import app
 TARGET = Path(__file__).parent / "cli.md"
 WIDTH = 100
 
-HEADER = """# Command reference
+HEADER = f"""# Command reference
 
-Generated from the command-line app by `python docs/gen_cli.py`; a test fails when this file
-is out of date. Every command also answers `-h`/`--help`.
+Generated from the command-line app by `python docs/gen_cli.py` (typer {typer.__version__}); a test
+fails when this file is out of date. Every command also answers `-h`/`--help`.
 
 Exit codes: 0 success · 1 runtime error (missing run, damaged file, no CUDA, …) ·
 2 usage error (a bad option value) · 130/143 training stopped by Ctrl-C/SIGTERM after saving.
@@ -39,6 +39,12 @@ def _sections(command: Any, path: list[str], parent: Any = None) -> list[str]:
     for name in getattr(command, "commands", {}):
         sections += _sections(command.commands[name], [*path, name], context)
     return sections
+
+
+def generated_with(text: str) -> str | None:
+    """The typer version a generated reference names (help layout differs between versions)."""
+    marker = "(typer "
+    return text.split(marker, 1)[1].split(")", 1)[0] if marker in text else None
 
 
 def render() -> str:

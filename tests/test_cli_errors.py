@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from typer.testing import CliRunner
+from helpers import cli_runner
 
 from gancurve.cli import app
 
 
 def fails(args: list[str], code: int, fragment: str) -> None:
-    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    result = cli_runner().invoke(app, args, catch_exceptions=False)
     assert result.exit_code == code, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -11,14 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
-from gancurve.cli import app
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+from helpers import run_cli
 
 
 def test_train_writes_a_complete_run_directory(trained_runs_dir: Path) -> None:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+import typer
+from helpers import cli_runner
 
 from gancurve.cli import app
 
@@ -18,7 +19,10 @@ import gen_cli  # noqa: E402
 
 
 def test_cli_reference_is_up_to_date() -> None:
-    assert (DOCS / "cli.md").read_text(encoding="utf-8") == gen_cli.render(), "run: python docs/gen_cli.py"
+    committed = (DOCS / "cli.md").read_text(encoding="utf-8")
+    if gen_cli.generated_with(committed) != typer.__version__:  # another typer lays help out differently
+        pytest.skip(f"docs/cli.md was generated with typer {gen_cli.generated_with(committed)}")
+    assert committed == gen_cli.render(), "run: python docs/gen_cli.py"
 
 
 def tour_commands() -> list[list[str]]:
@@ -37,7 +41,7 @@ def test_every_command_of_the_tour_runs(tmp_path: Path, monkeypatch: pytest.Monk
     commands = tour_commands()
     assert [c[0] for c in commands] == ["train", "sample", "evaluate", "plot", "animate", "export"]
     for args in commands:
-        result = CliRunner().invoke(app, args, catch_exceptions=False)
+        result = cli_runner().invoke(app, args, catch_exceptions=False)
         assert result.exit_code == 0, (args, result.stderr)
     assert (tmp_path / "training.gif").stat().st_size > 0 and (tmp_path / "generator.pt2").is_file()
     (run,) = (tmp_path / "runs").iterdir()

@@ -7,9 +7,8 @@ import math
 from pathlib import Path
 
 import torch
-from typer.testing import CliRunner
+from helpers import run_cli
 
-from gancurve.cli import app
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
 from gancurve.core.metrics import quality, verdict
@@ -17,11 +16,6 @@ from gancurve.runs import RunDir
 from gancurve.training import Cadence, TrainingSession
 
 ARTIST = ParabolaArtist()
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_evaluate_json_has_g_artist_floor_and_verdict(trained_runs_dir: Path) -> None:

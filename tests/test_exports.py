@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
+from helpers import run_cli
 
 from gancurve import exports
 from gancurve.checkpoint import load_generator
-from gancurve.cli import app
 from gancurve.runs import RunDir
 
 HAS_ONNX = (
@@ -27,11 +26,6 @@ LOADERS = {
     ".pt2": "import torch; m = torch.export.load(path).module()",
     ".pt": "import torch; m = torch.jit.load(path)",
 }
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def expected_paintings(run: Path, ideas: np.ndarray) -> np.ndarray:

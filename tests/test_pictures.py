@@ -8,15 +8,9 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from helpers import run_cli
 
-from gancurve.cli import app
 from gancurve.render.animate import plan_frames
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_animate_gif_has_one_frame_per_snapshot(trained_runs_dir: Path, tmp_path: Path) -> None:

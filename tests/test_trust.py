@@ -16,19 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
+from helpers import run_cli
 
 from gancurve.checkpoint import load_checkpoint
-from gancurve.cli import app
 from gancurve.runs import LOCK_FILE, RunDir
 
 SMALL = ["--device", "cpu", "--log-every", "50", "--snapshot-every", "50", "--eval-every", "100",
          "--checkpoint-every", "100"]  # fmt: skip
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def digest(path: Path) -> str:
