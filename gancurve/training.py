@@ -173,21 +173,22 @@ class TrainingSession:
         """Step until ``cadence.steps`` or a stop request, writing logs and checkpoints."""
         self.run.write_config(run_facts(self.config, self.cadence, self.device))
         reporter.start(self.cadence.steps, self.trainer.step_count)
-        outcome = Outcome(self.run, -1, self.last_row)
+        outcome = Outcome(self.run, self.trainer.step_count, self.last_row)
+        first_step = True
         # Overflow on the way to a divergence is caught by the guard, not shown as numpy noise.
         with np.errstate(all="ignore"):
             while self.trainer.step_count < self.cadence.steps and not stop:
                 self.trainer.step()
                 self._after_step(self.trainer.step_count, reporter, outcome)
-                if outcome.step == -1:  # once, after the first step: did the engine fall back?
+                if first_step:  # did the engine have to fall back (e.g. no CUDA graph)?
                     self._report_engine_notice(reporter, outcome)
+                    first_step = False
             self.save()
         outcome.step, outcome.last_row = self.trainer.step_count, self.last_row
         outcome.interrupted_by = stop.signal
         return outcome
 
     def _report_engine_notice(self, reporter: Reporter, outcome: Outcome) -> None:
-        outcome.step = self.trainer.step_count
         notice = getattr(self.trainer, "notice", None)
         if notice:
             outcome.warnings.append(notice)
