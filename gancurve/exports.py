@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gancurve.atomic import atomic_write_text, temporary_sibling
 from gancurve.core.models import Generator
 from gancurve.errors import GancurveError, UsageError
-from gancurve.runs import atomic_write_text, temporary_sibling
 
 #: Model formats by file extension.
 MODEL_FORMATS = {".pt2": "export", ".pt": "torchscript", ".onnx": "onnx"}

@@ -12,22 +12,20 @@ Every file is replaced atomically, so a crash leaves the previous complete versi
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import os
 import re
-import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
+from gancurve.atomic import atomic_write, atomic_write_text
 from gancurve.errors import GancurveError, UsageError
 
 RUNS_DIR_ENV = "GANCURVE_RUNS_DIR"
@@ -49,85 +47,6 @@ def resolve_runs_dir(option: Path | None) -> Path:
     if option is not None:
         return option
     return Path(os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR)
-
-
-def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Write a file so that readers see either the old or the new content, never a mix.
-
-    The bytes go to a temporary file in the same directory (same file system), are
-    flushed and fsynced, and then ``os.replace`` swaps the file in.
-    """
-    try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise GancurveError(f"Cannot write {path}: {error.strerror}.") from error
-    try:
-        os.fchmod(handle, 0o666 & ~_current_umask())  # mkstemp makes 0600; match a normal file
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-            _test_write_delay()
-        os.replace(temp_name, path)  # noqa: PTH105 - the atomic rename, named as such
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            Path(temp_name).unlink()
-        if isinstance(error, OSError):  # disk full, quota, I/O error: the old file is intact
-            raise GancurveError(
-                f"Cannot write {path}: {error.strerror or error}; the previous version is kept."
-            ) from error
-        raise
-    _fsync_directory(path.parent)
-
-
-def _test_write_delay() -> None:
-    """Tests set ``GANCURVE_TEST_WRITE_DELAY`` (seconds) to widen the window a kill can hit."""
-    delay = os.environ.get("GANCURVE_TEST_WRITE_DELAY")
-    if delay:
-        time.sleep(float(delay))
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)  # the only portable way to read it is to set it and put it back
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def temporary_sibling(output: Path) -> Iterator[Path]:
-    """A temporary path beside ``output``, with its extension, for writers that want a path.
-
-    Libraries that pick a format from the file name (imageio, torch.export) write here; the
-    caller renames it over ``output`` once complete. It is removed unless renamed.
-    """
-    try:
-        handle, name = tempfile.mkstemp(
-            prefix=f".{output.name}.", suffix=f".tmp{output.suffix}", dir=output.parent
-        )
-    except OSError as error:
-        raise GancurveError(f"Cannot write {output}: {error.strerror}.") from error
-    os.fchmod(handle, 0o666 & ~_current_umask())
-    os.close(handle)
-    temp = Path(name)
-    try:
-        yield temp
-    finally:
-        temp.unlink(missing_ok=True)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (best effort: not every platform allows it)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """:func:`atomic_write` for UTF-8 text."""
-    atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 @dataclass
@@ -394,65 +313,3 @@ def find_run(runs_dir: Path, run: str | None) -> RunDir:
     if not (candidate / CONFIG_FILE).is_file():
         raise GancurveError(f"{candidate} is not a gancurve run (it has no {CONFIG_FILE}).")
     return RunDir(candidate)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, but someone else's
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def run_lock(run: RunDir) -> Iterator[None]:
-    """Hold the run's lock file while training, so two trainings never write one run.
-
-    The file holds the owner's pid; a lock whose owner is gone (a killed process) is
-    stale and is taken over.
-    """
-    lock = run.path / LOCK_FILE
-    for _attempt in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            owner = _lock_owner(lock)
-            if owner is not None and owner != os.getpid() and _pid_alive(owner):
-                raise GancurveError(
-                    f"Run {run.name!r} is being trained by another process (pid {owner}); "
-                    "wait for it to finish or stop it first."
-                ) from None
-            with contextlib.suppress(FileNotFoundError):
-                lock.unlink()  # stale: its owner died without cleaning up
-            continue
-        except OSError as error:
-            raise GancurveError(f"Cannot write in {run.path}: {error.strerror}.") from error
-        with os.fdopen(fd, "w") as stream:
-            stream.write(f"{os.getpid()}\n")
-        break
-    else:
-        raise GancurveError(f"Could not take the lock {lock}; try again.")
-    try:
-        remove_stale_temporaries(run)
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            if _lock_owner(lock) == os.getpid():
-                lock.unlink()
-
-
-def remove_stale_temporaries(run: RunDir) -> None:
-    """Delete half-written temporary files a killed process left (only with the lock held)."""
-    for name in (CONFIG_FILE, CHECKPOINT_FILE, METRICS_FILE, SNAPSHOTS_FILE):
-        for leftover in run.path.glob(f".{name}.*.tmp"):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-
-
-def _lock_owner(lock: Path) -> int | None:
-    try:
-        return int(lock.read_text().strip())
-    except (OSError, ValueError):
-        return None

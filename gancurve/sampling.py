@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gancurve.atomic import atomic_write, atomic_write_text
 from gancurve.checkpoint import load_generator
 from gancurve.core.artist import ParabolaArtist
 from gancurve.errors import UsageError
-from gancurve.runs import RunDir, atomic_write, atomic_write_text
+from gancurve.runs import RunDir
 
 FORMATS = ("table", "json", "csv", "npy")
 FILE_FORMATS = ("json", "csv", "npy")

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from gancurve.console import err, out
 from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
+from gancurve.lock import run_lock
 from gancurve.progress import RichReporter
-from gancurve.runs import run_lock
 from gancurve.training import Outcome, StopFlag, TrainRequest, open_session, stop_on_signals
 
 #: Exit codes for a run stopped by a signal: 128 + the signal's number, as shells do.

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from gancurve.atomic import temporary_sibling
 from gancurve.errors import GancurveError, UsageError
 from gancurve.render.frames import FramePainter
-from gancurve.runs import Snapshots, temporary_sibling
+from gancurve.runs import Snapshots
 
 EXTENSIONS = (".gif", ".mp4")
 #: (step, W1) pairs from metrics.csv, sorted by step.

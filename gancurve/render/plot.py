@@ -10,11 +10,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gancurve.atomic import atomic_write
 from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
 from gancurve.core.metrics import TARGET_SPREAD
 from gancurve.errors import UsageError
 from gancurve.render.style import GREEN, LOWER, REAL, UPPER, draw_canvas
-from gancurve.runs import atomic_write
 from gancurve.sampling import Samples
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
