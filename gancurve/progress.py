@@ -32,6 +32,10 @@ class RichReporter:
         )
         self.task: TaskID | None = None
         self.w1_text = ""
+        # Without a terminal (a log file, CI) the bar cannot redraw: print a line every 10% instead.
+        self.plain_lines = enabled and not err.is_terminal
+        self.total = 0
+        self.next_line_at = 0
 
     def __enter__(self) -> RichReporter:
         self.progress.__enter__()
@@ -48,6 +52,8 @@ class RichReporter:
     def start(self, total: int, done: int) -> None:
         """Create the bar at ``done`` of ``total`` steps."""
         self.task = self.progress.add_task("train", total=total, completed=done, speed="", stats="")
+        self.total = total
+        self.next_line_at = done + max(1, (total - done) // 10)
 
     def advance(self, step: int, row: dict[str, float]) -> None:
         """Move the bar to ``step`` and show the latest numbers."""
@@ -56,12 +62,12 @@ class RichReporter:
         if "w1" in row:
             self.w1_text = f" · W1 {row['w1']:.3f}"
         speed = self.progress.tasks[self.task].speed
-        self.progress.update(
-            self.task,
-            completed=step,
-            speed=f"{speed:,.0f}/s" if speed else "",
-            stats=f"D acc {row['d_accuracy']:.2f} · score {row['d_score']:.2f}{self.w1_text}",
-        )
+        stats = f"D acc {row['d_accuracy']:.2f} · score {row['d_score']:.2f}{self.w1_text}"
+        self.progress.update(self.task, completed=step, speed=f"{speed:,.0f}/s" if speed else "", stats=stats)
+        if self.plain_lines and step >= self.next_line_at:
+            line = f"step {step:,}/{self.total:,} · {stats}"
+            self.progress.console.print(line, markup=False, soft_wrap=True)
+            self.next_line_at = step + max(1, self.total // 10)
 
     def warn(self, message: str) -> None:
         """Print above the bar, which keeps running below."""

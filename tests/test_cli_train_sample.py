@@ -39,10 +39,12 @@ def test_train_json_summary(tmp_path: Path) -> None:
 
 
 def test_train_summary_names_the_run_directory(tmp_path: Path) -> None:
-    code, stdout, _ = run_cli("train", "--steps", "20", "--runs-dir", str(tmp_path), "--device", "cpu")
+    code, stdout, stderr = run_cli("train", "--steps", "200", "--runs-dir", str(tmp_path), "--device", "cpu")
     assert code == 0
     (run,) = list(tmp_path.iterdir())
     assert str(run) in stdout.replace("\n", "")
+    # Not a terminal here: progress comes as plain lines, a tenth of the run apart.
+    assert "step 100/200 · D acc" in stderr and "step 200/200 · D acc" in stderr
 
 
 def test_sample_table_is_the_default(trained_runs_dir: Path) -> None:
