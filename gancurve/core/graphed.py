@@ -89,9 +89,11 @@ class GraphEngine:
             raise RuntimeError("this torch cannot capture a private random generator in a CUDA graph")
         register(self.trainer.rng)
         steps_before = self.trainer.step_count
-        with torch.cuda.graph(graph):
-            stats = self.trainer.step()
-        self.trainer.step_count = steps_before  # capture records the kernels, it does not run them
+        try:
+            with torch.cuda.graph(graph):
+                stats = self.trainer.step()
+        finally:
+            self.trainer.step_count = steps_before  # capture records the kernels, it does not run them
         self.graph, self._static_stats = graph, stats
 
     @torch.no_grad()
