@@ -177,3 +177,17 @@ def test_quality_at_10000_steps_is_the_same_for_both_engines(seed: int) -> None:
     for kind, q in results.items():
         assert q.in_bounds >= 0.85 and q.w1 < 0.1, (kind, q)
     assert abs(results["fast"].w1 - results["reference"].w1) < 0.04
+
+
+def test_a_failed_capture_falls_back_without_changing_the_run() -> None:
+    """Force the capture path on the CPU, where CUDA graphs cannot exist: warm-up is undone,
+    the engine says why it fell back, and training continues exactly like the reference."""
+    config = TrainConfig(seed=12)
+    graphed, reference = GraphEngine(config, "cpu"), Trainer(config)
+    graphed.fallback_reason = None  # pretend capture is possible
+    for _ in range(4):
+        graphed.step()
+        reference.step()
+    assert graphed.graph is None and graphed.notice and "training continues eagerly" in graphed.notice
+    assert graphed.step_count == 4
+    assert max_difference(graphed.state_dict()["generator"], reference.state_dict()["generator"]) == 0.0
