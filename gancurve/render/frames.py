@@ -20,16 +20,29 @@ D_ACCURACY_TARGET = "0.5 for D to converge"
 D_SCORE_TARGET = "-1.38 for G to converge"
 
 
+#: The frame width the layout (font sizes, margins) is designed for.
+DESIGN_WIDTH = 560
+
+
 class FramePainter:
     """Renders one RGB frame per snapshot on a single reused figure."""
 
     def __init__(self, x: np.ndarray, curves: int, size: tuple[int, int]) -> None:
         width, height = size
-        self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+        # The layout is designed at 560 px wide; other sizes change the DPI, so text, lines and
+        # margins keep their proportions instead of crowding a small frame.
+        dpi = DPI * width / DESIGN_WIDTH
+        self.figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.axes = self.figure.add_subplot(1, 1, 1)
-        # A header strip above the axes holds the numbers and the legend, off the curves.
-        self.figure.subplots_adjust(left=0.09, right=0.97, top=0.79, bottom=0.1)
+        # Margins in design pixels, so any aspect ratio keeps a header strip above the axes
+        # for the numbers and the legend (off the curves) and room below for the x label.
+        tall = height * DESIGN_WIDTH / width  # the frame's height in design pixels
+
+        def from_top(pixels: float) -> float:
+            return 1 - pixels / tall
+
+        self.figure.subplots_adjust(left=0.09, right=0.97, top=from_top(88), bottom=42 / tall)
         draw_canvas(self.axes, x)
         nan = np.full_like(x, np.nan)
         # The bundle shows diversity (a collapsed G draws one curve 16 times);
@@ -41,11 +54,11 @@ class FramePainter:
             for _ in range(curves - 1)
         ]
         self.highlight = self.axes.plot(x, nan, color=GREEN, lw=3, animated=True, label="G's paintings")[0]
-        self.figure.legend(loc="upper right", bbox_to_anchor=(0.99, 0.995), fontsize=8, frameon=False)
+        self.figure.legend(loc="upper right", bbox_to_anchor=(0.99, from_top(2)), fontsize=8, frameon=False)
         style: dict[str, Any] = {"transform": self.figure.transFigure, "fontsize": 10, "animated": True}
-        self.step_text = self.axes.text(0.02, 0.94, "", weight="bold", **style)
-        self.accuracy_text = self.axes.text(0.02, 0.885, "", **style)
-        self.score_text = self.axes.text(0.02, 0.83, "", **style)
+        self.step_text = self.axes.text(0.02, from_top(25), "", weight="bold", **style)
+        self.accuracy_text = self.axes.text(0.02, from_top(48), "", **style)
+        self.score_text = self.axes.text(0.02, from_top(71), "", **style)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
