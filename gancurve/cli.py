@@ -25,7 +25,7 @@ from gancurve.errors import GancurveError
 
 
 def _click_exception_type() -> type[Exception]:
-    """Typer >= 0.22 vendors click (its exceptions derive from ``TyperException``); older typer uses click."""
+    """Recent typer vendors click (its exceptions derive from ``TyperException``); older typer uses click."""
     vendored: type[Exception] | None = getattr(typer, "TyperException", None)
     if vendored is not None:
         return vendored
