@@ -19,6 +19,7 @@ import torch
 from gancurve.atomic import atomic_write_text, temporary_sibling
 from gancurve.core.models import Generator
 from gancurve.errors import GancurveError, UsageError
+from gancurve.runs import metrics_csv_text
 
 #: Model formats by file extension.
 MODEL_FORMATS = {".pt2": "export", ".pt": "torchscript", ".onnx": "onnx"}
@@ -135,8 +136,6 @@ def export_metrics(rows: list[dict[str, float]], output: Path) -> None:
     if suffix == ".json":
         atomic_write_text(output, json.dumps(rows, indent=1) + "\n")
     elif suffix == ".csv":
-        from gancurve.runs import metrics_csv_text
-
         atomic_write_text(output, metrics_csv_text(rows))
     else:
         raise UsageError(f"Cannot write {output.name!r}: use a .csv or .json file name.")

@@ -133,9 +133,8 @@ class TrainingSession:
         self.last_row: dict[str, float] = {}
         self.saved_step: int | None = None  # the step of the checkpoint on disk, if any
 
-    def restore(self) -> None:
-        """Continue from the run's checkpoint and logs (the checkpoint decides the step)."""
-        payload = load_checkpoint(self.run)
+    def restore(self, payload: dict[str, Any]) -> None:
+        """Continue from the run's checkpoint (already loaded) and logs; the checkpoint decides the step."""
         if str(payload["device"]).split(":")[0] != self.device.type:
             raise GancurveError(
                 f"Run {self.run.name!r} was trained on {payload['device']}; resume it with "
@@ -303,11 +302,6 @@ def resume_config(saved: TrainConfig, requested: dict[str, Any], force: bool) ->
     return wanted
 
 
-def saved_config(run: RunDir) -> TrainConfig:
-    """The hyperparameters a run's checkpoint was trained with."""
-    return checkpoint_config(load_checkpoint(run))
-
-
 @dataclass(frozen=True)
 class TrainRequest:
     """What ``gancurve train`` was asked for, before anything touches the disk."""
@@ -336,9 +330,10 @@ def open_session(request: TrainRequest) -> TrainingSession:
         run = create_run(request.runs_dir, request.name)
         return TrainingSession(run, config, request.cadence, device, request.engine)
     run = find_run(request.runs_dir, request.name)
-    config = resume_config(saved_config(run), request.hyperparameters, request.force)
+    payload = load_checkpoint(run)  # read once: its config is checked, then its state restored
+    config = resume_config(checkpoint_config(payload), request.hyperparameters, request.force)
     session = TrainingSession(run, config, request.cadence, device, request.engine)
-    session.restore()
+    session.restore(payload)
     if session.trainer.step_count >= request.cadence.steps:
         raise UsageError(
             f"Run {run.name!r} is already at step {session.trainer.step_count}; "

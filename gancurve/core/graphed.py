@@ -12,7 +12,6 @@ the engine says why and runs the same step eagerly.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
@@ -81,7 +80,7 @@ class GraphEngine:
             self.notice = f"CUDA graph capture failed ({self.fallback_reason}); training continues eagerly."
 
     def _capture(self) -> None:
-        saved = copy.deepcopy(self.trainer.state_dict())
+        saved = self.trainer.state_dict()  # already a deep copy
         warm_up(self.trainer, saved)
         graph = torch.cuda.CUDAGraph()
         register = getattr(graph, "register_generator_state", None)
