@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from gancurve.render.animate import plan_frames, render_frames, write_animation
-from gancurve.runs import RunDir, Snapshots
+from gancurve.store.rundir import RunDir, Snapshots
 
 SIZE = (560, 420)  # the CLI's default
 

@@ -14,8 +14,8 @@ import time
 import torch
 
 from gancurve.core.config import TrainConfig
-from gancurve.core.graphed import GraphEngine
-from gancurve.core.trainer import Trainer
+from gancurve.core.engines.cuda_graph import GraphEngine
+from gancurve.core.engines.reference import Trainer
 
 
 def timed_run(make: type[Trainer] | type[GraphEngine], steps: int) -> tuple[float, object]:

@@ -23,7 +23,7 @@ import tutorial_reference as tutorial
 
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines import make_engine
-from gancurve.core.trainer import Trainer
+from gancurve.core.engines.reference import Trainer
 
 
 def steps_per_second(

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from gancurve.errors import GancurveError, UsageError
 
+if TYPE_CHECKING:
+    import torch
+
+#: ``--device`` choices; the first is the default.
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def mps_available() -> bool:
     """Whether Apple's Metal backend can be used."""
+    import torch
+
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
 
 
 def select_device(name: str) -> torch.device:
     """``auto`` picks cuda, then mps, then cpu; an explicit choice must be usable here."""
+    import torch
+
     if name not in DEVICE_CHOICES:
         raise UsageError(f"Unknown device {name!r}; choose one of {', '.join(DEVICE_CHOICES)}.")
     if name == "auto":

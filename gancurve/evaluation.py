@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from gancurve.checkpoint import load_networks
 from gancurve.core.artist import ParabolaArtist
+from gancurve.core.draws import derived_seed
 from gancurve.core.losses import EQUILIBRIUM_D_SCORE
 from gancurve.core.metrics import (
     TARGET_SPREAD,
@@ -16,9 +16,9 @@ from gancurve.core.metrics import (
     quality,
     verdict,
 )
-from gancurve.core.trainer import derived_seed
 from gancurve.errors import UsageError
-from gancurve.runs import RunDir
+from gancurve.store.checkpoint import load_networks
+from gancurve.store.rundir import RunDir
 
 #: The ideal value of each metric (what a perfect generator gets with infinite samples).
 IDEAL = {

@@ -16,13 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gancurve.atomic import atomic_write_text, temporary_sibling
 from gancurve.core.models import Generator
 from gancurve.errors import GancurveError, UsageError
-from gancurve.runs import metrics_csv_text
+from gancurve.formats import MODEL_FORMATS
+from gancurve.store.atomic import atomic_write_text, temporary_sibling
+from gancurve.store.rundir import metrics_csv_text
 
-#: Model formats by file extension.
-MODEL_FORMATS = {".pt2": "export", ".pt": "torchscript", ".onnx": "onnx"}
 #: The largest difference allowed between the exported model and the generator.
 TOLERANCE = 1e-5
 #: Batch sizes the check runs the exported model on (the batch dimension is dynamic).

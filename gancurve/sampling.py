@@ -11,16 +11,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gancurve.atomic import atomic_write, atomic_write_text
-from gancurve.checkpoint import load_generator
 from gancurve.core.artist import ParabolaArtist
 from gancurve.errors import UsageError
-from gancurve.runs import RunDir
-
-FORMATS = ("table", "json", "csv", "npy")
-FILE_FORMATS = ("json", "csv", "npy")
-#: What ``export samples`` writes: also .npz (x, y, a_hat and residual in one file).
-EXPORT_FORMATS = ("json", "csv", "npy", "npz")
+from gancurve.formats import SAMPLE_FILE_FORMATS, SAMPLE_FORMATS
+from gancurve.store.atomic import atomic_write, atomic_write_text
+from gancurve.store.checkpoint import load_generator
+from gancurve.store.rundir import RunDir
 
 
 @dataclass(frozen=True)
@@ -57,13 +53,13 @@ def draw_samples(run: RunDir, n: int, seed: int) -> Samples:
 def infer_format(output: Path | None, requested: str | None) -> str:
     """The format: as requested, else from the output's extension, else the table."""
     if requested is not None:
-        if requested not in FORMATS:
-            raise UsageError(f"Unknown format {requested!r}; choose one of {', '.join(FORMATS)}.")
+        if requested not in SAMPLE_FORMATS:
+            raise UsageError(f"Unknown format {requested!r}; choose one of {', '.join(SAMPLE_FORMATS)}.")
         return requested
     if output is None:
         return "table"
     suffix = output.suffix.lower().lstrip(".")
-    if suffix not in FILE_FORMATS:
+    if suffix not in SAMPLE_FILE_FORMATS:
         raise UsageError(
             f"Cannot tell the format of {output.name!r}; use a .json, .csv or .npy name, or --format."
         )

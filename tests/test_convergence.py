@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from gancurve.core.config import TrainConfig
+from gancurve.core.engines.reference import Trainer
 from gancurve.core.metrics import quality
-from gancurve.core.trainer import Trainer
 
 
 @pytest.mark.slow

@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from gancurve.core.config import TrainConfig
+from gancurve.core.draws import draw_batch
 from gancurve.core.engines import make_engine
-from gancurve.core.fast import NumpyEngine
-from gancurve.core.graphed import GraphEngine, restore_in_place, warm_up
+from gancurve.core.engines.cuda_graph import GraphEngine, restore_in_place, warm_up
+from gancurve.core.engines.numpy_engine import NumpyEngine
+from gancurve.core.engines.reference import Trainer
 from gancurve.core.losses import minimax_d_loss, minimax_g_loss
-from gancurve.core.trainer import Trainer, draw_batch
 
 F64 = torch.float64
 

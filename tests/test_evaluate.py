@@ -12,8 +12,9 @@ from helpers import run_cli
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
 from gancurve.core.metrics import quality, verdict
-from gancurve.runs import RunDir
-from gancurve.training import Cadence, TrainingSession
+from gancurve.store.rundir import RunDir
+from gancurve.training.cadence import Cadence
+from gancurve.training.session import TrainingSession
 
 ARTIST = ParabolaArtist()
 
@@ -83,7 +84,7 @@ def test_training_logs_quality_and_warns_once_about_collapse(tmp_path: Path) -> 
     with torch.no_grad():  # a generator that ignores its ideas: every painting is the same
         session.trainer.generator.net[0].weight.zero_()
     reporter = RecordingReporter()
-    from gancurve.training import StopFlag
+    from gancurve.training.signals import StopFlag
 
     outcome = session.train(reporter, StopFlag())
     assert all("w1" in row and "spread" in row for row in reporter.rows)

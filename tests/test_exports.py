@@ -15,8 +15,8 @@ import torch
 from helpers import run_cli
 
 from gancurve import exports
-from gancurve.checkpoint import load_generator
-from gancurve.runs import RunDir
+from gancurve.store.checkpoint import load_generator
+from gancurve.store.rundir import RunDir
 
 HAS_ONNX = (
     importlib.util.find_spec("onnx") is not None and importlib.util.find_spec("onnxruntime") is not None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import torch
 
 from gancurve.core.config import TrainConfig
+from gancurve.core.draws import fixed_ideas
+from gancurve.core.engines.reference import Trainer
 from gancurve.core.losses import minimax_d_loss, minimax_g_loss
-from gancurve.core.trainer import Trainer, build_models, fixed_ideas
+from gancurve.core.models import build_models
 
 
 def _weights(trainer: Trainer) -> list[torch.Tensor]:

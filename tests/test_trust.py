@@ -18,8 +18,8 @@ import pytest
 import torch
 from helpers import run_cli
 
-from gancurve.checkpoint import load_checkpoint
-from gancurve.runs import LOCK_FILE, RunDir
+from gancurve.store.checkpoint import load_checkpoint
+from gancurve.store.rundir import LOCK_FILE, RunDir
 
 SMALL = ["--device", "cpu", "--log-every", "50", "--snapshot-every", "50", "--eval-every", "100",
          "--checkpoint-every", "100"]  # fmt: skip

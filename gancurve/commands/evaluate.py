@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from gancurve.console import out
-from gancurve.runs import find_run
+from gancurve.store.runs import find_run
 
 #: Row order and what each metric means, for people.
 LABELS = {

@@ -6,15 +6,16 @@ from pathlib import Path
 
 from gancurve.console import out
 from gancurve.errors import UsageError
-from gancurve.runs import find_run
+from gancurve.store.runs import find_run
 
 
 def export_samples_command(runs_dir: Path, run_name: str | None, output: Path, n: int, seed: int) -> None:
     """Paintings with the x grid and each painting's fitted a and residual."""
-    from gancurve.sampling import EXPORT_FORMATS, draw_samples, write_samples
+    from gancurve.formats import EXPORT_SAMPLE_FORMATS
+    from gancurve.sampling import draw_samples, write_samples
 
     fmt = output.suffix.lower().lstrip(".")
-    if fmt not in EXPORT_FORMATS:
+    if fmt not in EXPORT_SAMPLE_FORMATS:
         raise UsageError(f"Cannot write {output.name!r}: use a .csv, .json, .npy or .npz file name.")
     run = find_run(runs_dir, run_name)
     write_samples(draw_samples(run, n, seed), fmt, output, with_fit=True)
@@ -23,8 +24,8 @@ def export_samples_command(runs_dir: Path, run_name: str | None, output: Path, n
 
 def export_model_command(runs_dir: Path, run_name: str | None, output: Path, fmt: str | None) -> None:
     """The generator as a standalone model file, checked against the original."""
-    from gancurve.checkpoint import load_generator
     from gancurve.exports import export_model, model_format
+    from gancurve.store.checkpoint import load_generator
 
     chosen = model_format(output, fmt)
     run = find_run(runs_dir, run_name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gancurve.console import err, out
-from gancurve.runs import find_run
+from gancurve.store.runs import find_run
 
 #: Paintings drawn for the fitted-a histogram of ``plot``: enough for a smooth shape.
 HISTOGRAM_SAMPLES = 5000

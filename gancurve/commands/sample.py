@@ -9,8 +9,8 @@ from rich.table import Table
 
 from gancurve.console import err, out
 from gancurve.errors import UsageError
-from gancurve.runs import find_run
 from gancurve.sampling import Samples, draw_samples, infer_format, to_csv, to_json, write_samples
+from gancurve.store.runs import find_run
 
 
 def sample_command(

@@ -10,9 +10,11 @@ from rich.table import Table
 
 from gancurve.console import err, out
 from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
-from gancurve.lock import run_lock
 from gancurve.progress import RichReporter
-from gancurve.training import Outcome, StopFlag, TrainRequest, open_session, stop_on_signals
+from gancurve.store.lock import run_lock
+from gancurve.training.resume import TrainRequest, open_session
+from gancurve.training.session import Outcome
+from gancurve.training.signals import StopFlag, stop_on_signals
 
 #: Exit codes for a run stopped by a signal: 128 + the signal's number, as shells do.
 SIGNAL_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}

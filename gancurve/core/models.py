@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gancurve.core.config import TrainConfig
+
 
 class Generator(nn.Module):
     """Turns random ideas into a painting: ideas → hidden (ReLU) → points."""
@@ -33,3 +35,12 @@ class Discriminator(nn.Module):
     def forward(self, paintings: torch.Tensor) -> torch.Tensor:
         """Logits of shape ``(n,)``: ``sigmoid(logit)`` is the probability of 'real'."""
         return self.net(paintings).squeeze(-1)  # type: ignore[no-any-return]
+
+
+def build_models(config: TrainConfig) -> tuple[Generator, Discriminator]:
+    """G and D with weights drawn from ``config.seed`` on the CPU, identical on every device."""
+    with torch.random.fork_rng(devices=[]):  # leave the caller's global RNG untouched
+        torch.manual_seed(config.seed)
+        generator = Generator(config.ideas, config.hidden, config.points)
+        discriminator = Discriminator(config.points, config.hidden)
+    return generator, discriminator

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from gancurve.atomic import temporary_sibling
 from gancurve.errors import GancurveError, UsageError
+from gancurve.formats import ANIMATION_FORMATS
 from gancurve.render.frames import FramePainter
-from gancurve.runs import Snapshots
+from gancurve.store.atomic import temporary_sibling
+from gancurve.store.rundir import Snapshots
 
-EXTENSIONS = (".gif", ".mp4")
 #: (step, W1) pairs from metrics.csv, sorted by step.
 W1Log = Sequence[tuple[int, float]]
 #: Beyond this many frames (without --every) the animation is thinned automatically.
@@ -54,7 +54,7 @@ def plan_frames(total: int, every: int | None) -> AnimationPlan:
 def check_output(output: Path) -> str:
     """The output's extension, once it is known to be writable."""
     extension = output.suffix.lower()
-    if extension not in EXTENSIONS:
+    if extension not in ANIMATION_FORMATS:
         raise UsageError(f"Cannot write {output.name!r}: use a .gif or .mp4 file name.")
     if extension == ".mp4" and importlib.util.find_spec("imageio_ffmpeg") is None:
         raise GancurveError(

@@ -10,14 +10,14 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gancurve.atomic import atomic_write
 from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
 from gancurve.core.metrics import TARGET_SPREAD
 from gancurve.errors import UsageError
+from gancurve.formats import PLOT_FORMATS
 from gancurve.render.style import GREEN, LOWER, REAL, UPPER, draw_canvas
 from gancurve.sampling import Samples
+from gancurve.store.atomic import atomic_write
 
-PLOT_FORMATS = (".png", ".svg", ".pdf")
 #: G's loss log(1 − D(G(z))) when D says 0.5 everywhere.
 EQUILIBRIUM_G_LOSS = EQUILIBRIUM_D_SCORE / 2
 EQUILIBRIUM_STYLE: dict[str, Any] = {"color": "black", "ls": ":", "lw": 1}

@@ -2,85 +2,49 @@
 
 Heavy modules (torch, matplotlib, imageio) are imported inside the commands, so that
 ``gancurve --help`` stays instant. Every expected failure is a ``GancurveError``; the
-group below turns it into one line on stderr and an exit code.
+group (:mod:`gancurve.cli.group`) turns it into one line on stderr and an exit code.
+Options are declared once, in :mod:`gancurve.cli.options`.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
-from collections.abc import Sequence
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
 from gancurve import __version__
-from gancurve.console import error_line, out
-from gancurve.core.config import TrainConfig
-from gancurve.errors import GancurveError
-
-
-def _click_exception_type() -> type[Exception]:
-    """Recent typer vendors click (its exceptions derive from ``TyperException``); older typer uses click."""
-    vendored: type[Exception] | None = getattr(typer, "TyperException", None)
-    if vendored is not None:
-        return vendored
-    click_exception: type[Exception] = importlib.import_module("click").ClickException
-    return click_exception
-
-
-ClickError = _click_exception_type()
-
-DEFAULTS = TrainConfig()
-EXIT_INTERRUPTED = 130
-
-
-class GancurveGroup(TyperGroup):
-    """Typer's group with one-line errors: no usage box, no traceback."""
-
-    def main(  # type: ignore[override]
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        **extra: Any,
-    ) -> Any:
-        """Run the command; map expected failures to exit codes (see ``docs/cli.md``)."""
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except ClickError as error:  # bad usage (exit 2) and other parsing failures
-            context = getattr(error, "ctx", None)
-            hint = f" (see '{context.command_path} --help')" if context is not None else ""
-            _fail(error.format_message() + hint, getattr(error, "exit_code", 2))  # type: ignore[attr-defined]
-        except GancurveError as error:
-            _fail(str(error), error.exit_code)
-        except (typer.Abort, KeyboardInterrupt):
-            _fail("Interrupted.", EXIT_INTERRUPTED)
-        sys.exit(result if isinstance(result, int) else 0)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        """The group's ``--help``, defaulting to False rather than None.
-
-        Typer coerces a None through pydantic, whose import alone costs 0.1 s of start-up on
-        every command; a plain bool is passed through untouched.
-        """
-        option = super().get_help_option(ctx)
-        if option is not None and getattr(option, "default", False) is None:
-            option.default = False
-        return option
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    error_line(message)
-    sys.exit(code)
-
+from gancurve.cli.group import GancurveGroup
+from gancurve.cli.options import (
+    CADENCE,
+    DEFAULT_DEVICE,
+    BatchSizeOption,
+    CheckpointEveryOption,
+    DeviceOption,
+    EngineOption,
+    EvalEveryOption,
+    ForceOption,
+    HiddenOption,
+    IdeasOption,
+    JsonOption,
+    LogEveryOption,
+    LrDOption,
+    LrGOption,
+    NameOption,
+    PointsOption,
+    ResumeOption,
+    RunOption,
+    RunsDirOption,
+    SeedOption,
+    SnapshotEveryOption,
+    StepsOption,
+    metavar,
+    one_of,
+)
+from gancurve.console import out
+from gancurve.core.engines import DEFAULT_ENGINE
+from gancurve.formats import MODEL_FORMATS, SAMPLE_FORMATS
 
 app = typer.Typer(
     cls=GancurveGroup,
@@ -92,31 +56,6 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: rich panels cost ~0.1 s of the 0.3 s start-up budget
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class Device(str, Enum):
-    """Where to train."""
-
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-    mps = "mps"
-
-
-class Engine(str, Enum):
-    """Which implementation of the (same) training step runs."""
-
-    fast = "fast"
-    reference = "reference"
-
-
-class SampleFormat(str, Enum):
-    """How ``sample`` writes paintings."""
-
-    table = "table"
-    json = "json"
-    csv = "csv"
-    npy = "npy"
 
 
 def _show_version(value: bool) -> None:
@@ -138,74 +77,26 @@ def root(
     """
 
 
-RunsDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--runs-dir",
-        envvar="GANCURVE_RUNS_DIR",
-        help="Directory that holds the runs. [default: ./runs]",
-        show_default=False,
-    ),
-]
-RunOption = Annotated[
-    str | None,
-    typer.Option("--run", help="Run name (under --runs-dir) or path. [default: the latest run]"),
-]
-
-
 @app.command()
 def train(
-    steps: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Total training steps. With --resume this is the total to reach, not extra steps."
-        ),
-    ] = 10_000,
-    device: Annotated[Device, typer.Option(help="auto picks cuda, then mps, then cpu.")] = Device.auto,
-    seed: Annotated[
-        int | None, typer.Option(min=0, help=f"Seeds weights, data and ideas. [default: {DEFAULTS.seed}]")
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option(min=1, help=f"Paintings per batch. [default: {DEFAULTS.batch_size}]")
-    ] = None,
-    lr_g: Annotated[
-        float | None, typer.Option(help=f"Generator's Adam learning rate. [default: {DEFAULTS.lr_g:g}]")
-    ] = None,
-    lr_d: Annotated[
-        float | None, typer.Option(help=f"Discriminator's Adam learning rate. [default: {DEFAULTS.lr_d:g}]")
-    ] = None,
-    ideas: Annotated[
-        int | None, typer.Option(min=1, help=f"Random ideas G paints from. [default: {DEFAULTS.ideas}]")
-    ] = None,
-    points: Annotated[
-        int | None,
-        typer.Option(min=2, help=f"Points per painting on [-1, 1]. [default: {DEFAULTS.points}]"),
-    ] = None,
-    hidden: Annotated[
-        int | None, typer.Option(min=1, help=f"Hidden units of G and D. [default: {DEFAULTS.hidden}]")
-    ] = None,
+    steps: StepsOption = CADENCE.steps,
+    device: DeviceOption = DEFAULT_DEVICE,
+    seed: SeedOption = None,
+    batch_size: BatchSizeOption = None,
+    lr_g: LrGOption = None,
+    lr_d: LrDOption = None,
+    ideas: IdeasOption = None,
+    points: PointsOption = None,
+    hidden: HiddenOption = None,
     runs_dir: RunsDirOption = None,
-    name: Annotated[
-        str | None, typer.Option(help="Run name. [default: the start time, e.g. 2026-11-27_05-03-11]")
-    ] = None,
-    snapshot_every: Annotated[int, typer.Option(min=1, help="Snapshot G's paintings every N steps.")] = 50,
-    log_every: Annotated[int, typer.Option(min=1, help="Write a metrics.csv row every N steps.")] = 50,
-    eval_every: Annotated[int, typer.Option(min=1, help="Compute the quality metrics every N steps.")] = 500,
-    checkpoint_every: Annotated[
-        int, typer.Option(min=1, help="Save checkpoint and logs every N steps (and at the end).")
-    ] = 1000,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue the run named by --name (default: the latest).")
-    ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="With --resume: allow other learning rates or batch size.")
-    ] = False,
-    engine: Annotated[
-        Engine,
-        typer.Option(
-            help="fast: hand-written numpy on CPU, a CUDA graph on GPU. reference: readable autograd."
-        ),
-    ] = Engine.fast,
+    name: NameOption = None,
+    snapshot_every: SnapshotEveryOption = CADENCE.snapshot_every,
+    log_every: LogEveryOption = CADENCE.log_every,
+    eval_every: EvalEveryOption = CADENCE.eval_every,
+    checkpoint_every: CheckpointEveryOption = CADENCE.checkpoint_every,
+    resume: ResumeOption = False,
+    force: ForceOption = False,
+    engine: EngineOption = DEFAULT_ENGINE,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final summary as JSON.")] = False,
 ) -> None:
     """Train the GAN and write a run directory (config, checkpoint, metrics, snapshots)."""
@@ -213,21 +104,29 @@ def train(
     # be set before numpy loads, which is why it is here and not in the engine.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from gancurve.commands.train import train_command
-    from gancurve.training import Cadence, TrainRequest
+    from gancurve.training.cadence import Cadence
+    from gancurve.training.resume import TrainRequest
 
     given = {
         "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
         "ideas": ideas, "points": points, "hidden": hidden,
     }  # fmt: skip
+    cadence = Cadence(
+        steps=steps,
+        log_every=log_every,
+        snapshot_every=snapshot_every,
+        eval_every=eval_every,
+        checkpoint_every=checkpoint_every,
+    )
     request = TrainRequest(
         runs_dir=_runs_dir(runs_dir),
         name=name,
-        device=device.value,
-        cadence=Cadence(steps, log_every, snapshot_every, eval_every, checkpoint_every),
+        device=device,
+        cadence=cadence,
         hyperparameters={key: value for key, value in given.items() if value is not None},
         resume=resume,
         force=force,
-        engine=engine.value,
+        engine=engine,
     )
     raise typer.Exit(train_command(request, as_json=as_json))
 
@@ -239,9 +138,11 @@ def sample(
     runs_dir: RunsDirOption = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the random ideas.")] = 0,
     fmt: Annotated[
-        SampleFormat | None,
+        str | None,
         typer.Option(
             "--format",
+            metavar=metavar(SAMPLE_FORMATS),
+            callback=one_of(SAMPLE_FORMATS),
             help="table (for people), json, csv or npy. [default: from --output's extension, else table]",
             show_default=False,
         ),
@@ -253,7 +154,7 @@ def sample(
     """Draw paintings from a trained generator."""
     from gancurve.commands.sample import sample_command
 
-    sample_command(_runs_dir(runs_dir), run, num, seed, fmt.value if fmt else None, output)
+    sample_command(_runs_dir(runs_dir), run, num, seed, fmt, output)
 
 
 @app.command()
@@ -264,7 +165,7 @@ def evaluate(
         int, typer.Option("-n", "--num", min=2, help="Paintings drawn from G and from the artist.")
     ] = 10_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the ideas and of the artist's sample.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Did it work? Score G against the known target and give a verdict."""
     from gancurve.commands.evaluate import evaluate_command
@@ -323,14 +224,6 @@ export_app = typer.Typer(
 app.add_typer(export_app, name="export")
 
 
-class ModelFormat(str, Enum):
-    """Model file formats."""
-
-    export = "export"
-    torchscript = "torchscript"
-    onnx = "onnx"
-
-
 @export_app.command("samples")
 def export_samples(
     output: Annotated[
@@ -347,6 +240,9 @@ def export_samples(
     export_samples_command(_runs_dir(runs_dir), run, output, num, seed)
 
 
+MODEL_FORMAT_NAMES = tuple(MODEL_FORMATS.values())
+
+
 @export_app.command("model")
 def export_model(
     output: Annotated[
@@ -355,14 +251,20 @@ def export_model(
     run: RunOption = None,
     runs_dir: RunsDirOption = None,
     fmt: Annotated[
-        ModelFormat | None,
-        typer.Option("--format", help="Model format. [default: from the extension]", show_default=False),
+        str | None,
+        typer.Option(
+            "--format",
+            metavar=metavar(MODEL_FORMAT_NAMES),
+            callback=one_of(MODEL_FORMAT_NAMES),
+            help="Model format. [default: from the extension]",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """The generator as a model file: ideas (n, 5) float32 in, paintings (n, 15) out, any n."""
     from gancurve.commands.export import export_model_command
 
-    export_model_command(_runs_dir(runs_dir), run, output, fmt.value if fmt else None)
+    export_model_command(_runs_dir(runs_dir), run, output, fmt)
 
 
 @export_app.command("metrics")
@@ -378,7 +280,7 @@ def export_metrics(
 
 
 def _runs_dir(option: Path | None) -> Path:
-    from gancurve.runs import resolve_runs_dir
+    from gancurve.store.runs import resolve_runs_dir
 
     return resolve_runs_dir(option)
 

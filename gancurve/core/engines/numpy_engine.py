@@ -1,4 +1,4 @@
-"""The fast CPU engine: the same step as :class:`~gancurve.core.trainer.Trainer`, by hand.
+"""The fast CPU engine: the same step as :class:`~gancurve.core.engines.reference.Trainer`, by hand.
 
 The networks are tiny (about 2.5 MFLOP a step), so autograd's bookkeeping, not arithmetic,
 dominates the readable trainer. Here the forward pass, the backward pass and Adam are written
@@ -28,12 +28,9 @@ from torch import nn
 
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
-from gancurve.core.trainer import StepStats, build_models
-
-ADAM_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults, which the reference trainer uses
-ADAM_EPS = 1e-8
-#: torch's fused Adam kernel (one call for a whole update) where this torch has it.
-_FUSED_ADAM = getattr(torch, "_fused_adam_", None)
+from gancurve.core.engines.adam import ADAM_BETAS, ADAM_EPS, FlatAdam
+from gancurve.core.engines.protocol import StepStats
+from gancurve.core.models import build_models
 
 
 def log_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -51,23 +48,21 @@ class FlatMLP:
     """A two-layer MLP (Linear, ReLU, Linear) in augmented form, all in one flat buffer.
 
     ``layer1`` is ``(hidden, inputs + 1)`` = ``[w1 | b1]`` and ``layer2`` is
-    ``(outputs, hidden + 1)`` = ``[w2 | b2]``. Gradients and Adam's two moments are flat
+    ``(outputs, hidden + 1)`` = ``[w2 | b2]``. The gradients and Adam's two moments are flat
     buffers with the same layout; Adam is elementwise, so the layout does not change it.
     """
 
-    def __init__(self, module: nn.Module, lr: float, dtype: type[np.floating[Any]]) -> None:
+    def __init__(
+        self, module: nn.Module, lr: float, dtype: type[np.floating[Any]], fused_adam: bool = True
+    ) -> None:
         w1, _, w2, _ = (p.detach() for p in module.parameters())
         (hidden, inputs), outputs = w1.shape, w2.shape[0]
         self.shapes = ((hidden, inputs + 1), (outputs, hidden + 1))
         size = sum(rows * cols for rows, cols in self.shapes)
-        self.weights, self.grads, self.exp_avg, self.exp_avg_sq = (np.zeros(size, dtype) for _ in range(4))
+        self.weights, self.grads = np.zeros(size, dtype), np.zeros(size, dtype)
         self.layer1, self.layer2 = self._layers(self.weights)
         self.grad1, self.grad2 = self._layers(self.grads)
-        self.adam_steps = 0
-        self.lr = lr
-        self._torch = [torch.from_numpy(a) for a in (self.weights, self.grads, self.exp_avg, self.exp_avg_sq)]
-        self._step_tensor = torch.zeros((), dtype=self._torch[0].dtype)
-        self._step_value = self._step_tensor.numpy()  # setting it through numpy skips a torch call
+        self.adam = FlatAdam(self.weights, self.grads, lr, use_fused=fused_adam)
         self._import(self.weights, [p.detach() for p in module.parameters()])
 
     def _layers(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,27 +86,6 @@ class FlatMLP:
         """The latest gradients in torch's parameter order (for checks against autograd)."""
         return self._export(self.grads)
 
-    def adam_step(self) -> None:
-        """torch.optim.Adam's update (no weight decay, no amsgrad) on the whole network at once."""
-        self.adam_steps += 1
-        if _FUSED_ADAM is not None:
-            weights, grads, exp_avg, exp_avg_sq = self._torch
-            self._step_value[...] = self.adam_steps
-            _FUSED_ADAM(
-                [weights], [grads], [exp_avg], [exp_avg_sq], [], [self._step_tensor],
-                lr=self.lr, beta1=ADAM_BETAS[0], beta2=ADAM_BETAS[1], weight_decay=0.0, eps=ADAM_EPS,
-                amsgrad=False, maximize=False,
-            )  # fmt: skip
-            return
-        beta1, beta2 = ADAM_BETAS
-        self.exp_avg += (1.0 - beta1) * (self.grads - self.exp_avg)  # torch: exp_avg.lerp_(grad, 1 − β1)
-        self.exp_avg_sq *= beta2
-        self.exp_avg_sq += (1.0 - beta2) * self.grads * self.grads
-        bias_correction1 = 1.0 - beta1**self.adam_steps
-        bias_correction2_sqrt = (1.0 - beta2**self.adam_steps) ** 0.5
-        denominator = np.sqrt(self.exp_avg_sq) / bias_correction2_sqrt + ADAM_EPS
-        self.weights -= (self.lr / bias_correction1) * self.exp_avg / denominator
-
     def module_state(self, module: nn.Module) -> dict[str, torch.Tensor]:
         """The weights as ``module.state_dict()`` (and copied into ``module``)."""
         with torch.no_grad():
@@ -122,14 +96,15 @@ class FlatMLP:
     def adam_state(self) -> dict[str, Any]:
         """Adam's state as ``torch.optim.Adam.state_dict()`` writes it (the checkpoint format)."""
         state = {}
-        if self.adam_steps:
-            moments = zip(self._export(self.exp_avg), self._export(self.exp_avg_sq), strict=True)
+        adam = self.adam
+        if adam.steps:
+            moments = zip(self._export(adam.exp_avg), self._export(adam.exp_avg_sq), strict=True)
             state = {
-                index: {"step": torch.tensor(float(self.adam_steps)), "exp_avg": avg, "exp_avg_sq": avg_sq}
+                index: {"step": torch.tensor(float(adam.steps)), "exp_avg": avg, "exp_avg_sq": avg_sq}
                 for index, (avg, avg_sq) in enumerate(moments)
             }
         group = {
-            "lr": self.lr, "betas": ADAM_BETAS, "eps": ADAM_EPS, "weight_decay": 0, "amsgrad": False,
+            "lr": adam.lr, "betas": ADAM_BETAS, "eps": ADAM_EPS, "weight_decay": 0, "amsgrad": False,
             "maximize": False, "foreach": None, "capturable": False, "differentiable": False, "fused": None,
             "decoupled_weight_decay": False, "params": [0, 1, 2, 3],
         }  # fmt: skip
@@ -141,13 +116,13 @@ class FlatMLP:
         self._import(self.weights, [p.detach() for p in module.parameters()])
         states = [adam["state"].get(index) for index in range(4)]
         if all(states):
-            self._import(self.exp_avg, [s["exp_avg"] for s in states])
-            self._import(self.exp_avg_sq, [s["exp_avg_sq"] for s in states])
-            self.adam_steps = int(float(states[0]["step"]))
+            self._import(self.adam.exp_avg, [s["exp_avg"] for s in states])
+            self._import(self.adam.exp_avg_sq, [s["exp_avg_sq"] for s in states])
+            self.adam.steps = int(float(states[0]["step"]))
         else:
-            self.exp_avg[:] = 0.0
-            self.exp_avg_sq[:] = 0.0
-            self.adam_steps = 0
+            self.adam.exp_avg[:] = 0.0
+            self.adam.exp_avg_sq[:] = 0.0
+            self.adam.steps = 0
 
     def forward(self, inputs: np.ndarray) -> np.ndarray:
         """The network's output for a batch (for snapshots; the training step has its own)."""
@@ -238,17 +213,20 @@ class NumpyEngine:
     which takes longer than a whole default training run takes here.
     """
 
-    def __init__(self, config: TrainConfig, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(
+        self, config: TrainConfig, dtype: torch.dtype = torch.float32, fused_adam: bool = True
+    ) -> None:
         self.config = config
         self.device = torch.device("cpu")
         self.dtype = dtype
+        self.notice: str | None = None
         self.artist = ParabolaArtist(config.points)
         self.rng = torch.Generator().manual_seed(config.seed)
         generator, discriminator = build_models(config)
         self._generator, self._discriminator = generator.to(dtype), discriminator.to(dtype)
         float_type = np.float64 if dtype == torch.float64 else np.float32
-        self.g = FlatMLP(self._generator, config.lr_g, float_type)
-        self.d = FlatMLP(self._discriminator, config.lr_d, float_type)
+        self.g = FlatMLP(self._generator, config.lr_g, float_type, fused_adam)
+        self.d = FlatMLP(self._discriminator, config.lr_d, float_type, fused_adam)
         self.step_count = 0
         self._basis = self.artist.basis(dtype=dtype).numpy()
         self._buffers = _Buffers(config, float_type)
@@ -301,7 +279,7 @@ class NumpyEngine:
         np.multiply(v.grad_logits_column, buf.paintings_aug, out=buf.scaled_inputs)
         np.matmul(v.scaled_inputs_t, buf.d_mask, out=v.d_grad1_t)  # (Sᵀ·M)ᵀ: BLAS is 2x faster this way round
         d.grad1 *= v.d_w2_column
-        d.adam_step()
+        d.adam.step()
 
         # (2) Update G against the new D: minimise mean log(1 − D(G(z))).
         _relu_layer(v.fake_aug, d.layer1, buf.n_pre, buf.n_mask, v.n_hidden)
@@ -316,7 +294,7 @@ class NumpyEngine:
         np.matmul(buf.grad_fake, v.g_w2, out=buf.grad_hidden)
         buf.grad_hidden *= buf.g_mask
         np.matmul(v.grad_hidden_t, buf.ideas_aug, out=g.grad1)
-        g.adam_step()
+        g.adam.step()
 
         self.step_count += 1
 
@@ -358,4 +336,4 @@ class NumpyEngine:
         except (KeyError, IndexError, RuntimeError, TypeError, ValueError) as error:
             raise ValueError(f"the saved training state does not fit this model: {error}") from error
         # The config is the truth for learning rates (a forced resume may change them).
-        self.g.lr, self.d.lr = self.config.lr_g, self.config.lr_d
+        self.g.adam.lr, self.d.adam.lr = self.config.lr_g, self.config.lr_d

@@ -1,56 +1,43 @@
-"""A training run from start to finish: the loop, its logs, snapshots and checkpoints.
+"""The training loop: step, log, evaluate, snapshot, checkpoint — and keep the run directory true.
 
-The core's :class:`~gancurve.core.trainer.Trainer` knows one step; this module decides when
-to log, evaluate, snapshot and checkpoint, and keeps the run directory consistent.
+An engine (:mod:`gancurve.core.engines`) knows one step; this module decides when to log,
+evaluate, snapshot and checkpoint, and keeps the run directory consistent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
-from types import FrameType
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from gancurve import __version__
-from gancurve.checkpoint import checkpoint_config, load_checkpoint, save_checkpoint
 from gancurve.core.config import TrainConfig
-from gancurve.core.engines import Engine, make_engine
-from gancurve.core.metrics import TARGET_SPREAD, Quality, quality
-from gancurve.core.trainer import derived_seed, fixed_ideas
-from gancurve.errors import GancurveError, UsageError
-from gancurve.runs import History, RunDir
+from gancurve.core.draws import eval_ideas, fixed_ideas
+from gancurve.core.engines import DEFAULT_ENGINE, make_engine
+from gancurve.core.engines.protocol import Engine
+from gancurve.core.metrics import (
+    COLLAPSED_MAX_SPREAD,
+    COLLAPSED_MIN_COVERAGE,
+    TARGET_SPREAD,
+    Quality,
+    quality,
+)
+from gancurve.errors import GancurveError
+from gancurve.store.checkpoint import save_checkpoint
+from gancurve.store.rundir import RunDir
+from gancurve.training.cadence import Cadence
+from gancurve.training.guard import DivergedError, divergence_message
+from gancurve.training.history import History, load_history
+from gancurve.training.signals import StopFlag
 
 #: Ideas evaluated on every ``eval_every`` steps; enough for W1 to about ±0.01.
 EVAL_SAMPLES = 2000
 #: The columns an evaluation adds to a metrics row.
 QUALITY_KEYS = frozenset(Quality.__dataclass_fields__)
-#: Hyperparameters that shape the networks: a resumed run can never change them.
-ARCHITECTURE_FIELDS = ("ideas", "points", "hidden")
-
-
-@dataclass(frozen=True)
-class Cadence:
-    """How long to train and how often to write things down; none of it changes the math."""
-
-    steps: int = 10_000  # total steps of the run (a resumed run continues up to this)
-    log_every: int = 50  # a metrics.csv row every this many steps
-    snapshot_every: int = 50  # G's paintings for the fixed ideas every this many steps
-    eval_every: int = 500  # exact quality metrics on EVAL_SAMPLES ideas every this many steps
-    checkpoint_every: int = 1000  # write checkpoint, metrics and snapshots every this many steps
-    fixed_ideas: int = 16  # how many fixed ideas each snapshot paints
-
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if value < 1:
-                raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}.")
 
 
 @dataclass
@@ -77,31 +64,6 @@ class Reporter(Protocol):
         """Something the user should see now (e.g. a collapsing generator)."""
 
 
-class StopFlag:
-    """Set by a signal handler; the loop checks it between steps."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-
-    def __bool__(self) -> bool:
-        return self.signal is not None
-
-
-@contextlib.contextmanager
-def stop_on_signals(flag: StopFlag) -> Iterator[StopFlag]:
-    """Turn Ctrl-C and SIGTERM into a request to stop after the current step."""
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        flag.signal = signum
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield flag
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def run_facts(config: TrainConfig, cadence: Cadence, device: torch.device) -> dict[str, Any]:
     """What ``config.json`` records about a run."""
     return {
@@ -118,7 +80,12 @@ class TrainingSession:
     """One training run bound to its directory: fresh, or resumed from its checkpoint."""
 
     def __init__(
-        self, run: RunDir, config: TrainConfig, cadence: Cadence, device: torch.device, engine: str = "fast"
+        self,
+        run: RunDir,
+        config: TrainConfig,
+        cadence: Cadence,
+        device: torch.device,
+        engine: str = DEFAULT_ENGINE,
     ) -> None:
         self.run = run
         self.config = config
@@ -127,8 +94,7 @@ class TrainingSession:
         self.trainer: Engine = make_engine(config, device, engine)
         self.history = History()
         self.fixed = fixed_ideas(config, cadence.fixed_ideas)
-        eval_rng = torch.Generator().manual_seed(derived_seed(config.seed, 2))
-        self.eval_ideas = torch.randn(EVAL_SAMPLES, config.ideas, generator=eval_rng)
+        self.eval_ideas = eval_ideas(config, EVAL_SAMPLES)
         self.warned_collapse = False
         self.last_row: dict[str, float] = {}
         self.saved_step: int | None = None  # the step of the checkpoint on disk, if any
@@ -146,7 +112,7 @@ class TrainingSession:
             raise GancurveError(f"Cannot resume {self.run.name!r}: {error}.") from error
         self.fixed = payload["fixed_ideas"]
         self.saved_step = self.trainer.step_count
-        self.history = self.run.load_history(self.trainer.step_count)
+        self.history = load_history(self.run, self.trainer.step_count)
         self._forget_end_of_run_extras(self.trainer.step_count)
         self.last_row = self.history.rows[-1] if self.history.rows else {}
 
@@ -158,9 +124,7 @@ class TrainingSession:
         """
         cadence, history = self.cadence, self.history
         if history.snapshot_steps and history.snapshot_steps[-1] == step and step % cadence.snapshot_every:
-            for series in (history.snapshot_steps, history.snapshot_paintings,
-                           history.snapshot_d_accuracy, history.snapshot_d_score):  # fmt: skip
-                series.pop()
+            history.drop_last_snapshot()
         if not history.rows or history.rows[-1]["step"] != step:
             return
         if step % cadence.log_every and step % cadence.eval_every:
@@ -188,7 +152,7 @@ class TrainingSession:
         return outcome
 
     def _report_engine_notice(self, reporter: Reporter, outcome: Outcome) -> None:
-        notice = getattr(self.trainer, "notice", None)
+        notice = self.trainer.notice
         if notice:
             outcome.warnings.append(notice)
             reporter.warn(notice)
@@ -235,7 +199,7 @@ class TrainingSession:
         """Warn once when G's paintings stop varying (mode collapse)."""
         if self.warned_collapse or "spread" not in row:
             return
-        if row["spread"] < TARGET_SPREAD / 3 or row["coverage"] < 0.5:
+        if row["spread"] < COLLAPSED_MAX_SPREAD or row["coverage"] < COLLAPSED_MIN_COVERAGE:
             self.warned_collapse = True
             message = (
                 f"step {int(row['step'])}: G may be collapsing — spread {row['spread']:.3f} "
@@ -256,7 +220,7 @@ class TrainingSession:
                 raise DivergedError(divergence_message(where, self.saved_step, self.lr_hint()))
         x = self.trainer.artist.grid().numpy()
         self.run.write_metrics(self.history.rows)
-        self.run.write_snapshots(self.history, x)
+        self.run.write_snapshots(self.history.snapshots(x))
         save_checkpoint(
             self.run,
             {
@@ -267,76 +231,3 @@ class TrainingSession:
             },
         )
         self.saved_step = self.trainer.step_count
-
-
-class DivergedError(GancurveError):
-    """A loss or weight became NaN or infinite; the last good checkpoint is kept."""
-
-
-def divergence_message(where: str, saved_step: int | None, hint: str) -> str:
-    """What happened, what is kept, and what to try."""
-    kept = (
-        f"the last good checkpoint (step {saved_step}) is kept"
-        if saved_step is not None
-        else "nothing had been saved yet"
-    )
-    return f"Training diverged {where}; {kept}. Try smaller learning rates, e.g. {hint}."
-
-
-def resume_config(saved: TrainConfig, requested: dict[str, Any], force: bool) -> TrainConfig:
-    """The config to continue with: the saved one, with changes only if ``force`` allows them."""
-    wanted = TrainConfig.from_dict({**saved.to_dict(), **requested})
-    changes = saved.differences(wanted)
-    if not changes:
-        return saved
-    fixed = [name for name in ARCHITECTURE_FIELDS if getattr(saved, name) != getattr(wanted, name)]
-    if fixed:
-        raise UsageError(
-            f"Cannot change {', '.join(fixed)} of a trained run: the networks' shapes depend on it."
-        )
-    if not force:
-        raise UsageError(
-            f"Resuming with other hyperparameters ({'; '.join(changes)}) would not be the same run; "
-            "drop those options, or add --force."
-        )
-    return wanted
-
-
-@dataclass(frozen=True)
-class TrainRequest:
-    """What ``gancurve train`` was asked for, before anything touches the disk."""
-
-    runs_dir: Path
-    name: str | None
-    device: str
-    cadence: Cadence
-    hyperparameters: dict[str, Any]  # only the ones the user gave explicitly
-    resume: bool = False
-    force: bool = False
-    engine: str = "fast"  # "fast" or "reference": the same math, at different speeds
-
-
-def open_session(request: TrainRequest) -> TrainingSession:
-    """A fresh run in a new directory, or the existing run resumed from its checkpoint."""
-    from gancurve.device import select_device
-    from gancurve.runs import create_run, find_run
-
-    device = select_device(request.device)
-    if not request.resume:
-        try:
-            config = TrainConfig(**request.hyperparameters)
-        except ValueError as error:
-            raise UsageError(f"Invalid hyperparameters: {error}.") from error
-        run = create_run(request.runs_dir, request.name)
-        return TrainingSession(run, config, request.cadence, device, request.engine)
-    run = find_run(request.runs_dir, request.name)
-    payload = load_checkpoint(run)  # read once: its config is checked, then its state restored
-    config = resume_config(checkpoint_config(payload), request.hyperparameters, request.force)
-    session = TrainingSession(run, config, request.cadence, device, request.engine)
-    session.restore(payload)
-    if session.trainer.step_count >= request.cadence.steps:
-        raise UsageError(
-            f"Run {run.name!r} is already at step {session.trainer.step_count}; "
-            f"--steps is the total, so ask for more than that."
-        )
-    return session

@@ -13,11 +13,11 @@ from typing import Any
 import torch
 
 from gancurve import __version__
-from gancurve.atomic import atomic_write
 from gancurve.core.config import TrainConfig
 from gancurve.core.models import Discriminator, Generator
 from gancurve.errors import GancurveError
-from gancurve.runs import CHECKPOINT_FILE, CHECKPOINT_FORMAT_VERSION, RunDir
+from gancurve.store.atomic import atomic_write
+from gancurve.store.rundir import CHECKPOINT_FILE, CHECKPOINT_FORMAT_VERSION, RunDir
 
 _REQUIRED_KEYS = ("format_version", "config", "trainer", "fixed_ideas", "device")
 

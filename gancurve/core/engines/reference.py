@@ -7,67 +7,16 @@ This autograd trainer is the reference implementation. Faster engines must match
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
+from gancurve.core.draws import draw_batch
+from gancurve.core.engines.protocol import StepStats
 from gancurve.core.losses import d_accuracy, d_score, minimax_d_loss, minimax_g_loss
-from gancurve.core.models import Discriminator, Generator
-
-
-@dataclass(frozen=True)
-class StepStats:
-    """What one step measured, as 0-d tensors left on the device.
-
-    They stay tensors so that the loop can batch the GPU→CPU copies.
-    """
-
-    d_loss: torch.Tensor
-    g_loss: torch.Tensor
-    d_accuracy: torch.Tensor  # D's mean probability on the artist's batch (0.5 at equilibrium)
-    d_score: torch.Tensor  # mean log D(x) + log(1 - D(G(z))) (2·log 0.5 = -1.386 at equilibrium)
-
-    def as_floats(self) -> dict[str, float]:
-        """The four numbers by name, with a single device-to-host copy."""
-        values = torch.stack([self.d_loss, self.g_loss, self.d_accuracy, self.d_score]).tolist()
-        return dict(zip(("d_loss", "g_loss", "d_accuracy", "d_score"), values, strict=True))
-
-
-def derived_seed(seed: int, stream: int) -> int:
-    """An independent seed for a named side stream (fixed ideas, evaluation samples...).
-
-    Side streams must not draw from the training generator: otherwise changing how
-    often we take snapshots would change the training run itself.
-    """
-    return int(np.random.SeedSequence([seed, stream]).generate_state(1, dtype=np.uint64)[0] >> 1)
-
-
-def build_models(config: TrainConfig) -> tuple[Generator, Discriminator]:
-    """G and D with weights drawn from ``config.seed`` on the CPU, identical on every device."""
-    with torch.random.fork_rng(devices=[]):  # leave the caller's global RNG untouched
-        torch.manual_seed(config.seed)
-        generator = Generator(config.ideas, config.hidden, config.points)
-        discriminator = Discriminator(config.points, config.hidden)
-    return generator, discriminator
-
-
-def fixed_ideas(config: TrainConfig, n: int = 16) -> torch.Tensor:
-    """The ideas used for every snapshot of a run, so pictures stay comparable over time."""
-    rng = torch.Generator().manual_seed(derived_seed(config.seed, 1))
-    return torch.randn(n, config.ideas, generator=rng)
-
-
-def draw_batch(
-    artist: ParabolaArtist, config: TrainConfig, rng: torch.Generator, dtype: torch.dtype = torch.float32
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """One step's random draws, in the order every engine uses: the artist's batch, then the ideas."""
-    real = artist.sample(config.batch_size, rng, dtype)
-    ideas = torch.randn(config.batch_size, config.ideas, generator=rng, device=rng.device, dtype=dtype)
-    return real, ideas
+from gancurve.core.models import build_models
 
 
 class Trainer:
@@ -92,6 +41,7 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, capturable=capturable)
         self.rng = torch.Generator(device=self.device).manual_seed(config.seed)
         self.step_count = 0
+        self.notice: str | None = None  # the readable trainer never changes course
         self._last: StepStats | None = None
 
     def draw_batch(self) -> tuple[torch.Tensor, torch.Tensor]:

@@ -18,7 +18,8 @@ import torch
 from torch import nn
 
 from gancurve.core.config import TrainConfig
-from gancurve.core.trainer import StepStats, Trainer
+from gancurve.core.engines.protocol import StepStats
+from gancurve.core.engines.reference import Trainer
 
 WARMUP_STEPS = 3
 

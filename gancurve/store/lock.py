@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gancurve.errors import GancurveError
-from gancurve.runs import CHECKPOINT_FILE, CONFIG_FILE, LOCK_FILE, METRICS_FILE, SNAPSHOTS_FILE, RunDir
+from gancurve.store.rundir import (
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    LOCK_FILE,
+    METRICS_FILE,
+    SNAPSHOTS_FILE,
+    RunDir,
+)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -1,0 +1,82 @@
+"""The one place where failures become exit codes: the app's Typer group.
+
+The library raises :class:`~gancurve.errors.GancurveError` (exit 1) or its
+:class:`~gancurve.errors.UsageError` (exit 2); Typer raises its own parse errors (exit 2).
+Each is printed as a single ``Error: …`` line on stderr, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from gancurve.console import error_line
+from gancurve.errors import GancurveError
+
+EXIT_INTERRUPTED = 130
+
+
+def _click_exception_type() -> type[Exception]:
+    """Recent typer vendors click (its exceptions derive from ``TyperException``); older typer uses click."""
+    vendored: type[Exception] | None = getattr(typer, "TyperException", None)
+    if vendored is not None:
+        return vendored
+    click_exception: type[Exception] = importlib.import_module("click").ClickException
+    return click_exception
+
+
+ClickError = _click_exception_type()
+
+
+class GancurveGroup(TyperGroup):
+    """Typer's group with one-line errors: no usage box, no traceback.
+
+    Two methods of Typer's group are overridden (``main`` and ``get_help_option``); both only
+    wrap the parent's behaviour, and tests/test_cli_errors.py and tests/test_startup.py fail if
+    a Typer release changes what they rely on.
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; map expected failures to exit codes (see ``docs/cli.md``)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except ClickError as error:  # bad usage (exit 2) and other parsing failures
+            context = getattr(error, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context is not None else ""
+            fail(error.format_message() + hint, getattr(error, "exit_code", 2))  # type: ignore[attr-defined]
+        except GancurveError as error:
+            fail(str(error), error.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            fail("Interrupted.", EXIT_INTERRUPTED)
+        sys.exit(result if isinstance(result, int) else 0)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """The group's ``--help``, defaulting to False rather than None.
+
+        Typer coerces a None through pydantic, whose import alone costs 0.1 s of start-up on
+        every command; a plain bool is passed through untouched.
+        """
+        option = super().get_help_option(ctx)
+        if option is not None and getattr(option, "default", False) is None:
+            option.default = False
+        return option
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """One error line on stderr, then exit with ``code``."""
+    error_line(message)
+    sys.exit(code)

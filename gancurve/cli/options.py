@@ -1,0 +1,123 @@
+"""Command-line options, each declared once and shared by every command that takes it.
+
+Defaults and choices come from where they are defined: ``TrainConfig()`` and ``Cadence()``
+for the numbers, the core's and the formats' tuples for the choices. A command takes an option
+by its alias here (``steps: StepsOption = CADENCE.steps``), never by a copy of its declaration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gancurve.core.config import TrainConfig
+from gancurve.core.engines import ENGINES
+from gancurve.device import DEVICE_CHOICES
+from gancurve.training.cadence import Cadence
+
+#: The defaults, from their one definition.
+DEFAULTS = TrainConfig()
+CADENCE = Cadence()
+DEFAULT_DEVICE = DEVICE_CHOICES[0]
+
+
+def one_of(choices: Sequence[str]) -> Callable[[str | None], str | None]:
+    """A callback that accepts only ``choices`` (None passes: the option was not given)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}.")
+        return value
+
+    return check
+
+
+def metavar(choices: Sequence[str]) -> str:
+    """``<a|b|c>``, as help shows a choice."""
+    return "<" + "|".join(choices) + ">"
+
+
+# -- where runs are -------------------------------------------------------------------------
+
+RunsDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir",
+        envvar="GANCURVE_RUNS_DIR",
+        help="Directory that holds the runs. [default: ./runs]",
+        show_default=False,
+    ),
+]
+RunOption = Annotated[
+    str | None,
+    typer.Option("--run", help="Run name (under --runs-dir) or path. [default: the latest run]"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+# -- training: the math (TrainConfig) ---------------------------------------------------------
+# None means "not given", so that a resumed run can tell what the user asked to change.
+
+SeedOption = Annotated[
+    int | None, typer.Option(min=0, help=f"Seeds weights, data and ideas. [default: {DEFAULTS.seed}]")
+]
+BatchSizeOption = Annotated[
+    int | None, typer.Option(min=1, help=f"Paintings per batch. [default: {DEFAULTS.batch_size}]")
+]
+LrGOption = Annotated[
+    float | None, typer.Option(help=f"Generator's Adam learning rate. [default: {DEFAULTS.lr_g:g}]")
+]
+LrDOption = Annotated[
+    float | None, typer.Option(help=f"Discriminator's Adam learning rate. [default: {DEFAULTS.lr_d:g}]")
+]
+IdeasOption = Annotated[
+    int | None, typer.Option(min=1, help=f"Random ideas G paints from. [default: {DEFAULTS.ideas}]")
+]
+PointsOption = Annotated[
+    int | None, typer.Option(min=2, help=f"Points per painting on [-1, 1]. [default: {DEFAULTS.points}]")
+]
+HiddenOption = Annotated[
+    int | None, typer.Option(min=1, help=f"Hidden units of G and D. [default: {DEFAULTS.hidden}]")
+]
+
+# -- training: the schedule (Cadence) and the session -----------------------------------------
+
+StepsOption = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Total training steps. With --resume this is the total to reach, not extra steps."
+    ),
+]
+SnapshotEveryOption = Annotated[int, typer.Option(min=1, help="Snapshot G's paintings every N steps.")]
+LogEveryOption = Annotated[int, typer.Option(min=1, help="Write a metrics.csv row every N steps.")]
+EvalEveryOption = Annotated[int, typer.Option(min=1, help="Compute the quality metrics every N steps.")]
+CheckpointEveryOption = Annotated[
+    int, typer.Option(min=1, help="Save checkpoint and logs every N steps (and at the end).")
+]
+DeviceOption = Annotated[
+    str,
+    typer.Option(
+        metavar=metavar(DEVICE_CHOICES),
+        callback=one_of(DEVICE_CHOICES),
+        help="auto picks cuda, then mps, then cpu.",
+    ),
+]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        metavar=metavar(ENGINES),
+        callback=one_of(ENGINES),
+        help="fast: hand-written numpy on CPU, a CUDA graph on GPU. reference: readable autograd.",
+    ),
+]
+NameOption = Annotated[
+    str | None, typer.Option(help="Run name. [default: the start time, e.g. 2026-11-27_05-03-11]")
+]
+ResumeOption = Annotated[
+    bool, typer.Option("--resume", help="Continue the run named by --name (default: the latest).")
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="With --resume: allow other learning rates or batch size.")
+]

@@ -1,0 +1,46 @@
+"""Training engines. Every engine computes the reference step; they differ in speed.
+
+- ``reference``: :class:`~gancurve.core.engines.reference.Trainer`, readable autograd (any device);
+- ``fast`` on the CPU: :class:`~gancurve.core.engines.numpy_engine.NumpyEngine`, explicit numpy
+  forward/backward;
+- ``fast`` on CUDA: :class:`~gancurve.core.engines.cuda_graph.GraphEngine`, one CUDA graph per step;
+- ``fast`` elsewhere (mps): the reference trainer.
+
+All of them save the same checkpoint, so a run can be resumed by any engine on the same device.
+This module imports no torch itself (the engines do, when one is made), so that the CLI can
+offer the choices without paying for torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+    from gancurve.core.config import TrainConfig
+    from gancurve.core.engines.protocol import Engine
+
+#: The engines a user can choose; the first is the default.
+ENGINES = ("fast", "reference")
+DEFAULT_ENGINE = ENGINES[0]
+
+
+def make_engine(config: TrainConfig, device: torch.device | str, kind: str = DEFAULT_ENGINE) -> Engine:
+    """The engine of that kind for this device."""
+    import torch
+
+    if kind not in ENGINES:
+        raise ValueError(f"unknown engine {kind!r}; choose one of {', '.join(ENGINES)}")
+    device = torch.device(device)
+    if kind == "fast" and device.type == "cpu":
+        from gancurve.core.engines.numpy_engine import NumpyEngine
+
+        return NumpyEngine(config)
+    if kind == "fast" and device.type == "cuda":
+        from gancurve.core.engines.cuda_graph import GraphEngine
+
+        return GraphEngine(config, device)
+    from gancurve.core.engines.reference import Trainer
+
+    return Trainer(config, device)

@@ -1,0 +1,18 @@
+"""The file formats gancurve reads and writes, named once (torch-free, so the CLI can list them)."""
+
+from __future__ import annotations
+
+#: ``sample --format``: a table for people, or data for programs.
+SAMPLE_FORMATS = ("table", "json", "csv", "npy")
+#: What ``sample -o FILE`` can write (recognised from the extension).
+SAMPLE_FILE_FORMATS = ("json", "csv", "npy")
+#: What ``export samples`` writes: also .npz (x, y, a_hat and residual in one file).
+EXPORT_SAMPLE_FORMATS = ("json", "csv", "npy", "npz")
+#: ``export model``: formats by file extension.
+MODEL_FORMATS = {".pt2": "export", ".pt": "torchscript", ".onnx": "onnx"}
+#: ``export metrics``: by extension.
+METRICS_FORMATS = (".csv", ".json")
+#: ``plot``: figure formats matplotlib writes.
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+#: ``animate``: animation formats.
+ANIMATION_FORMATS = (".gif", ".mp4")

@@ -1,0 +1,184 @@
+"""The run directory: everything a training run keeps on disk, and nothing else.
+
+One directory per run (see ``docs/design.md``)::
+
+    config.json      hyperparameters, cadence, device, versions
+    checkpoint.pt    the full training state (weights_only-loadable)
+    metrics.csv      one row per logged step
+    snapshots.npz    G's paintings for the fixed ideas, every snapshot step
+
+Every file is replaced atomically, so a crash leaves the previous complete version.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gancurve.errors import GancurveError
+from gancurve.store.atomic import atomic_write, atomic_write_text
+
+#: Bumped when the checkpoint layout changes incompatibly; older files are refused clearly.
+CHECKPOINT_FORMAT_VERSION = 1
+
+CONFIG_FILE = "config.json"
+CHECKPOINT_FILE = "checkpoint.pt"
+METRICS_FILE = "metrics.csv"
+SNAPSHOTS_FILE = "snapshots.npz"
+LOCK_FILE = ".lock"
+#: The files that make up a run: nothing else may write over them.
+RUN_FILES = (CONFIG_FILE, CHECKPOINT_FILE, METRICS_FILE, SNAPSHOTS_FILE, LOCK_FILE)
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    """What ``animate`` needs: G's paintings for the fixed ideas over training."""
+
+    steps: np.ndarray  # (k,) int
+    paintings: np.ndarray  # (k, ideas, points) float32
+    d_accuracy: np.ndarray  # (k,)
+    d_score: np.ndarray  # (k,)
+    x: np.ndarray  # (points,) the grid
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays as ``snapshots.npz`` stores them (dtypes fixed)."""
+        return {
+            "steps": self.steps.astype(np.int64),
+            "paintings": self.paintings.astype(np.float32),
+            "d_accuracy": self.d_accuracy.astype(np.float64),
+            "d_score": self.d_score.astype(np.float64),
+            "x": self.x.astype(np.float64),
+        }
+
+
+class RunDir:
+    """One run's directory and the files in it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def name(self) -> str:
+        """The run's name (its directory name)."""
+        return self.path.name
+
+    @property
+    def config_path(self) -> Path:
+        """Where the hyperparameters and cadence live."""
+        return self.path / CONFIG_FILE
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """Where the full training state lives."""
+        return self.path / CHECKPOINT_FILE
+
+    @property
+    def metrics_path(self) -> Path:
+        """Where the training log lives."""
+        return self.path / METRICS_FILE
+
+    @property
+    def snapshots_path(self) -> Path:
+        """Where G's paintings over time live."""
+        return self.path / SNAPSHOTS_FILE
+
+    # -- config ---------------------------------------------------------------------------
+
+    def write_config(self, data: dict[str, Any]) -> None:
+        """Write ``config.json`` atomically."""
+        atomic_write_text(self.config_path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+    def read_config(self) -> dict[str, Any]:
+        """Read ``config.json``."""
+        text = self._read_text(self.config_path, "its configuration")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise GancurveError(f"{self.config_path} is not valid JSON ({error.msg}).") from error
+        if not isinstance(data, dict):
+            raise GancurveError(f"{self.config_path} does not hold a gancurve configuration.")
+        return data
+
+    # -- metrics --------------------------------------------------------------------------
+
+    def write_metrics(self, rows: Sequence[dict[str, float]]) -> None:
+        """Write ``metrics.csv`` atomically."""
+        atomic_write_text(self.metrics_path, metrics_csv_text(rows))
+
+    def read_metrics(self) -> list[dict[str, float]]:
+        """Read ``metrics.csv`` back; empty cells (metrics not computed that step) are left out."""
+        text = self._read_text(self.metrics_path, "its training log")
+        rows = []
+        try:
+            for raw in csv.DictReader(io.StringIO(text)):
+                rows.append({key: float(value) for key, value in raw.items() if value})
+        except (ValueError, TypeError, csv.Error) as error:
+            raise GancurveError(f"{self.metrics_path} is damaged ({error}).") from error
+        for row in rows:
+            row["step"] = int(row["step"]) if "step" in row else -1
+        return rows
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def write_snapshots(self, snapshots: Snapshots) -> None:
+        """Write ``snapshots.npz`` atomically."""
+        atomic_write(self.snapshots_path, lambda stream: np.savez(stream, **snapshots.arrays()))  # type: ignore[arg-type]
+
+    def read_snapshots(self) -> Snapshots:
+        """Read ``snapshots.npz`` (never unpickles: ``allow_pickle=False``)."""
+        if not self.snapshots_path.is_file():
+            raise GancurveError(f"Run {self.name!r} has no {SNAPSHOTS_FILE}; train it first.")
+        try:
+            with np.load(self.snapshots_path, allow_pickle=False) as data:
+                snapshots = Snapshots(
+                    steps=data["steps"],
+                    paintings=data["paintings"],
+                    d_accuracy=data["d_accuracy"],
+                    d_score=data["d_score"],
+                    x=data["x"],
+                )
+        except (OSError, ValueError, KeyError, EOFError) as error:
+            raise GancurveError(f"{self.snapshots_path} is damaged or not a snapshots file.") from error
+        if snapshots.paintings.ndim != 3 or len(snapshots.steps) != len(snapshots.paintings):
+            raise GancurveError(f"{self.snapshots_path} is damaged: its arrays do not agree.")
+        return snapshots
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def require(self, filename: str, what: str) -> Path:
+        """The path of a file the run must have, or a clear error naming it."""
+        path = self.path / filename
+        if not path.is_file():
+            raise GancurveError(f"Run {self.name!r} has no {filename} ({what}); is the run complete?")
+        return path
+
+    def _read_text(self, path: Path, what: str) -> str:
+        self.require(path.name, what)
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise GancurveError(f"Cannot read {path}: {error}.") from error
+
+
+def metrics_csv_text(rows: Sequence[dict[str, float]]) -> str:
+    """Rows as CSV; the columns are the union of the rows' keys, empty where a row lacks one."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(key for key in row if key not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(_format_row(row) for row in rows)
+    return buffer.getvalue()
+
+
+def _format_row(row: dict[str, float]) -> dict[str, str]:
+    """Full-precision text for CSV (repr round-trips floats exactly)."""
+    return {key: repr(value) if isinstance(value, float) else str(value) for key, value in row.items()}

@@ -1,0 +1,76 @@
+"""Opening a training session: a fresh run, or an existing one continued from its checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gancurve.core.config import TrainConfig
+from gancurve.core.engines import DEFAULT_ENGINE
+from gancurve.errors import UsageError
+from gancurve.store.checkpoint import checkpoint_config, load_checkpoint
+from gancurve.training.cadence import Cadence
+from gancurve.training.session import TrainingSession
+
+#: Hyperparameters that shape the networks: a resumed run can never change them.
+ARCHITECTURE_FIELDS = ("ideas", "points", "hidden")
+
+
+def resume_config(saved: TrainConfig, requested: dict[str, Any], force: bool) -> TrainConfig:
+    """The config to continue with: the saved one, with changes only if ``force`` allows them."""
+    wanted = TrainConfig.from_dict({**saved.to_dict(), **requested})
+    changes = saved.differences(wanted)
+    if not changes:
+        return saved
+    fixed = [name for name in ARCHITECTURE_FIELDS if getattr(saved, name) != getattr(wanted, name)]
+    if fixed:
+        raise UsageError(
+            f"Cannot change {', '.join(fixed)} of a trained run: the networks' shapes depend on it."
+        )
+    if not force:
+        raise UsageError(
+            f"Resuming with other hyperparameters ({'; '.join(changes)}) would not be the same run; "
+            "drop those options, or add --force."
+        )
+    return wanted
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What ``gancurve train`` was asked for, before anything touches the disk."""
+
+    runs_dir: Path
+    name: str | None
+    device: str
+    cadence: Cadence
+    hyperparameters: dict[str, Any]  # only the ones the user gave explicitly
+    resume: bool = False
+    force: bool = False
+    engine: str = DEFAULT_ENGINE  # see core.engines.ENGINES: the same math, at different speeds
+
+
+def open_session(request: TrainRequest) -> TrainingSession:
+    """A fresh run in a new directory, or the existing run resumed from its checkpoint."""
+    from gancurve.device import select_device
+    from gancurve.store.runs import create_run, find_run
+
+    device = select_device(request.device)
+    if not request.resume:
+        try:
+            config = TrainConfig(**request.hyperparameters)
+        except ValueError as error:
+            raise UsageError(f"Invalid hyperparameters: {error}.") from error
+        run = create_run(request.runs_dir, request.name)
+        return TrainingSession(run, config, request.cadence, device, request.engine)
+    run = find_run(request.runs_dir, request.name)
+    payload = load_checkpoint(run)  # read once: its config is checked, then its state restored
+    config = resume_config(checkpoint_config(payload), request.hyperparameters, request.force)
+    session = TrainingSession(run, config, request.cadence, device, request.engine)
+    session.restore(payload)
+    if session.trainer.step_count >= request.cadence.steps:
+        raise UsageError(
+            f"Run {run.name!r} is already at step {session.trainer.step_count}; "
+            f"--steps is the total, so ask for more than that."
+        )
+    return session

@@ -1,0 +1,33 @@
+"""Ctrl-C and SIGTERM as a request to stop after the current step."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+from types import FrameType
+
+
+class StopFlag:
+    """Set by a signal handler; the loop checks it between steps."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.signal is not None
+
+
+@contextlib.contextmanager
+def stop_on_signals(flag: StopFlag) -> Iterator[StopFlag]:
+    """Turn Ctrl-C and SIGTERM into a request to stop after the current step."""
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        flag.signal = signum
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
