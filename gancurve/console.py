@@ -14,7 +14,3 @@ def error_line(message: str) -> None:
     """One line on stderr, never wrapped, never interpreted as markup."""
     err.print(f"Error: {message}", style="bold red", markup=False, soft_wrap=True)
 
-
-def warning_line(message: str) -> None:
-    """One warning line on stderr."""
-    err.print(f"Warning: {message}", style="yellow", markup=False, soft_wrap=True)

@@ -8,10 +8,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import typer
 from helpers import run_cli
+
+from gancurve.cli import app
+from gancurve.store.rundir import RunDir
 
 
 def test_train_writes_a_complete_run_directory(trained_runs_dir: Path) -> None:
@@ -115,7 +120,47 @@ def test_version_and_help_in_a_real_process() -> None:
     assert version.stdout.strip() == f"gancurve {__version__}"
 
 
-@pytest.mark.parametrize("command", ["train", "sample"])
-def test_every_command_has_short_help(command: str) -> None:
-    code, stdout, _ = run_cli(command, "-h")
-    assert code == 0 and "Usage" in stdout
+def _command_paths(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command of the app, as the words that call it (groups included)."""
+    paths = []
+    for name, command in group.commands.items():
+        paths.append((*prefix, name))
+        if hasattr(command, "commands"):
+            paths += _command_paths(command, (*prefix, name))
+    return paths
+
+
+COMMANDS = _command_paths(typer.main.get_command(app))
+
+
+def test_the_app_has_the_commands_the_docs_name() -> None:
+    names = {" ".join(path) for path in COMMANDS}
+    assert {"train", "sample", "evaluate", "plot", "animate", "export samples", "export model"} <= names
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_short_help(command: tuple[str, ...]) -> None:
+    code, stdout, _ = run_cli(*command, "-h")
+    assert code == 0 and f"Usage: gancurve {' '.join(command)}" in " ".join(stdout.split())
+
+
+def test_cadence_options_reach_their_own_fields(tmp_path: Path) -> None:
+    """Each schedule option lands in its own Cadence field (no positional mix-up)."""
+    code, _, _ = run_cli(
+        "train", "--runs-dir", str(tmp_path), "--name", "cadence", "--device", "cpu", "--steps", "30",
+        "--log-every", "7", "--snapshot-every", "13", "--eval-every", "11", "--checkpoint-every", "17",
+    )  # fmt: skip
+    assert code == 0
+    run = RunDir(tmp_path / "cadence")
+    cadence = run.read_config()["cadence"]
+    assert cadence == {
+        **cadence,
+        "log_every": 7,
+        "snapshot_every": 13,
+        "eval_every": 11,
+        "checkpoint_every": 17,
+    }
+    assert run.read_snapshots().steps.tolist() == [13, 26, 30]
+    rows = run.read_metrics()
+    assert [row["step"] for row in rows] == [7, 11, 14, 21, 22, 28, 30]
+    assert [row["step"] for row in rows if "w1" in row] == [11, 22, 30]

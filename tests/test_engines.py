@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from gancurve.core.config import TrainConfig
 from gancurve.core.draws import draw_batch
 from gancurve.core.engines import make_engine
+from gancurve.core.engines.adam import FlatAdam
+from gancurve.core.engines.adam import fused_adam as fused_adam_kernel
 from gancurve.core.engines.cuda_graph import GraphEngine, restore_in_place, warm_up
 from gancurve.core.engines.numpy_engine import NumpyEngine
 from gancurve.core.engines.reference import Trainer
@@ -44,9 +47,11 @@ def test_gradients_match_autograd_in_float64() -> None:
         assert float((mine - theirs).abs().max()) < 1e-10
 
 
-def test_hundred_steps_match_the_reference_in_float64() -> None:
+@pytest.mark.parametrize("fused_adam", [True, False], ids=["fused-adam", "numpy-adam"])
+def test_hundred_steps_match_the_reference_in_float64(fused_adam: bool) -> None:
     config = TrainConfig(seed=2)
-    fast, reference = NumpyEngine(config, dtype=F64), Trainer(config, dtype=F64)
+    fast, reference = NumpyEngine(config, dtype=F64, fused_adam=fused_adam), Trainer(config, dtype=F64)
+    assert fast.g.adam.fused == (fused_adam and fused_adam_kernel("float64") is not None)
     for _ in range(100):
         fast.step()
         reference.step()
@@ -192,3 +197,47 @@ def test_a_failed_capture_falls_back_without_changing_the_run() -> None:
     assert graphed.graph is None and graphed.notice and "training continues eagerly" in graphed.notice
     assert graphed.step_count == 4
     assert max_difference(graphed.state_dict()["generator"], reference.state_dict()["generator"]) == 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("use_fused", [True, False], ids=["fused", "numpy"])
+def test_flat_adam_is_torch_adam(dtype: str, use_fused: bool) -> None:
+    """Both update paths against torch.optim.Adam, over steps with changing gradients."""
+    rng = np.random.default_rng(3)
+    weights, grads = rng.standard_normal(50).astype(dtype), np.zeros(50, dtype)
+    adam = FlatAdam(weights, grads, lr=3e-3, use_fused=use_fused)
+    param = torch.nn.Parameter(torch.from_numpy(weights.copy()))
+    reference = torch.optim.Adam([param], lr=3e-3)
+    for _ in range(20):
+        grads[:] = rng.standard_normal(50).astype(dtype)
+        param.grad = torch.from_numpy(grads.copy())
+        reference.step()
+        adam.step()
+    tolerance = 1e-12 if dtype == "float64" else 1e-6
+    assert np.abs(weights - param.detach().numpy()).max() < tolerance
+    assert np.abs(adam.exp_avg_sq - reference.state[param]["exp_avg_sq"].numpy()).max() < tolerance
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        lambda *args, **kwargs: (_ for _ in ()).throw(TypeError("unexpected keyword argument 'lr'")),
+        lambda *args, **kwargs: None,  # accepts the call but updates nothing
+    ],
+    ids=["signature-changed", "does-nothing"],
+)
+def test_a_broken_private_fused_adam_falls_back_to_numpy(
+    monkeypatch: pytest.MonkeyPatch, broken: object
+) -> None:
+    monkeypatch.setattr(torch, "_fused_adam_", broken, raising=False)
+    fused_adam_kernel.cache_clear()
+    try:
+        engine = NumpyEngine(TrainConfig(seed=4), dtype=F64)
+        assert not engine.g.adam.fused and not engine.d.adam.fused
+        reference = Trainer(TrainConfig(seed=4), dtype=F64)
+        for _ in range(5):
+            engine.step()
+            reference.step()
+        assert max_difference(engine.state_dict()["generator"], reference.state_dict()["generator"]) < 1e-10
+    finally:
+        fused_adam_kernel.cache_clear()

@@ -26,7 +26,8 @@ def test_evaluate_json_has_g_artist_floor_and_verdict(trained_runs_dir: Path) ->
     assert data["run"] == "tiny" and data["step"] == 300 and data["samples"] == 2000
     assert data["artist"]["residual"] < 1e-6 and data["artist"]["in_bounds"] == 1.0
     assert data["generator"]["w1"] > data["artist"]["w1"]  # a 300-step G is worse than the floor
-    assert data["verdict"]["label"] in {"converged", "still learning", "collapsed", "diverged"}
+    # 300 steps of the tutorial's recipe: G's curves still bunch together (spread 0.12, coverage 0.45).
+    assert data["verdict"]["label"] == "collapsed"
     assert math.isclose(data["ideal"]["d_score"], 2 * math.log(0.5))
 
 
@@ -81,12 +82,16 @@ def test_training_logs_quality_and_warns_once_about_collapse(tmp_path: Path) -> 
     session = TrainingSession(
         run, TrainConfig(), Cadence(steps=40, log_every=10, eval_every=10), torch.device("cpu")
     )
-    with torch.no_grad():  # a generator that ignores its ideas: every painting is the same
-        session.trainer.generator.net[0].weight.zero_()
+    # A generator that ignores its ideas: every painting is the same. Through the engine's own
+    # state, so that it holds for every engine (the fast one keeps its weights in numpy).
+    state = session.trainer.state_dict()
+    state["generator"]["net.0.weight"].zero_()
+    session.trainer.load_state_dict(state)
     reporter = RecordingReporter()
     from gancurve.training.signals import StopFlag
 
     outcome = session.train(reporter, StopFlag())
     assert all("w1" in row and "spread" in row for row in reporter.rows)
+    assert reporter.rows[0]["spread"] < 0.01  # collapsed for real, not by chance
     assert len(reporter.warnings) == 1 and "collapsing" in reporter.warnings[0]
     assert outcome.warnings == reporter.warnings
