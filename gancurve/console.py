@@ -13,4 +13,3 @@ err = Console(stderr=True, highlight=False)
 def error_line(message: str) -> None:
     """One line on stderr, never wrapped, never interpreted as markup."""
     err.print(f"Error: {message}", style="bold red", markup=False, soft_wrap=True)
-

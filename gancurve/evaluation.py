@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from gancurve.core.artist import ParabolaArtist
+from gancurve.core.config import PAINTINGS_MAX
 from gancurve.core.draws import derived_seed
 from gancurve.core.losses import EQUILIBRIUM_D_SCORE
 from gancurve.core.metrics import (
@@ -47,8 +48,8 @@ class Evaluation:
 
 def evaluate_run(run: RunDir, n: int, seed: int) -> Evaluation:
     """Draw ``n`` paintings from G and ``n`` from the artist; score both the same way."""
-    if n < 2:
-        raise UsageError(f"-n must be at least 2, got {n}.")
+    if not 2 <= n <= PAINTINGS_MAX:
+        raise UsageError(f"-n must be from 2 to {PAINTINGS_MAX:,}, got {n:,}.")
     generator, discriminator, config, step = load_networks(run)
     artist = ParabolaArtist(config.points)
     rng = torch.Generator().manual_seed(seed)

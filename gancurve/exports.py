@@ -19,7 +19,8 @@ import torch
 from gancurve.core.models import Generator
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import MODEL_FORMATS
-from gancurve.store.atomic import atomic_write_text, temporary_sibling
+from gancurve.store.atomic import atomic_write_text, replace_with, temporary_sibling
+from gancurve.store.outputs import check_output
 from gancurve.store.rundir import metrics_csv_text
 
 #: The largest difference allowed between the exported model and the generator.
@@ -45,8 +46,7 @@ def model_format(output: Path, requested: str | None) -> str:
 
 def export_model(generator: Generator, ideas: int, output: Path, fmt: str) -> float:
     """Write the generator in ``fmt``, check it, and return the largest difference found."""
-    if not output.parent.is_dir():
-        raise UsageError(f"Cannot write {output}: the directory {output.parent} does not exist.")
+    check_output(output)
     if fmt == "onnx" and not all(importlib.util.find_spec(name) for name in ("onnx", "onnxruntime")):
         raise GancurveError("ONNX export needs the optional extra: pip install 'gancurve[onnx]'.")
     writer, loader = {"export": (_write_export, _load_export), "torchscript": (_write_script, _load_script),
@@ -70,7 +70,7 @@ def export_model(generator: Generator, ideas: int, output: Path, fmt: str) -> fl
                 f"The exported model differs from the generator by {difference:.2e} "
                 f"(> {TOLERANCE}); not written."
             )
-        temp.replace(output)
+        replace_with(temp, output)
     return difference
 
 
@@ -129,8 +129,7 @@ def _load_onnx(path: Path) -> Callable[[np.ndarray], np.ndarray]:
 
 def export_metrics(rows: list[dict[str, float]], output: Path) -> None:
     """The training log as CSV (one row per logged step) or JSON (a list of records)."""
-    if not output.parent.is_dir():
-        raise UsageError(f"Cannot write {output}: the directory {output.parent} does not exist.")
+    check_output(output)
     suffix = output.suffix.lower()
     if suffix == ".json":
         atomic_write_text(output, json.dumps(rows, indent=1) + "\n")

@@ -16,3 +16,6 @@ METRICS_FORMATS = (".csv", ".json")
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 #: ``animate``: animation formats.
 ANIMATION_FORMATS = (".gif", ".mp4")
+#: ``animate --fps``, (slowest, fastest): a GIF frame lasts at most 655 s, and more than 60 frames
+#: a second is more than a screen shows.
+ANIMATION_FPS_RANGE = (0.1, 60.0)

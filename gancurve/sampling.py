@@ -12,10 +12,12 @@ import numpy as np
 import torch
 
 from gancurve.core.artist import ParabolaArtist
+from gancurve.core.config import PAINTINGS_MAX
 from gancurve.errors import UsageError
 from gancurve.formats import SAMPLE_FILE_FORMATS, SAMPLE_FORMATS
 from gancurve.store.atomic import atomic_write, atomic_write_text
 from gancurve.store.checkpoint import load_generator
+from gancurve.store.outputs import check_output
 from gancurve.store.rundir import RunDir
 
 
@@ -32,8 +34,8 @@ class Samples:
 
 def draw_samples(run: RunDir, n: int, seed: int) -> Samples:
     """``n`` paintings from the run's generator, for ideas drawn from ``seed``."""
-    if n < 1:
-        raise UsageError(f"-n must be at least 1, got {n}.")
+    if not 1 <= n <= PAINTINGS_MAX:
+        raise UsageError(f"-n must be from 1 to {PAINTINGS_MAX:,}, got {n:,}.")
     generator, config, step = load_generator(run)
     rng = torch.Generator().manual_seed(seed)
     ideas = torch.randn(n, config.ideas, generator=rng)
@@ -94,8 +96,7 @@ def to_csv(samples: Samples, with_fit: bool = False) -> str:
 
 def write_samples(samples: Samples, fmt: str, output: Path, with_fit: bool = False) -> None:
     """Write samples to a file atomically in a file format (``with_fit``: CSV gets a_hat, residual)."""
-    if not output.parent.is_dir():
-        raise UsageError(f"Cannot write {output}: the directory {output.parent} does not exist.")
+    check_output(output)
     if fmt == "npy":
         atomic_write(output, lambda stream: np.save(stream, samples.y))
     elif fmt == "npz":

@@ -248,7 +248,7 @@ def test_mismatched_shapes(victim: RunDir) -> None:
     payload = load_checkpoint(victim)
     payload["config"]["points"] = 20
     torch.save(payload, victim.checkpoint_path)
-    sample_fails(victim, "does not match its own configuration")
+    sample_fails(victim, "has shape (15, 128), expected (20, 128)")
 
 
 def test_missing_files_in_a_run(victim: RunDir) -> None:

@@ -27,11 +27,13 @@ from gancurve.cli.options import (
     ForceOption,
     HiddenOption,
     IdeasOption,
+    IdeasSeedOption,
     JsonOption,
     LogEveryOption,
     LrDOption,
     LrGOption,
     NameOption,
+    PaintingsOption,
     PointsOption,
     ResumeOption,
     RunOption,
@@ -43,8 +45,9 @@ from gancurve.cli.options import (
     one_of,
 )
 from gancurve.console import out
+from gancurve.core.config import PAINTINGS_MAX
 from gancurve.core.engines import DEFAULT_ENGINE
-from gancurve.formats import MODEL_FORMATS, SAMPLE_FORMATS
+from gancurve.formats import ANIMATION_FPS_RANGE, MODEL_FORMATS, SAMPLE_FORMATS
 
 app = typer.Typer(
     cls=GancurveGroup,
@@ -100,43 +103,49 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the final summary as JSON.")] = False,
 ) -> None:
     """Train the GAN and write a run directory (config, checkpoint, metrics, snapshots)."""
-    # One BLAS thread: for these tiny matrices a second thread only adds overhead. This must
-    # be set before numpy loads, which is why it is here and not in the engine.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from gancurve.commands.train import train_command
-    from gancurve.training.cadence import Cadence
-    from gancurve.training.resume import TrainRequest
+    from gancurve.training.signals import StopFlag, stop_on_signals
 
-    given = {
-        "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
-        "ideas": ideas, "points": points, "hidden": hidden,
-    }  # fmt: skip
-    cadence = Cadence(
-        steps=steps,
-        log_every=log_every,
-        snapshot_every=snapshot_every,
-        eval_every=eval_every,
-        checkpoint_every=checkpoint_every,
-    )
-    request = TrainRequest(
-        runs_dir=_runs_dir(runs_dir),
-        name=name,
-        device=device,
-        cadence=cadence,
-        hyperparameters={key: value for key, value in given.items() if value is not None},
-        resume=resume,
-        force=force,
-        engine=engine,
-    )
-    raise typer.Exit(train_command(request, as_json=as_json))
+    # First of all, Ctrl-C and SIGTERM become a request to stop between steps: a signal that
+    # lands inside an import (torch, numpy) could leave a half-imported module, or abort.
+    with stop_on_signals(StopFlag()) as stop:
+        # One BLAS thread: for these tiny matrices a second thread only adds overhead. This
+        # must be set before numpy loads, which is why it is here and not in the engine.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        from gancurve.commands.train import train_command
+        from gancurve.training.cadence import Cadence
+        from gancurve.training.resume import TrainRequest
+
+        given = {
+            "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
+            "ideas": ideas, "points": points, "hidden": hidden,
+        }  # fmt: skip
+        cadence = Cadence(
+            steps=steps,
+            log_every=log_every,
+            snapshot_every=snapshot_every,
+            eval_every=eval_every,
+            checkpoint_every=checkpoint_every,
+        )
+        request = TrainRequest(
+            runs_dir=_runs_dir(runs_dir),
+            name=name,
+            device=device,
+            cadence=cadence,
+            hyperparameters={key: value for key, value in given.items() if value is not None},
+            resume=resume,
+            force=force,
+            engine=engine,
+        )
+        code = train_command(request, stop, as_json=as_json)
+    raise typer.Exit(code)
 
 
 @app.command()
 def sample(
-    num: Annotated[int, typer.Option("-n", "--num", min=1, help="How many paintings to draw.")] = 5,
+    num: PaintingsOption = 5,
     run: RunOption = None,
     runs_dir: RunsDirOption = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the random ideas.")] = 0,
+    seed: IdeasSeedOption = 0,
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -162,9 +171,12 @@ def evaluate(
     run: RunOption = None,
     runs_dir: RunsDirOption = None,
     num: Annotated[
-        int, typer.Option("-n", "--num", min=2, help="Paintings drawn from G and from the artist.")
+        int,
+        typer.Option(
+            "-n", "--num", min=2, max=PAINTINGS_MAX, help="Paintings drawn from G and from the artist."
+        ),
     ] = 10_000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the ideas and of the artist's sample.")] = 0,
+    seed: IdeasSeedOption = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Did it work? Score G against the known target and give a verdict."""
@@ -200,7 +212,10 @@ def animate(
     ],
     run: RunOption = None,
     runs_dir: RunsDirOption = None,
-    fps: Annotated[float, typer.Option(help="Frames per second.")] = 10.0,
+    fps: Annotated[
+        float,
+        typer.Option(min=ANIMATION_FPS_RANGE[0], max=ANIMATION_FPS_RANGE[1], help="Frames per second."),
+    ] = 10.0,
     every: Annotated[
         int | None,
         typer.Option(
@@ -231,8 +246,8 @@ def export_samples(
     ],
     run: RunOption = None,
     runs_dir: RunsDirOption = None,
-    num: Annotated[int, typer.Option("-n", "--num", min=1, help="How many paintings.")] = 1000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the random ideas.")] = 0,
+    num: PaintingsOption = 1000,
+    seed: IdeasSeedOption = 0,
 ) -> None:
     """Paintings with the x grid and each one's fitted a and residual."""
     from gancurve.commands.export import export_samples_command

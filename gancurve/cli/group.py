@@ -7,9 +7,13 @@ Each is printed as a single ``Error: …`` line on stderr, never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import Any, NoReturn
 
 import typer
@@ -19,6 +23,16 @@ from gancurve.console import error_line
 from gancurve.errors import GancurveError
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be: every cleanup that runs for Ctrl-C runs for it too
+    (temporary files are removed, nothing is left half-written)."""
+
+
+def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def _click_exception_type() -> type[Exception]:
@@ -52,17 +66,25 @@ class GancurveGroup(TyperGroup):
         """Run the command; map expected failures to exit codes (see ``docs/cli.md``)."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        with _terminate_like_interrupt():
+            result = self._main_with_one_line_errors(args, prog_name, complete_var, **extra)
+        sys.exit(result if isinstance(result, int) else 0)
+
+    def _main_with_one_line_errors(
+        self, args: Sequence[str] | None, prog_name: str | None, complete_var: str | None, **extra: Any
+    ) -> Any:
         try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ClickError as error:  # bad usage (exit 2) and other parsing failures
             context = getattr(error, "ctx", None)
             hint = f" (see '{context.command_path} --help')" if context is not None else ""
             fail(error.format_message() + hint, getattr(error, "exit_code", 2))  # type: ignore[attr-defined]
         except GancurveError as error:
             fail(str(error), error.exit_code)
+        except Terminated:
+            fail("Terminated.", EXIT_TERMINATED)
         except (typer.Abort, KeyboardInterrupt):
             fail("Interrupted.", EXIT_INTERRUPTED)
-        sys.exit(result if isinstance(result, int) else 0)
 
     def get_help_option(self, ctx: Any) -> Any:
         """The group's ``--help``, defaulting to False rather than None.
@@ -74,6 +96,19 @@ class GancurveGroup(TyperGroup):
         if option is not None and getattr(option, "default", False) is None:
             option.default = False
         return option
+
+
+@contextlib.contextmanager
+def _terminate_like_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM raises :class:`Terminated` (only the main thread can listen)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def fail(message: str, code: int) -> NoReturn:

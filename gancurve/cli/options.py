@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from gancurve.core.config import TrainConfig
+from gancurve.core.config import PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
 from gancurve.core.engines import ENGINES
 from gancurve.device import DEVICE_CHOICES
 from gancurve.training.cadence import Cadence
@@ -33,6 +33,13 @@ def one_of(choices: Sequence[str]) -> Callable[[str | None], str | None]:
         return value
 
     return check
+
+
+def seed_in_range(value: int | None) -> int | None:
+    """Seeds are at most 63 bits (help shows only the lower bound: the upper one is 19 digits)."""
+    if value is not None and value > SEED_MAX:
+        raise typer.BadParameter(f"{value} is larger than the largest seed, 2**63 - 1.")
+    return value
 
 
 def metavar(choices: Sequence[str]) -> str:
@@ -57,14 +64,34 @@ RunOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
+# -- drawing from a trained run ---------------------------------------------------------------
+
+IdeasSeedOption = Annotated[
+    int,
+    typer.Option(
+        min=0, callback=seed_in_range, help="Seed of the random ideas (and of evaluate's real sample)."
+    ),
+]
+PaintingsOption = Annotated[
+    int, typer.Option("-n", "--num", min=1, max=PAINTINGS_MAX, help="How many paintings to draw.")
+]
+
 # -- training: the math (TrainConfig) ---------------------------------------------------------
 # None means "not given", so that a resumed run can tell what the user asked to change.
 
 SeedOption = Annotated[
-    int | None, typer.Option(min=0, help=f"Seeds weights, data and ideas. [default: {DEFAULTS.seed}]")
+    int | None,
+    typer.Option(
+        min=0, callback=seed_in_range, help=f"Seeds weights, data and ideas. [default: {DEFAULTS.seed}]"
+    ),
 ]
 BatchSizeOption = Annotated[
-    int | None, typer.Option(min=1, help=f"Paintings per batch. [default: {DEFAULTS.batch_size}]")
+    int | None,
+    typer.Option(
+        min=SIZE_LIMITS["batch_size"][0],
+        max=SIZE_LIMITS["batch_size"][1],
+        help=f"Paintings per batch. [default: {DEFAULTS.batch_size}]",
+    ),
 ]
 LrGOption = Annotated[
     float | None, typer.Option(help=f"Generator's Adam learning rate. [default: {DEFAULTS.lr_g:g}]")
@@ -73,13 +100,28 @@ LrDOption = Annotated[
     float | None, typer.Option(help=f"Discriminator's Adam learning rate. [default: {DEFAULTS.lr_d:g}]")
 ]
 IdeasOption = Annotated[
-    int | None, typer.Option(min=1, help=f"Random ideas G paints from. [default: {DEFAULTS.ideas}]")
+    int | None,
+    typer.Option(
+        min=SIZE_LIMITS["ideas"][0],
+        max=SIZE_LIMITS["ideas"][1],
+        help=f"Random ideas G paints from. [default: {DEFAULTS.ideas}]",
+    ),
 ]
 PointsOption = Annotated[
-    int | None, typer.Option(min=2, help=f"Points per painting on [-1, 1]. [default: {DEFAULTS.points}]")
+    int | None,
+    typer.Option(
+        min=SIZE_LIMITS["points"][0],
+        max=SIZE_LIMITS["points"][1],
+        help=f"Points per painting on [-1, 1]. [default: {DEFAULTS.points}]",
+    ),
 ]
 HiddenOption = Annotated[
-    int | None, typer.Option(min=1, help=f"Hidden units of G and D. [default: {DEFAULTS.hidden}]")
+    int | None,
+    typer.Option(
+        min=SIZE_LIMITS["hidden"][0],
+        max=SIZE_LIMITS["hidden"][1],
+        help=f"Hidden units of G and D. [default: {DEFAULTS.hidden}]",
+    ),
 ]
 
 # -- training: the schedule (Cadence) and the session -----------------------------------------

@@ -29,10 +29,10 @@ def animate_command(
     runs_dir: Path, run_name: str | None, output: Path, fps: float, every: int | None, size: str
 ) -> None:
     """Render the run's snapshots as a GIF or MP4; print where it went."""
-    from gancurve.render.animate import check_output, parse_size, write_animation
+    from gancurve.render.animate import check_animation_output, parse_size, write_animation
 
     frame_size = parse_size(size)
-    check_output(output)
+    check_animation_output(output)
     run = find_run(runs_dir, run_name)
     snapshots = run.read_snapshots()
     rows = run.read_metrics() if run.metrics_path.is_file() else []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
 
 from rich.table import Table
@@ -11,26 +10,28 @@ from rich.table import Table
 from gancurve.console import err, out
 from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
 from gancurve.progress import RichReporter
-from gancurve.store.lock import run_lock
 from gancurve.training.resume import TrainRequest, open_session
 from gancurve.training.session import Outcome
-from gancurve.training.signals import StopFlag, stop_on_signals
-
-#: Exit codes for a run stopped by a signal: 128 + the signal's number, as shells do.
-SIGNAL_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
 
 
-def train_command(request: TrainRequest, as_json: bool) -> int:
-    """Train as requested; return the exit code (0, or 130/143 when stopped by a signal)."""
+def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
+    """Train as requested; return the exit code (0, or 130/143 when stopped by a signal).
+
+    ``stop`` is set by Ctrl-C or SIGTERM from the moment the command started (see ``cli``), so a
+    signal during start-up is handled here, between steps, never inside an import.
+    """
     import torch
 
-    session = open_session(request)
-    if session.device.type == "cpu":
-        torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead
-    started_at, start_step = time.perf_counter(), session.trainer.step_count
-    stop = StopFlag()
-    with run_lock(session.run), stop_on_signals(stop), RichReporter(enabled=not as_json) as reporter:
-        outcome = session.train(reporter, stop)
+    with open_session(request) as session:
+        if session.device.type == "cpu":
+            torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead
+        if stop.signal is not None:
+            kept = "the run is unchanged" if request.resume else "no run was created"
+            raise StoppedError(f"Stopped before training started; {kept}.", stop.signal)
+        started_at, start_step = time.perf_counter(), session.trainer.step_count
+        with RichReporter(enabled=not as_json) as reporter:
+            outcome = session.train(reporter, stop)
     seconds = time.perf_counter() - started_at
     summary = _summary(outcome, str(session.device), outcome.step - start_step, seconds)
     if as_json:
@@ -39,7 +40,7 @@ def train_command(request: TrainRequest, as_json: bool) -> int:
         _print_summary(summary)
     if outcome.interrupted_by is not None:
         _print_resume_hint(request, outcome)
-        return SIGNAL_EXIT_CODES.get(signal.Signals(outcome.interrupted_by), 130)
+        return exit_code_for(outcome.interrupted_by)
     return 0
 
 

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 LOSSES = ("minimax",)
+#: Seeds are at most 63 bits: every generator that takes one (torch's, numpy's) accepts them.
+SEED_MAX = 2**63 - 1
+#: The sizes a run may ask for, (smallest, largest). The largest keep one step's arrays far
+#: below a laptop's memory (batch × hidden floats per layer), so a typo fails at once, clearly.
+SIZE_LIMITS = {
+    "batch_size": (1, 65_536),
+    "ideas": (1, 1_024),
+    "points": (2, 1_024),
+    "hidden": (1, 4_096),
+}
+#: The most paintings one ``sample``/``evaluate``/``export samples`` draws: G's hidden layer for
+#: a million paintings is already half a gigabyte.
+PAINTINGS_MAX = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -26,17 +40,17 @@ class TrainConfig:
     loss: str = "minimax"  # the GAN objective; the tutorial's log D(x) + log(1 - D(G(z)))
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "ideas", "hidden"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.points < 2:
-            raise ValueError(f"points must be at least 2, got {self.points}")
+        # Types are checked too: a config read from a damaged file may hold 128.5 or true.
+        for name, (low, high) in SIZE_LIMITS.items():
+            value = getattr(self, name)
+            if not _is_int(value) or not low <= value <= high:
+                raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}, got {value!r}")
         for name in ("lr_g", "lr_d"):
             value = getattr(self, name)
-            if not value > 0 or value != value or value == float("inf"):
-                raise ValueError(f"{name} must be a positive finite number, got {value}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be non-negative, got {self.seed}")
+            if not _is_real(value) or not 0 < value < math.inf:
+                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        if not _is_int(self.seed) or not 0 <= self.seed <= SEED_MAX:
+            raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
 
@@ -46,7 +60,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """Rebuild a config, ignoring keys this version does not know."""
+        """Rebuild a config, ignoring keys this version does not know; ``ValueError`` if it is not one."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a configuration is a mapping of names to values, not {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -57,3 +73,11 @@ class TrainConfig:
             for f in fields(self)
             if getattr(self, f.name) != getattr(other, f.name)
         ]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

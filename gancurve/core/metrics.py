@@ -115,6 +115,10 @@ CONVERGED_MAX_ACCURACY_GAP = 0.05
 COLLAPSED_MAX_SPREAD = TARGET_SPREAD / 3
 COLLAPSED_MIN_COVERAGE = 0.5
 DIVERGED_MIN_IN_BOUNDS = 0.5
+#: A W1 beyond this means G blew up: the artist's a spans [1, 2] and a fresh G sits near W1 = 1.
+#: Measured (seed 1, 10,000 steps): with both learning rates at 0.1, 1 and 10, W1 passed it within
+#: 1,000 steps and stayed there (31, 4,200 and 1.1 million) while every loss stayed finite.
+BLOWN_UP_MIN_W1 = 10.0
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,11 @@ class Verdict:
 def verdict(q: Quality, accuracy: float) -> Verdict:
     """Judge a generator by its quality and D's accuracy, in this order of severity."""
     values = (q.w1, q.residual, q.in_bounds, q.spread, accuracy)
-    if not all(math.isfinite(v) for v in values) or q.in_bounds < DIVERGED_MIN_IN_BOUNDS:
+    if (
+        not all(math.isfinite(v) for v in values)
+        or q.in_bounds < DIVERGED_MIN_IN_BOUNDS
+        or q.w1 > BLOWN_UP_MIN_W1
+    ):
         return Verdict("diverged", f"only {q.in_bounds:.0%} of points lie between the bounds")
     if q.spread < COLLAPSED_MAX_SPREAD or q.coverage < COLLAPSED_MIN_COVERAGE:
         return Verdict(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import importlib.util
 import math
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +14,10 @@ import numpy as np
 from PIL import Image
 
 from gancurve.errors import GancurveError, UsageError
-from gancurve.formats import ANIMATION_FORMATS
+from gancurve.formats import ANIMATION_FORMATS, ANIMATION_FPS_RANGE
 from gancurve.render.frames import FramePainter
-from gancurve.store.atomic import temporary_sibling
+from gancurve.store.atomic import replace_with, temporary_sibling
+from gancurve.store.outputs import check_output
 from gancurve.store.rundir import Snapshots
 
 #: (step, W1) pairs from metrics.csv, sorted by step.
@@ -51,7 +51,7 @@ def plan_frames(total: int, every: int | None) -> AnimationPlan:
     return AnimationPlan(indices, step, auto)
 
 
-def check_output(output: Path) -> str:
+def check_animation_output(output: Path) -> str:
     """The output's extension, once it is known to be writable."""
     extension = output.suffix.lower()
     if extension not in ANIMATION_FORMATS:
@@ -61,11 +61,7 @@ def check_output(output: Path) -> str:
             "Writing .mp4 needs imageio's ffmpeg plugin: pip install 'gancurve[video]' "
             "(or imageio-ffmpeg), or write a .gif."
         )
-    directory = output.parent
-    if not directory.is_dir():
-        raise UsageError(f"Cannot write {output}: the directory {directory} does not exist.")
-    if not os.access(directory, os.W_OK):
-        raise GancurveError(f"Cannot write {output}: the directory {directory} is not writable.")
+    check_output(output)
     return extension
 
 
@@ -127,9 +123,10 @@ def write_animation(
     snapshots: Snapshots, output: Path, fps: float, every: int | None, size: tuple[int, int], w1: W1Log = ()
 ) -> AnimationPlan:
     """Write the animation atomically: to a temporary file, renamed when complete."""
-    if not 0 < fps <= 60:
-        raise UsageError(f"--fps must be in (0, 60], got {fps}.")
-    extension = check_output(output)
+    slowest, fastest = ANIMATION_FPS_RANGE
+    if not slowest <= fps <= fastest:
+        raise UsageError(f"--fps must be from {slowest:g} to {fastest:g}, got {fps:g}.")
+    extension = check_animation_output(output)
     plan = plan_frames(len(snapshots.steps), every)
     frames = render_frames(snapshots, plan, size, w1)
     with temporary_sibling(output) as temp:
@@ -137,7 +134,7 @@ def write_animation(
             _write_gif(temp, frames, shared_palette(snapshots, size), fps, len(plan.indices))
         else:
             _write_mp4(temp, frames, fps)
-        temp.replace(output)
+        replace_with(temp, output)
     return plan
 
 

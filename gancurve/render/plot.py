@@ -17,6 +17,7 @@ from gancurve.formats import PLOT_FORMATS
 from gancurve.render.style import GREEN, LOWER, REAL, UPPER, draw_canvas
 from gancurve.sampling import Samples
 from gancurve.store.atomic import atomic_write
+from gancurve.store.outputs import check_output
 
 #: G's loss log(1 − D(G(z))) when D says 0.5 everywhere.
 EQUILIBRIUM_G_LOSS = EQUILIBRIUM_D_SCORE / 2
@@ -27,8 +28,7 @@ def check_plot_output(output: Path) -> None:
     """Refuse an output the figure cannot be written to, before any work is done."""
     if output.suffix.lower() not in PLOT_FORMATS:
         raise UsageError(f"Cannot write {output.name!r}: use a .png, .svg or .pdf file name.")
-    if not output.parent.is_dir():
-        raise UsageError(f"Cannot write {output}: the directory {output.parent} does not exist.")
+    check_output(output)
 
 
 def series(rows: list[dict[str, float]], key: str) -> tuple[np.ndarray, np.ndarray]:

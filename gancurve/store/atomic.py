@@ -2,7 +2,9 @@
 
 Every file gancurve writes goes to a temporary file in the target's directory (same file
 system), is flushed and fsynced, and is then renamed over the target with ``os.replace``:
-readers see the old complete file or the new complete file, never a mix.
+readers see the old complete file or the new complete file, never a mix. Content is made in
+memory first, so that a failing serializer can never leave a partial file either, and a write
+that fails for lack of space or permission becomes one clear :class:`GancurveError`.
 """
 
 from __future__ import annotations
@@ -11,40 +13,86 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 from gancurve.errors import GancurveError
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Write a file so that readers see either the old or the new content, never a mix.
+def write_target(path: Path) -> Path:
+    """Where writing ``path`` must land: through a symbolic link to the file it points at."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
-    The bytes go to a temporary file in the same directory (same file system), are
-    flushed and fsynced, and then ``os.replace`` swaps the file in.
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write a file so that readers see either the old or the new content, never a mix."""
+    atomic_write_files([(path, render_bytes(write))])
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """:func:`atomic_write` for UTF-8 text."""
+    atomic_write_files([(path, text.encode("utf-8"))])
+
+
+def render_bytes(write: Callable[[IO[bytes]], object]) -> bytes:
+    """What a writer (``np.save``, ``torch.save``, ``savefig``...) writes, as bytes in memory."""
+    import io
+
+    buffer = io.BytesIO()
+    write(buffer)
+    return buffer.getvalue()
+
+
+def atomic_write_files(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write several files as one change: every file is written completely before any is replaced.
+
+    If writing any of them fails (disk full, permission), none is replaced: the previous
+    versions all stay. The renames then happen in the given order, so a crash among them
+    leaves the earlier files new and the later ones old — callers order files accordingly.
     """
+    written: list[tuple[Path, Path]] = []
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        for path, data in files:
+            target = write_target(path)
+            written.append((_write_temporary(target, data), target))
+    except BaseException:
+        for temp, _ in written:
+            temp.unlink(missing_ok=True)
+        raise
+    for index, (temp, target) in enumerate(written):
+        try:
+            os.replace(temp, target)  # noqa: PTH105 - the atomic rename, named as such
+        except OSError as error:
+            for later, _ in written[index:]:
+                later.unlink(missing_ok=True)
+            raise GancurveError(f"Cannot write {target}: {error.strerror or error}.") from error
+    for directory in {target.parent for _, target in written}:
+        _fsync_directory(directory)
+
+
+def _write_temporary(target: Path, data: bytes) -> Path:
+    """``data`` in a fsynced temporary file beside ``target``; any failure removes it."""
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as error:
-        raise GancurveError(f"Cannot write {path}: {error.strerror}.") from error
+        raise GancurveError(f"Cannot write {target}: {error.strerror or error}.") from error
+    temp = Path(name)
     try:
         os.fchmod(handle, 0o666 & ~_current_umask())  # mkstemp makes 0600; match a normal file
         with os.fdopen(handle, "wb") as stream:
-            write(stream)
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
             _test_write_delay()
-        os.replace(temp_name, path)  # noqa: PTH105 - the atomic rename, named as such
     except BaseException as error:
-        with contextlib.suppress(OSError):
-            Path(temp_name).unlink()
+        temp.unlink(missing_ok=True)
         if isinstance(error, OSError):  # disk full, quota, I/O error: the old file is intact
             raise GancurveError(
-                f"Cannot write {path}: {error.strerror or error}; the previous version is kept."
+                f"Cannot write {target}: {error.strerror or error}; the previous version is kept."
             ) from error
         raise
-    _fsync_directory(path.parent)
+    return temp
 
 
 def _test_write_delay() -> None:
@@ -65,21 +113,34 @@ def temporary_sibling(output: Path) -> Iterator[Path]:
     """A temporary path beside ``output``, with its extension, for writers that want a path.
 
     Libraries that pick a format from the file name (imageio, torch.export) write here; the
-    caller renames it over ``output`` once complete. It is removed unless renamed.
+    caller moves it into place with :func:`replace_with`. It is removed unless moved. An
+    ``OSError`` inside the block (a full disk) becomes one clear :class:`GancurveError`.
     """
+    target = write_target(output)
     try:
         handle, name = tempfile.mkstemp(
-            prefix=f".{output.name}.", suffix=f".tmp{output.suffix}", dir=output.parent
+            prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent
         )
     except OSError as error:
-        raise GancurveError(f"Cannot write {output}: {error.strerror}.") from error
+        raise GancurveError(f"Cannot write {output}: {error.strerror or error}.") from error
     os.fchmod(handle, 0o666 & ~_current_umask())
     os.close(handle)
     temp = Path(name)
     try:
         yield temp
+    except OSError as error:
+        raise GancurveError(
+            f"Cannot write {output}: {error.strerror or error}; nothing was written."
+        ) from error
     finally:
         temp.unlink(missing_ok=True)
+
+
+def replace_with(temp: Path, output: Path) -> None:
+    """Move a finished temporary file over ``output`` (through a link, onto the file it names)."""
+    target = write_target(output)
+    os.replace(temp, target)  # noqa: PTH105 - the atomic rename, named as such
+    _fsync_directory(target.parent)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -90,8 +151,3 @@ def _fsync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """:func:`atomic_write` for UTF-8 text."""
-    atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))

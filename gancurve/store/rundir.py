@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gancurve.errors import GancurveError
-from gancurve.store.atomic import atomic_write, atomic_write_text
+from gancurve.store.atomic import atomic_write_files, atomic_write_text, render_bytes
 
 #: Bumped when the checkpoint layout changes incompatibly; older files are refused clearly.
 CHECKPOINT_FORMAT_VERSION = 1
@@ -46,6 +47,19 @@ class Snapshots:
     d_accuracy: np.ndarray  # (k,)
     d_score: np.ndarray  # (k,)
     x: np.ndarray  # (points,) the grid
+
+    def problem(self) -> str | None:
+        """What is inconsistent about these arrays (as read from a file), or None."""
+        count = len(self.steps)
+        if self.paintings.ndim != 3 or self.x.ndim != 1 or self.steps.ndim != 1:
+            return "its arrays have the wrong number of dimensions"
+        if any(len(series) != count for series in (self.paintings, self.d_accuracy, self.d_score)):
+            return "its arrays hold different numbers of snapshots"
+        if count and (self.paintings.shape[1] == 0 or self.paintings.shape[2] != len(self.x)):
+            return f"its paintings have shape {self.paintings.shape[1:]} for {len(self.x)} x positions"
+        if not all(np.issubdtype(a.dtype, np.number) for a in vars(self).values()):
+            return "it holds arrays that are not numbers"
+        return None
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays as ``snapshots.npz`` stores them (dtypes fixed)."""
@@ -108,47 +122,59 @@ class RunDir:
 
     # -- metrics --------------------------------------------------------------------------
 
-    def write_metrics(self, rows: Sequence[dict[str, float]]) -> None:
-        """Write ``metrics.csv`` atomically."""
-        atomic_write_text(self.metrics_path, metrics_csv_text(rows))
-
     def read_metrics(self) -> list[dict[str, float]]:
-        """Read ``metrics.csv`` back; empty cells (metrics not computed that step) are left out."""
+        """Read ``metrics.csv`` back; empty cells (metrics not computed that step) are left out.
+
+        A file cut short (mid-row, or without its final newline) or holding a step that is not
+        a whole non-negative number is refused: resuming from it would bake the damage in.
+        """
         text = self._read_text(self.metrics_path, "its training log")
+        if text and not text.endswith("\n"):
+            raise GancurveError(f"{self.metrics_path} is damaged: it ends in the middle of a row.")
         rows = []
         try:
-            for raw in csv.DictReader(io.StringIO(text)):
+            reader = csv.DictReader(io.StringIO(text))
+            for raw in reader:
+                if None in raw or None in raw.values():  # more or fewer cells than the header
+                    raise ValueError(f"row {reader.line_num} has {len(raw)} cells for {len(raw) - 1} columns")
                 rows.append({key: float(value) for key, value in raw.items() if value})
+            for row in rows:
+                row["step"] = _whole_step(row.get("step"))
         except (ValueError, TypeError, csv.Error) as error:
             raise GancurveError(f"{self.metrics_path} is damaged ({error}).") from error
-        for row in rows:
-            row["step"] = int(row["step"]) if "step" in row else -1
         return rows
 
     # -- snapshots ------------------------------------------------------------------------
 
-    def write_snapshots(self, snapshots: Snapshots) -> None:
-        """Write ``snapshots.npz`` atomically."""
-        atomic_write(self.snapshots_path, lambda stream: np.savez(stream, **snapshots.arrays()))  # type: ignore[arg-type]
-
     def read_snapshots(self) -> Snapshots:
-        """Read ``snapshots.npz`` (never unpickles: ``allow_pickle=False``)."""
+        """Read ``snapshots.npz`` (never unpickles: ``allow_pickle=False``) and check its arrays agree."""
         if not self.snapshots_path.is_file():
             raise GancurveError(f"Run {self.name!r} has no {SNAPSHOTS_FILE}; train it first.")
         try:
             with np.load(self.snapshots_path, allow_pickle=False) as data:
-                snapshots = Snapshots(
-                    steps=data["steps"],
-                    paintings=data["paintings"],
-                    d_accuracy=data["d_accuracy"],
-                    d_score=data["d_score"],
-                    x=data["x"],
-                )
-        except (OSError, ValueError, KeyError, EOFError) as error:
+                snapshots = Snapshots(**{name: data[name] for name in Snapshots.__dataclass_fields__})
+        except (OSError, ValueError, KeyError, EOFError, TypeError) as error:
             raise GancurveError(f"{self.snapshots_path} is damaged or not a snapshots file.") from error
-        if snapshots.paintings.ndim != 3 or len(snapshots.steps) != len(snapshots.paintings):
-            raise GancurveError(f"{self.snapshots_path} is damaged: its arrays do not agree.")
+        problem = snapshots.problem()
+        if problem:
+            raise GancurveError(f"{self.snapshots_path} is damaged: {problem}.")
         return snapshots
+
+    # -- the training state, written together ------------------------------------------------
+
+    def write_state(self, rows: Sequence[dict[str, float]], snapshots: Snapshots, checkpoint: bytes) -> None:
+        """Write the logs and the checkpoint as one change: all of them, or (on failure) none.
+
+        The logs are renamed into place before the checkpoint, so a crash between the renames
+        leaves logs ahead of the checkpoint (resume drops the extra rows), never behind it.
+        """
+        atomic_write_files(
+            [
+                (self.metrics_path, metrics_csv_text(rows).encode("utf-8")),
+                (self.snapshots_path, render_bytes(lambda stream: np.savez(stream, **snapshots.arrays()))),  # type: ignore[arg-type]
+                (self.checkpoint_path, checkpoint),
+            ]
+        )
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -182,3 +208,12 @@ def metrics_csv_text(rows: Sequence[dict[str, float]]) -> str:
 def _format_row(row: dict[str, float]) -> dict[str, str]:
     """Full-precision text for CSV (repr round-trips floats exactly)."""
     return {key: repr(value) if isinstance(value, float) else str(value) for key, value in row.items()}
+
+
+def _whole_step(value: float | None) -> int:
+    """A metrics row's step, which must be a whole number from 0 up."""
+    if value is None:
+        raise ValueError("a row has no step")
+    if not (math.isfinite(value) and value >= 0 and value == int(value)):
+        raise ValueError(f"step {value!r} is not a whole number from 0 up")
+    return int(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -9,24 +10,28 @@ from datetime import datetime
 from pathlib import Path
 
 from gancurve.errors import GancurveError, UsageError
-from gancurve.store.rundir import CONFIG_FILE, RunDir
+from gancurve.store.rundir import CONFIG_FILE, LOCK_FILE, RunDir
 
 RUNS_DIR_ENV = "GANCURVE_RUNS_DIR"
 DEFAULT_RUNS_DIR = "runs"
 
-_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+#: What a run that never saved a checkpoint may hold; such a directory can be used again.
+_UNSAVED_RUN_FILES = {CONFIG_FILE, LOCK_FILE}
 
 
 def resolve_runs_dir(option: Path | None) -> Path:
-    """The runs directory: the option, else ``$GANCURVE_RUNS_DIR``, else ``./runs``."""
-    if option is not None:
-        return option
-    return Path(os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR)
+    """The runs directory: the option, else ``$GANCURVE_RUNS_DIR``, else ``./runs`` (``~`` expanded)."""
+    if option is not None and not str(option).strip():
+        raise UsageError("--runs-dir is empty; name a directory, or leave the option out for ./runs.")
+    if option is None:
+        option = Path(os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR)
+    return option.expanduser()
 
 
 def check_run_name(name: str) -> str:
     """Refuse names that would escape the runs directory or be awkward in a shell."""
-    if not _NAME_PATTERN.match(name) or name in {".", ".."}:
+    if not _NAME_PATTERN.fullmatch(name):
         raise UsageError(
             f"Invalid run name {name!r}: use letters, digits, '.', '_' and '-' "
             "(starting with a letter or digit)."
@@ -54,19 +59,52 @@ def ensure_runs_dir(runs_dir: Path) -> None:
 
 
 def create_run(runs_dir: Path, name: str | None) -> RunDir:
-    """Make a new, empty run directory; never reuses one that exists."""
+    """Make a new run directory; never reuses one that holds anything but a run that never saved.
+
+    A run that failed or was killed before its first checkpoint leaves at most its config and
+    lock behind; taking its name again is allowed, so a failed start never blocks a name.
+    """
     ensure_runs_dir(runs_dir)
-    name = check_run_name(name) if name else timestamp_name(runs_dir)
+    if name is not None:
+        check_run_name(name)
+    name = name or timestamp_name(runs_dir)
     path = runs_dir / name
     try:
         path.mkdir()
     except FileExistsError as error:
-        raise UsageError(
-            f"Run {name!r} already exists in {runs_dir}; pick another --name, or continue it with --resume."
-        ) from error
+        if not _never_saved(path):
+            raise UsageError(
+                f"Run {name!r} already exists in {runs_dir}; pick another --name, "
+                "or continue it with --resume."
+            ) from error
     except OSError as error:
         raise GancurveError(f"Cannot create {path}: {error.strerror}.") from error
     return RunDir(path)
+
+
+def _never_saved(path: Path) -> bool:
+    """A directory left by a run that never wrote a checkpoint (only its config, lock, temporaries)."""
+    if not path.is_dir() or path.is_symlink():
+        return False
+    return all(entry.name in _UNSAVED_RUN_FILES or _is_temporary(entry.name) for entry in path.iterdir())
+
+
+def _is_temporary(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def discard_run(run: RunDir) -> None:
+    """Remove a run that never saved a checkpoint: only the files a run writes, then the directory.
+
+    Anything else found there is left alone (and so is the directory that holds it).
+    """
+    if not _never_saved(run.path):
+        return
+    for entry in run.path.iterdir():
+        with contextlib.suppress(OSError):
+            entry.unlink()
+    with contextlib.suppress(OSError):
+        run.path.rmdir()
 
 
 def iter_runs(runs_dir: Path) -> Iterator[RunDir]:
@@ -86,17 +124,37 @@ def _last_activity(run: RunDir) -> tuple[bool, float]:
 
 
 def find_run(runs_dir: Path, run: str | None) -> RunDir:
-    """Resolve ``--run``: a path to a run, a name under ``runs_dir``, or (None) the latest run."""
+    """Resolve ``--run``/``--name``: a name in ``runs_dir``, a path (it has a ``/``), or the latest run.
+
+    A name is looked up in the runs directory only, never in the current directory: a run named
+    ``docs`` must not be confused with ``./docs``. A value with a ``/`` (``./docs``, ``runs/x``,
+    ``sweep/seed-001``) is a path, tried as given and then inside the runs directory.
+    """
     if run is None:
         runs = sorted(iter_runs(runs_dir), key=_last_activity)
         if not runs:
             raise GancurveError(f"No runs found in {runs_dir}; train one first with 'gancurve train'.")
         return runs[-1]
-    candidate = Path(run)
-    if not candidate.is_dir():
+    if not run.strip():
+        raise UsageError("The run name is empty; give a name, or leave the option out for the latest run.")
+    if _is_path(run):
+        given = Path(run).expanduser()
+        candidate = given if given.is_dir() or given.is_absolute() else runs_dir / given
+        if not candidate.is_dir():
+            raise GancurveError(f"No run at {run!r}: it is not a directory (nor one in {runs_dir}).")
+    else:
         candidate = runs_dir / run
-    if not candidate.is_dir():
-        raise GancurveError(f"No run {run!r}: neither a directory nor a run in {runs_dir}.")
+        if not candidate.is_dir():
+            raise GancurveError(
+                f"No run {run!r} in {runs_dir}. To use a run directory elsewhere, give its path "
+                f"(e.g. ./{run})."
+            )
     if not (candidate / CONFIG_FILE).is_file():
         raise GancurveError(f"{candidate} is not a gancurve run (it has no {CONFIG_FILE}).")
     return RunDir(candidate)
+
+
+def _is_path(value: str) -> bool:
+    """Whether ``--run`` names a path rather than a run in the runs directory."""
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return any(sep in value for sep in separators) or value in {".", ".."} or value.startswith("~")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines import DEFAULT_ENGINE
 from gancurve.errors import UsageError
 from gancurve.store.checkpoint import checkpoint_config, load_checkpoint
+from gancurve.store.lock import run_lock
+from gancurve.store.rundir import RunDir
 from gancurve.training.cadence import Cadence
 from gancurve.training.session import TrainingSession
 
@@ -19,7 +25,10 @@ ARCHITECTURE_FIELDS = ("ideas", "points", "hidden")
 
 def resume_config(saved: TrainConfig, requested: dict[str, Any], force: bool) -> TrainConfig:
     """The config to continue with: the saved one, with changes only if ``force`` allows them."""
-    wanted = TrainConfig.from_dict({**saved.to_dict(), **requested})
+    try:
+        wanted = TrainConfig.from_dict({**saved.to_dict(), **requested})
+    except ValueError as error:
+        raise UsageError(f"Invalid hyperparameters: {error}.") from error
     changes = saved.differences(wanted)
     if not changes:
         return saved
@@ -50,20 +59,40 @@ class TrainRequest:
     engine: str = DEFAULT_ENGINE  # see core.engines.ENGINES: the same math, at different speeds
 
 
-def open_session(request: TrainRequest) -> TrainingSession:
-    """A fresh run in a new directory, or the existing run resumed from its checkpoint."""
+@contextlib.contextmanager
+def open_session(request: TrainRequest) -> Iterator[TrainingSession]:
+    """A fresh run in a new directory, or the existing run resumed from its checkpoint, locked.
+
+    The run's lock is held from the moment the run is found or created until the block ends.
+    A fresh run that fails or is interrupted before its first checkpoint is removed again, so a
+    failed start never leaves a directory behind that blocks its name.
+    """
     from gancurve.device import select_device
-    from gancurve.store.runs import create_run, find_run
+    from gancurve.store.runs import create_run, discard_run, find_run
 
     device = select_device(request.device)
-    if not request.resume:
+    if request.resume:
+        run = find_run(request.runs_dir, request.name)
+        with run_lock(run):
+            yield _resumed_session(run, request, device)
+        return
+    try:
+        config = TrainConfig(**request.hyperparameters)
+    except ValueError as error:
+        raise UsageError(f"Invalid hyperparameters: {error}.") from error
+    run = create_run(request.runs_dir, request.name)
+    with run_lock(run):
+        session: TrainingSession | None = None
         try:
-            config = TrainConfig(**request.hyperparameters)
-        except ValueError as error:
-            raise UsageError(f"Invalid hyperparameters: {error}.") from error
-        run = create_run(request.runs_dir, request.name)
-        return TrainingSession(run, config, request.cadence, device, request.engine)
-    run = find_run(request.runs_dir, request.name)
+            session = TrainingSession(run, config, request.cadence, device, request.engine)
+            yield session
+        except BaseException:
+            if session is None or session.saved_step is None:
+                discard_run(run)
+            raise
+
+
+def _resumed_session(run: RunDir, request: TrainRequest, device: torch.device) -> TrainingSession:
     payload = load_checkpoint(run)  # read once: its config is checked, then its state restored
     config = resume_config(checkpoint_config(payload), request.hyperparameters, request.force)
     session = TrainingSession(run, config, request.cadence, device, request.engine)

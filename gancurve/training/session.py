@@ -6,7 +6,6 @@ evaluate, snapshot and checkpoint, and keeps the run directory consistent.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -27,10 +26,10 @@ from gancurve.core.metrics import (
     quality,
 )
 from gancurve.errors import GancurveError
-from gancurve.store.checkpoint import save_checkpoint
+from gancurve.store.checkpoint import encode_checkpoint
 from gancurve.store.rundir import RunDir
 from gancurve.training.cadence import Cadence
-from gancurve.training.guard import DivergedError, divergence_message
+from gancurve.training.guard import DivergedError, divergence_in, divergence_message
 from gancurve.training.history import History, load_history
 from gancurve.training.signals import StopFlag
 
@@ -181,9 +180,9 @@ class TrainingSession:
         row: dict[str, float] = {"step": step, **values}
         if evaluate:
             row.update(quality(self.trainer.paint(self.eval_ideas), self.trainer.artist).to_dict())
-        bad = [name for name in ("d_loss", "g_loss") if not math.isfinite(row[name])]
-        if bad:
-            where = f"at step {step} ({' and '.join(bad)} not finite)"
+        problem = divergence_in(row)
+        if problem:
+            where = f"at step {step} ({problem})"
             raise DivergedError(divergence_message(where, self.saved_step, self.lr_hint()))
         self.history.rows.append(row)
         self.last_row = row
@@ -213,21 +212,19 @@ class TrainingSession:
         return f"--lr-g {self.config.lr_g / 2:g} --lr-d {self.config.lr_d / 2:g}"
 
     def save(self) -> None:
-        """Write logs, then the checkpoint: logs may run ahead of it, never behind."""
+        """Write logs and checkpoint together: all of them or, if any write fails, none."""
         for module in (self.trainer.generator, self.trainer.discriminator):
             if not all(bool(torch.isfinite(p).all()) for p in module.parameters()):
                 where = f"by step {self.trainer.step_count} (a weight is not finite)"
                 raise DivergedError(divergence_message(where, self.saved_step, self.lr_hint()))
-        x = self.trainer.artist.grid().numpy()
-        self.run.write_metrics(self.history.rows)
-        self.run.write_snapshots(self.history.snapshots(x))
-        save_checkpoint(
-            self.run,
+        checkpoint = encode_checkpoint(
             {
                 "config": self.config.to_dict(),
                 "device": str(self.device),
                 "fixed_ideas": self.fixed.cpu(),
                 "trainer": self.trainer.state_dict(),
-            },
+            }
         )
+        x = self.trainer.artist.grid().numpy()
+        self.run.write_state(self.history.rows, self.history.snapshots(x), checkpoint)
         self.saved_step = self.trainer.step_count

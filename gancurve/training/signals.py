@@ -7,6 +7,21 @@ import signal
 from collections.abc import Iterator
 from types import FrameType
 
+from gancurve.errors import GancurveError
+
+
+def exit_code_for(signum: int) -> int:
+    """The exit code of a command stopped by a signal: 128 + its number, as shells report it."""
+    return 128 + signum
+
+
+class StoppedError(GancurveError):
+    """Stopped by a signal before anything was worth saving; exits with the signal's code."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code_for(signum)
+
 
 class StopFlag:
     """Set by a signal handler; the loop checks it between steps."""
