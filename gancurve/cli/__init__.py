@@ -294,7 +294,7 @@ def export_metrics(
     export_metrics_command(_runs_dir(runs_dir), run, output)
 
 
-def _runs_dir(option: Path | None) -> Path:
+def _runs_dir(option: str | None) -> Path:
     from gancurve.store.runs import resolve_runs_dir
 
     return resolve_runs_dir(option)

@@ -26,9 +26,10 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C would be: every cleanup that runs for Ctrl-C runs for it too
-    (temporary files are removed, nothing is left half-written)."""
+class Terminated(BaseException):
+    """SIGTERM, raised in the command like Ctrl-C's KeyboardInterrupt, so every cleanup runs
+    (temporary files are removed, nothing is left half-written). Not a KeyboardInterrupt: Typer
+    would turn that into a silent exit 130."""
 
 
 def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:
@@ -100,15 +101,22 @@ class GancurveGroup(TyperGroup):
 
 @contextlib.contextmanager
 def _terminate_like_interrupt() -> Iterator[None]:
-    """While a command runs, SIGTERM raises :class:`Terminated` (only the main thread can listen)."""
+    """While a command runs, Ctrl-C raises KeyboardInterrupt and SIGTERM :class:`Terminated`.
+
+    Only the main thread can listen to signals (tests may run the app in another).
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_terminated),
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def fail(message: str, code: int) -> NoReturn:

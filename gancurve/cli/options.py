@@ -8,7 +8,6 @@ by its alias here (``steps: StepsOption = CADENCE.steps``), never by a copy of i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -50,9 +49,10 @@ def metavar(choices: Sequence[str]) -> str:
 # -- where runs are -------------------------------------------------------------------------
 
 RunsDirOption = Annotated[
-    Path | None,
+    str | None,  # a string, not a Path: Path("") would silently become "."
     typer.Option(
         "--runs-dir",
+        metavar="<dir>",
         envvar="GANCURVE_RUNS_DIR",
         help="Directory that holds the runs. [default: ./runs]",
         show_default=False,
@@ -60,7 +60,10 @@ RunsDirOption = Annotated[
 ]
 RunOption = Annotated[
     str | None,
-    typer.Option("--run", help="Run name (under --runs-dir) or path. [default: the latest run]"),
+    typer.Option(
+        "--run",
+        help="Run name in --runs-dir, or a path to a run (with a '/', e.g. ./x). [default: the latest run]",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
@@ -158,7 +161,10 @@ NameOption = Annotated[
     str | None, typer.Option(help="Run name. [default: the start time, e.g. 2026-11-27_05-03-11]")
 ]
 ResumeOption = Annotated[
-    bool, typer.Option("--resume", help="Continue the run named by --name (default: the latest).")
+    bool,
+    typer.Option(
+        "--resume", help="Continue the run named by --name (a name or a path; default: the latest)."
+    ),
 ]
 ForceOption = Annotated[
     bool, typer.Option("--force", help="With --resume: allow other learning rates or batch size.")

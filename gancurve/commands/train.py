@@ -10,6 +10,7 @@ from rich.table import Table
 from gancurve.console import err, out
 from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
 from gancurve.progress import RichReporter
+from gancurve.training.memory import keep_large_blocks_out_of_the_heap
 from gancurve.training.resume import TrainRequest, open_session
 from gancurve.training.session import Outcome
 from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
@@ -23,6 +24,7 @@ def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
     """
     import torch
 
+    keep_large_blocks_out_of_the_heap()  # a long run's memory stays flat (see training.memory)
     with open_session(request) as session:
         if session.device.type == "cpu":
             torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead

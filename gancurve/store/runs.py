@@ -20,13 +20,13 @@ _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _UNSAVED_RUN_FILES = {CONFIG_FILE, LOCK_FILE}
 
 
-def resolve_runs_dir(option: Path | None) -> Path:
+def resolve_runs_dir(option: str | Path | None) -> Path:
     """The runs directory: the option, else ``$GANCURVE_RUNS_DIR``, else ``./runs`` (``~`` expanded)."""
     if option is not None and not str(option).strip():
         raise UsageError("--runs-dir is empty; name a directory, or leave the option out for ./runs.")
     if option is None:
-        option = Path(os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR)
-    return option.expanduser()
+        option = os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR
+    return Path(option).expanduser()
 
 
 def check_run_name(name: str) -> str:
