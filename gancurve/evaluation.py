@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import PAINTINGS_MAX
-from gancurve.core.draws import derived_seed
-from gancurve.core.losses import EQUILIBRIUM_D_SCORE
+from gancurve.core.draws import ARTIST_FLOOR_STREAM, stream
 from gancurve.core.metrics import (
+    EQUILIBRIUM_D_SCORE,
     TARGET_SPREAD,
     Verdict,
     discriminator_stats,
     quality,
     verdict,
 )
+from gancurve.core.networks import logits, paint
 from gancurve.errors import UsageError
 from gancurve.store.checkpoint import load_networks
 from gancurve.store.rundir import RunDir
@@ -50,17 +51,17 @@ def evaluate_run(run: RunDir, n: int, seed: int) -> Evaluation:
     """Draw ``n`` paintings from G and ``n`` from the artist; score both the same way."""
     if not 2 <= n <= PAINTINGS_MAX:
         raise UsageError(f"-n must be from 2 to {PAINTINGS_MAX:,}, got {n:,}.")
-    generator, discriminator, config, step = load_networks(run)
+    weights, config, step = load_networks(run)
     artist = ParabolaArtist(config.points)
-    rng = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        fake = generator(torch.randn(n, config.ideas, generator=rng))
-        real = artist.sample(n, rng)
-        # A second, independent real sample: the artist "playing G", for the floor.
-        real_as_fake = artist.sample(n, torch.Generator().manual_seed(derived_seed(seed, 3)))
-        real_logits = discriminator(real)
-        g_accuracy, g_score = discriminator_stats(real_logits, discriminator(fake))
-        _, a_score = discriminator_stats(real_logits, discriminator(real_as_fake))
+    rng = stream(seed)
+    fake = paint(weights["generator"], rng.standard_normal((n, config.ideas), dtype=np.float32))
+    real = artist.sample(n, rng)
+    # A second, independent real sample: the artist "playing G", for the floor.
+    real_as_fake = artist.sample(n, stream(seed, ARTIST_FLOOR_STREAM))
+    discriminator = weights["discriminator"]
+    real_logits = logits(discriminator, real)
+    g_accuracy, g_score = discriminator_stats(real_logits, logits(discriminator, fake))
+    _, a_score = discriminator_stats(real_logits, logits(discriminator, real_as_fake))
     g_quality, a_quality = quality(fake, artist), quality(real_as_fake, artist)
     return Evaluation(
         run=run.name,

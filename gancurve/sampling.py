@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import PAINTINGS_MAX
+from gancurve.core.draws import stream
+from gancurve.core.networks import paint
 from gancurve.errors import UsageError
 from gancurve.formats import SAMPLE_FILE_FORMATS, SAMPLE_FORMATS
 from gancurve.store.atomic import atomic_write, atomic_write_text
-from gancurve.store.checkpoint import load_generator
+from gancurve.store.checkpoint import load_networks
 from gancurve.store.outputs import check_output
 from gancurve.store.rundir import RunDir
 
@@ -36,18 +37,16 @@ def draw_samples(run: RunDir, n: int, seed: int) -> Samples:
     """``n`` paintings from the run's generator, for ideas drawn from ``seed``."""
     if not 1 <= n <= PAINTINGS_MAX:
         raise UsageError(f"-n must be from 1 to {PAINTINGS_MAX:,}, got {n:,}.")
-    generator, config, step = load_generator(run)
-    rng = torch.Generator().manual_seed(seed)
-    ideas = torch.randn(n, config.ideas, generator=rng)
-    with torch.no_grad():
-        paintings = generator(ideas)
+    weights, config, step = load_networks(run)
+    ideas = stream(seed).standard_normal((n, config.ideas), dtype=np.float32)
+    paintings = paint(weights["generator"], ideas)
     artist = ParabolaArtist(config.points)
-    a_hat, residual = artist.fit(paintings.double())
+    a_hat, residual = artist.fit(paintings)
     return Samples(
-        x=artist.grid(dtype=torch.float64).numpy().round(12) + 0.0,  # 5.6e-17 -> 0.0, -0.0 -> 0.0
-        y=paintings.numpy(),
-        a_hat=a_hat.numpy(),
-        residual=residual.numpy(),
+        x=artist.grid(np.float64).round(12) + 0.0,  # 5.6e-17 -> 0.0, -0.0 -> 0.0
+        y=paintings,
+        a_hat=a_hat,
+        residual=residual,
         step=step,
     )
 

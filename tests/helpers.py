@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 from typer.testing import CliRunner
 
 from gancurve.cli import app
@@ -19,3 +22,18 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     """``gancurve ARGS`` in-process: (exit code, stdout, stderr)."""
     result = cli_runner().invoke(app, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+def read_checkpoint_file(path: Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """A checkpoint.safetensors as (metadata, arrays), for tests that damage it on purpose."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as file:
+        return dict(file.metadata()), {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118
+
+
+def write_checkpoint_file(path: Path, metadata: dict[str, str], arrays: dict[str, np.ndarray]) -> None:
+    """Write (metadata, arrays) back as a safetensors file."""
+    from safetensors.numpy import save_file
+
+    save_file(arrays, str(path), metadata=metadata)

@@ -1,62 +1,63 @@
-"""The artist: the real paintings the generator must learn."""
+"""The artist: the real paintings the generator must learn (numpy only)."""
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from gancurve.core.artist import ParabolaArtist
 
 
+def rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
 def test_sample_shape_and_grid() -> None:
     artist = ParabolaArtist(points=15)
-    paintings = artist.sample(64, torch.Generator().manual_seed(0))
-    assert paintings.shape == (64, 15)
-    assert torch.equal(artist.grid(), torch.linspace(-1, 1, 15))
+    paintings = artist.sample(64, rng(0))
+    assert paintings.shape == (64, 15) and paintings.dtype == np.float32
+    assert np.array_equal(artist.grid(np.float64), np.linspace(-1, 1, 15))
 
 
 def test_every_real_painting_lies_between_the_bounds() -> None:
     artist = ParabolaArtist()
-    paintings = artist.sample(10_000, torch.Generator().manual_seed(1), dtype=torch.float64)
-    assert (paintings >= artist.lower_bound(dtype=torch.float64) - 1e-12).all()
-    assert (paintings <= artist.upper_bound(dtype=torch.float64) + 1e-12).all()
+    paintings = artist.sample(10_000, rng(1), dtype=np.float64)
+    assert (paintings >= artist.lower_bound(np.float64) - 1e-12).all()
+    assert (paintings <= artist.upper_bound(np.float64) + 1e-12).all()
 
 
 def test_bounds_are_the_tutorials() -> None:
     artist = ParabolaArtist()
-    x = artist.grid(dtype=torch.float64)
-    assert torch.allclose(artist.lower_bound(dtype=torch.float64), x**2)
-    assert torch.allclose(artist.upper_bound(dtype=torch.float64), 2 * x**2 + 1)
+    x = artist.grid(np.float64)
+    assert np.allclose(artist.lower_bound(np.float64), x**2)
+    assert np.allclose(artist.upper_bound(np.float64), 2 * x**2 + 1)
 
 
 def test_paintings_follow_the_tutorial_formula() -> None:
     artist = ParabolaArtist()
-    a = torch.tensor([1.0, 1.25, 2.0], dtype=torch.float64)
-    x = artist.grid(dtype=torch.float64)
+    a = np.array([1.0, 1.25, 2.0])
+    x = artist.grid(np.float64)
     expected = a[:, None] * x[None, :] ** 2 + (a[:, None] - 1)
-    assert torch.allclose(artist.paint(a), expected)
+    assert np.allclose(artist.paint(a), expected)
 
 
 def test_fit_recovers_a_exactly_from_real_paintings() -> None:
     artist = ParabolaArtist()
-    rng = torch.Generator().manual_seed(3)
-    a = artist.sample_a(500, rng, dtype=torch.float64)
+    a = artist.sample_a(500, rng(3), dtype=np.float64)
     a_hat, residual = artist.fit(artist.paint(a))
-    assert torch.allclose(a_hat, a, atol=1e-12)
+    assert np.allclose(a_hat, a, atol=1e-12)
     assert residual.max() < 1e-12
 
 
 def test_fit_sees_paintings_off_the_family() -> None:
     artist = ParabolaArtist()
-    a = torch.full((10,), 1.5, dtype=torch.float64)
-    wiggle = 0.3 * torch.sin(6 * artist.grid(dtype=torch.float64))  # orthogonal-ish to x²+1
+    a = np.full(10, 1.5)
+    wiggle = 0.3 * np.sin(6 * artist.grid(np.float64))  # orthogonal-ish to x²+1
     _, residual = artist.fit(artist.paint(a) + wiggle)
     assert (residual > 0.1).all()
 
 
 def test_sampling_is_reproducible_and_seed_dependent() -> None:
     artist = ParabolaArtist()
-    first = artist.sample(8, torch.Generator().manual_seed(5))
-    again = artist.sample(8, torch.Generator().manual_seed(5))
-    other = artist.sample(8, torch.Generator().manual_seed(6))
-    assert torch.equal(first, again)
-    assert not torch.equal(first, other)
+    first, again, other = artist.sample(8, rng(5)), artist.sample(8, rng(5)), artist.sample(8, rng(6))
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)

@@ -57,11 +57,11 @@ def test_run_without_checkpoint(trained_runs_dir: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text((trained_runs_dir / "tiny" / "config.json").read_text())
-    fails(["sample", "--runs-dir", str(tmp_path), "--run", "broken"], 1, "has no checkpoint.pt")
+    fails(["sample", "--runs-dir", str(tmp_path), "--run", "broken"], 1, "has no checkpoint")
 
 
 def test_existing_run_name_is_never_overwritten(trained_runs_dir: Path) -> None:
-    checkpoint = trained_runs_dir / "tiny" / "checkpoint.pt"
+    checkpoint = trained_runs_dir / "tiny" / "checkpoint.safetensors"
     before = checkpoint.read_bytes()
     fails(
         ["train", "--runs-dir", str(trained_runs_dir), "--name", "tiny", "--steps", "5"], 2, "already exists"

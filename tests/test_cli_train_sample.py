@@ -21,7 +21,12 @@ from gancurve.store.rundir import RunDir
 
 def test_train_writes_a_complete_run_directory(trained_runs_dir: Path) -> None:
     run = trained_runs_dir / "tiny"
-    assert {p.name for p in run.iterdir()} >= {"config.json", "checkpoint.pt", "metrics.csv", "snapshots.npz"}
+    assert {p.name for p in run.iterdir()} >= {
+        "config.json",
+        "checkpoint.safetensors",
+        "metrics.csv",
+        "snapshots.npz",
+    }
     assert not (run / ".lock").exists()
     config = json.loads((run / "config.json").read_text())
     assert config["config"]["batch_size"] == 64 and config["cadence"]["steps"] == 300

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-import torch
+import numpy as np
 from helpers import run_cli
 
 from gancurve.core.artist import ParabolaArtist
@@ -26,8 +26,8 @@ def test_evaluate_json_has_g_artist_floor_and_verdict(trained_runs_dir: Path) ->
     assert data["run"] == "tiny" and data["step"] == 300 and data["samples"] == 2000
     assert data["artist"]["residual"] < 1e-6 and data["artist"]["in_bounds"] == 1.0
     assert data["generator"]["w1"] > data["artist"]["w1"]  # a 300-step G is worse than the floor
-    # 300 steps of the tutorial's recipe: G's curves still bunch together (spread 0.12, coverage 0.45).
-    assert data["verdict"]["label"] == "collapsed"
+    # 300 steps of the tutorial's recipe (seed 1): W1 0.24, D accuracy 0.64: under way, not there.
+    assert data["verdict"]["label"] == "still learning"
     assert math.isclose(data["ideal"]["d_score"], 2 * math.log(0.5))
 
 
@@ -47,18 +47,20 @@ def test_evaluate_is_reproducible_for_a_seed(trained_runs_dir: Path) -> None:
 
 
 def test_verdicts() -> None:
-    rng = torch.Generator().manual_seed(0)
-    real = ARTIST.sample(5000, rng, dtype=torch.float64)
+    rng = np.random.default_rng(0)
+    real = ARTIST.sample(5000, rng, dtype=np.float64)
     assert verdict(quality(real), 0.5).label == "converged"
     assert verdict(quality(real), 0.8).label == "still learning"  # D still tells them apart
-    constant = ARTIST.paint(torch.full((5000,), 1.5, dtype=torch.float64))
+    constant = ARTIST.paint(np.full(5000, 1.5))
     assert verdict(quality(constant), 0.5).label == "collapsed"
     assert verdict(quality(real + 10.0), 0.5).label == "diverged"
-    nan = real.clone()
+    nan = real.copy()
     nan[0, 0] = float("nan")
     assert verdict(quality(nan), 0.5).label == "diverged"
-    noisy = real + 0.3 * torch.randn(real.shape, generator=rng, dtype=torch.float64)
+    noisy = real + 0.3 * rng.standard_normal(real.shape)
     assert verdict(quality(noisy), 0.5).label == "still learning"  # off the family
+    blown_up = ARTIST.paint(rng.uniform(20, 40, 5000))  # far off, yet every number finite
+    assert verdict(quality(blown_up), 0.5).label == "diverged"
 
 
 class RecordingReporter:
@@ -80,13 +82,13 @@ def test_training_logs_quality_and_warns_once_about_collapse(tmp_path: Path) -> 
     run = RunDir(tmp_path / "collapse")
     run.path.mkdir()
     session = TrainingSession(
-        run, TrainConfig(), Cadence(steps=40, log_every=10, eval_every=10), torch.device("cpu")
+        run, TrainConfig(), Cadence(steps=40, log_every=10, eval_every=10), "cpu"
     )
     # A generator that ignores its ideas: every painting is the same. Through the engine's own
     # state, so that it holds for every engine (the fast one keeps its weights in numpy).
-    state = session.trainer.state_dict()
-    state["generator"]["net.0.weight"].zero_()
-    session.trainer.load_state_dict(state)
+    state = session.trainer.state()
+    state.weights["generator"]["net.0.weight"][...] = 0.0
+    session.trainer.load_state(state)
     reporter = RecordingReporter()
     from gancurve.training.signals import StopFlag
 

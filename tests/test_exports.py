@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from helpers import run_cli
 
-from gancurve import exports
-from gancurve.store.checkpoint import load_generator
+from gancurve import model_export
+from gancurve.core.networks import paint
+from gancurve.store.checkpoint import load_networks
 from gancurve.store.rundir import RunDir
 
 HAS_ONNX = (
@@ -29,9 +29,9 @@ LOADERS = {
 
 
 def expected_paintings(run: Path, ideas: np.ndarray) -> np.ndarray:
-    generator, _, _ = load_generator(RunDir(run))
-    with torch.no_grad():
-        return generator(torch.from_numpy(ideas)).numpy()
+    """What G paints, computed by gancurve's own numpy forward pass (an independent path)."""
+    weights, _, _ = load_networks(RunDir(run))
+    return paint(weights["generator"], ideas)
 
 
 @pytest.mark.parametrize("suffix", [".pt2", ".pt"])
@@ -81,7 +81,7 @@ def test_onnx_without_the_extra_is_a_clear_error(
 def test_an_export_that_fails_its_check_leaves_no_file(
     trained_runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(exports, "TOLERANCE", -1.0)  # no export can pass
+    monkeypatch.setattr(model_export, "TOLERANCE", -1.0)  # no export can pass
     code, _, err = run_cli("export", "model", str(tmp_path / "g.pt2"), "--runs-dir", str(trained_runs_dir))
     assert code == 1 and "not written" in err
     assert list(tmp_path.iterdir()) == []

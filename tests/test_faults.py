@@ -10,21 +10,22 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from helpers import run_cli
+from helpers import read_checkpoint_file, run_cli, write_checkpoint_file
 
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.lock import process_start
-from gancurve.store.rundir import CHECKPOINT_FILE, CONFIG_FILE, LOCK_FILE, RunDir
+from gancurve.store.rundir import CHECKPOINT_FILE, CONFIG_FILE, LEGACY_CHECKPOINT_FILE, LOCK_FILE, RunDir
 
 SMALL = ["--device", "cpu", "--log-every", "50", "--snapshot-every", "50", "--eval-every", "100",
          "--checkpoint-every", "100"]  # fmt: skip
@@ -82,9 +83,9 @@ def test_a_name_means_the_run_in_the_runs_directory_never_the_current_directory(
     code, _, _ = run_cli(
         "train", "--resume", "--runs-dir", str(runs), "--name", "victim", "--steps", "350", *SMALL
     )
-    assert code == 0 and load_checkpoint(victim)["trainer"]["step"] == 350
+    assert code == 0 and load_checkpoint(victim).step == 350
     assert sorted(p.name for p in decoy.iterdir()) == [CONFIG_FILE]  # ./victim untouched
-    fails_cleanly(["sample", "--runs-dir", str(runs), "--run", "./victim"], 1, "has no checkpoint.pt")
+    fails_cleanly(["sample", "--runs-dir", str(runs), "--run", "./victim"], 1, "has no checkpoint")
     fails_cleanly(
         ["sample", "--runs-dir", str(tmp_path), "--run", "victim"], 1, "give its path (e.g. ./victim)"
     )
@@ -213,43 +214,131 @@ def test_a_lock_that_is_a_directory(victim: RunDir) -> None:
     fails_cleanly(["train", "--resume", "--steps", "400", "--runs-dir", runs, *SMALL], 1, "not a lock file")
 
 
-def _save(run: RunDir, payload: dict[str, object]) -> None:
-    torch.save(payload, run.checkpoint_path)
+def _config_with(**changes: object) -> Callable[[dict[str, str], dict[str, np.ndarray]], None]:
+    def damage(metadata: dict[str, str], _arrays: dict[str, np.ndarray]) -> None:
+        metadata["config"] = json.dumps({**json.loads(metadata["config"]), **changes})
+
+    return damage
+
+
+def _array(key: str, value: np.ndarray | None) -> Callable[[dict[str, str], dict[str, np.ndarray]], None]:
+    def damage(_metadata: dict[str, str], arrays: dict[str, np.ndarray]) -> None:
+        if value is None:
+            del arrays[key]
+        else:
+            arrays[key] = value
+
+    return damage
+
+
+def _metadata(key: str, value: str | None) -> Callable[[dict[str, str], dict[str, np.ndarray]], None]:
+    def damage(metadata: dict[str, str], _arrays: dict[str, np.ndarray]) -> None:
+        if value is None:
+            del metadata[key]
+        else:
+            metadata[key] = value
+
+    return damage
+
+
+G_W1 = "generator/net.0.weight"
+NAN_BIAS = np.full(15, np.nan, np.float32)
 
 
 @pytest.mark.parametrize(
     ("damage", "fragment"),
     [
-        (lambda p: p.update(config=[1, 2]), "configuration is invalid"),
-        (lambda p: p["config"].update(hidden=128.5), "hidden must be a whole number"),
-        (lambda p: p["config"].update(hidden=True), "hidden must be a whole number"),
-        (lambda p: p["trainer"].update(step="abc"), "step 'abc'"),
-        (lambda p: p["trainer"].update(step=-100), "step -100"),
-        (lambda p: p.update(fixed_ideas=torch.zeros(16, 7)), "fixed_ideas has shape (16, 7)"),
-        (lambda p: p.update(fixed_ideas="ideas"), "fixed_ideas is not an array"),
-        (lambda p: p["trainer"]["generator"].update({"net.0.weight": torch.ones(128, 5, dtype=torch.int32)}),
-         "torch.int32"),
-        (lambda p: p["trainer"]["generator"].update({"net.0.weight": torch.ones(128, 5, dtype=torch.bool)}),
-         "torch.bool"),
-        (lambda p: p["trainer"]["discriminator"].update({"net.0.bias": torch.ones(128, dtype=torch.float64)}),
-         "torch.float64"),
-        (lambda p: p["trainer"]["generator"]["net.2.bias"].fill_(float("nan")), "not finite"),
+        (_metadata("config", "[1, 2]"), "configuration is invalid"),
+        (_metadata("config", "{not json"), "configuration is invalid"),
+        (_config_with(hidden=128.5), "hidden must be a whole number"),
+        (_config_with(hidden=True), "hidden must be a whole number"),
+        (_metadata("step", "abc"), "step 'abc'"),
+        (_metadata("step", "-100"), "step '-100'"),
+        (_metadata("adam_steps", "{"), "not JSON"),
+        (_metadata("rng_kind", None), "lacks rng_kind"),
+        (_array("fixed_ideas", np.zeros((16, 7), np.float32)), "fixed_ideas has shape (16, 7)"),
+        (_array("fixed_ideas", None), "fixed_ideas is missing"),
+        (_array("rng", np.zeros(6, np.float32)), "random stream state"),
+        (_array(G_W1, np.ones((128, 5), np.int32)), "int32"),
+        (_array(G_W1, np.ones((128, 5), np.bool_)), "bool"),
+        (_array(G_W1, np.ones((128, 5), np.float64)), "float64"),
+        (_array(G_W1, np.ones((128, 6), np.float32)), "has shape (128, 6), expected (128, 5)"),
+        (_array("generator/net.2.bias", NAN_BIAS), "not finite"),
+        (_array("extra", np.ones(3, np.float32)), "arrays a run does not write"),
     ],
-    ids=["config-list", "hidden-128.5", "hidden-true", "step-abc", "step-negative", "fixed-ideas-shape",
-         "fixed-ideas-type", "int32-weights", "bool-weights", "float64-weights", "nan-weights"],
+    ids=["config-list", "config-not-json", "hidden-128.5", "hidden-true", "step-abc", "step-negative",
+         "adam-not-json", "no-rng-kind", "fixed-ideas-shape", "fixed-ideas-missing", "rng-dtype",
+         "int32-weights", "bool-weights", "float64-weights", "weight-shape", "nan-weights", "extra-array"],
 )  # fmt: skip
 def test_a_damaged_checkpoint_is_refused_by_every_reader(
-    victim: RunDir, damage: object, fragment: str
+    victim: RunDir, damage: Callable[[dict[str, str], dict[str, np.ndarray]], None], fragment: str
 ) -> None:
-    payload = load_checkpoint(victim)
-    damage(payload)  # type: ignore[operator]
-    _save(victim, payload)
+    metadata, arrays = read_checkpoint_file(victim.checkpoint_path)
+    damage(metadata, arrays)
+    write_checkpoint_file(victim.checkpoint_path, metadata, arrays)
     fails_cleanly(["sample", "--run", str(victim.path)], 1, fragment, unchanged=victim.path)
     fails_cleanly(["evaluate", "--run", str(victim.path), "--json"], 1, fragment, unchanged=victim.path)
     fails_cleanly(
         ["export", "model", str(victim.path.parent / "g.pt2"), "--run", str(victim.path)], 1, fragment
     )
+    resume = ["train", "--resume", "--steps", "400", "--runs-dir", str(victim.path.parent), *SMALL]
+    fails_cleanly(resume, 1, fragment, unchanged=victim.path)
     assert not (victim.path.parent / "g.pt2").exists()
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda data: (len(data) * 2).to_bytes(8, "little") + data[8:],  # header longer than the file
+        lambda data: data[:8] + b"X" + data[9:],  # the JSON header broken
+        lambda data: data[: len(data) - 100],  # the last tensor runs past the end
+    ],
+    ids=["header-length", "header-json", "truncated"],
+)
+def test_a_tampered_checkpoint_file_is_refused(victim: RunDir, tamper: Callable[[bytes], bytes]) -> None:
+    victim.checkpoint_path.write_bytes(tamper(victim.checkpoint_path.read_bytes()))
+    fails_cleanly(["sample", "--run", str(victim.path)], 1, "damaged or truncated", unchanged=victim.path)
+
+
+# -- runs written by 0.1.0 -----------------------------------------------------------------------
+
+LEGACY_RUN = Path(__file__).parent / "fixtures" / "run-0.1.0"
+
+
+@pytest.fixture
+def legacy_run(tmp_path: Path) -> RunDir:
+    target = tmp_path / "runs" / "legacy"
+    shutil.copytree(LEGACY_RUN, target)
+    return RunDir(target)
+
+
+def test_a_run_written_by_0_1_0_is_read_and_resumed_once_rewritten(legacy_run: RunDir) -> None:
+    runs = str(legacy_run.path.parent)
+    assert run_cli("sample", "--runs-dir", runs, "-n", "3", "--format", "json")[0] == 0
+    assert run_cli("evaluate", "--runs-dir", runs, "--json")[0] == 0
+    code, _, err = run_cli("train", "--resume", "--steps", "300", "--runs-dir", runs, *SMALL)
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if "written by gancurve 0.1.0" in line]
+    assert len(notes) == 1 and "random stream changes once, at step 200" in notes[0]
+    assert not (legacy_run.path / LEGACY_CHECKPOINT_FILE).exists()
+    checkpoint = load_checkpoint(legacy_run)
+    assert checkpoint.step == 300 and not checkpoint.legacy
+    rows = legacy_run.read_metrics()
+    assert [row["step"] for row in rows][-3:] == [200, 250, 300]
+
+
+def test_a_0_1_0_run_continues_the_same_way_every_time(legacy_run: RunDir, tmp_path: Path) -> None:
+    """The stream changes once, deterministically: two resumes of the same old run agree."""
+    twin = RunDir(tmp_path / "runs" / "twin")
+    shutil.copytree(legacy_run.path, twin.path)
+    for run in (legacy_run, twin):
+        assert run_cli("train", "--resume", "--name", run.name, "--steps", "300",
+                       "--runs-dir", str(run.path.parent), *SMALL)[0] == 0  # fmt: skip
+    (meta_a, arrays_a), (meta_b, arrays_b) = (
+        read_checkpoint_file(r.checkpoint_path) for r in (legacy_run, twin)
+    )
+    assert meta_a == meta_b and arrays_a.keys() == arrays_b.keys()
+    assert all(np.array_equal(arrays_a[key], arrays_b[key]) for key in arrays_a)
 
 
 @pytest.mark.parametrize(
@@ -291,8 +380,8 @@ def test_damaged_snapshots_are_refused(victim: RunDir, tmp_path: Path, change: o
 
 
 def test_a_finite_blow_up_is_stopped_like_a_nan(tmp_path: Path) -> None:
-    args = ["train", "--steps", "300", "--name", "blown", "--runs-dir", str(tmp_path), "--lr-g", "1",
-            "--lr-d", "1", *SMALL]  # fmt: skip
+    args = ["train", "--steps", "300", "--name", "blown", "--runs-dir", str(tmp_path), "--lr-g", "0.3",
+            "--lr-d", "0.3", *SMALL]  # fmt: skip
     err = fails_cleanly(args, 1, "Training diverged at step 100 (G's paintings blew up: W1")
     assert "nothing had been saved yet" in err
 
@@ -362,7 +451,7 @@ def test_ctrl_c_at_any_moment_of_a_start_exits_130_cleanly(tmp_path: Path) -> No
         assert "Traceback" not in stderr and "Error: module" not in stderr, stderr
         run = RunDir(runs / "r")
         if run.path.exists():  # stopped after its first step: a complete run that loads
-            assert load_checkpoint(run)["trainer"]["step"] >= 1, stderr
+            assert load_checkpoint(run).step >= 1, stderr
 
 
 @pytest.mark.slow

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
-from gancurve.core.losses import (
-    EQUILIBRIUM_D_SCORE,
-    d_accuracy,
-    d_score,
-    minimax_d_loss,
-    minimax_g_loss,
-)
+from gancurve.core import metrics
+from gancurve.core.losses import d_accuracy, d_score, minimax_d_loss, minimax_g_loss
+from gancurve.core.metrics import EQUILIBRIUM_D_SCORE
 
 
 def test_same_values_as_the_tutorials_formulas() -> None:
@@ -39,3 +36,12 @@ def test_equilibrium_score_is_two_log_half() -> None:
     assert math.isclose(EQUILIBRIUM_D_SCORE, -1.3862943611198906)
     assert math.isclose(float(d_score(zeros, zeros)), EQUILIBRIUM_D_SCORE, rel_tol=1e-6)
     assert float(d_accuracy(zeros)) == 0.5
+
+
+def test_the_numpy_stats_equal_the_torch_ones() -> None:
+    """metrics.d_accuracy / d_score (numpy, for readers of a run) against losses' (torch, for training)."""
+    real = np.linspace(-30, 30, 13)
+    fake = np.linspace(25, -35, 13)
+    real_t, fake_t = torch.from_numpy(real), torch.from_numpy(fake)
+    assert math.isclose(metrics.d_accuracy(real), float(d_accuracy(real_t)), rel_tol=1e-12)
+    assert math.isclose(metrics.d_score(real, fake), float(d_score(real_t, fake_t)), rel_tol=1e-12)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import random
 import signal
@@ -16,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import run_cli
+from helpers import read_checkpoint_file, run_cli, write_checkpoint_file
 
 from gancurve.store.checkpoint import load_checkpoint
-from gancurve.store.rundir import LOCK_FILE, RunDir
+from gancurve.store.rundir import CHECKPOINT_FILE, LEGACY_CHECKPOINT_FILE, LOCK_FILE, RunDir
 
 SMALL = ["--device", "cpu", "--log-every", "50", "--snapshot-every", "50", "--eval-every", "100",
          "--checkpoint-every", "100"]  # fmt: skip
@@ -29,16 +30,14 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def assert_same_state(a: object, b: object) -> None:
-    """Bit-for-bit equality of nested checkpoint payloads."""
-    if isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys()
-        for key in a:
-            assert_same_state(a[key], b[key])
-    else:
-        assert a == b
+def assert_same_state(a: Path, b: Path) -> None:
+    """Bit-for-bit equality of two checkpoints' arrays and training facts."""
+    (meta_a, arrays_a), (meta_b, arrays_b) = read_checkpoint_file(a), read_checkpoint_file(b)
+    assert arrays_a.keys() == arrays_b.keys()
+    for key, array in arrays_a.items():
+        assert array.dtype == arrays_b[key].dtype and np.array_equal(array, arrays_b[key]), key
+    for key in ("step", "adam_steps", "rng_kind", "config"):
+        assert meta_a[key] == meta_b[key], key
 
 
 # -- resume ----------------------------------------------------------------------------------
@@ -74,9 +73,8 @@ def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str) -> 
     )
     assert code == 0
     straight, halves = RunDir(tmp_path / "straight"), RunDir(tmp_path / "halves")
-    a, b = load_checkpoint(straight), load_checkpoint(halves)
-    assert a["trainer"]["step"] == b["trainer"]["step"] == 300
-    assert_same_state(a["trainer"], b["trainer"])  # weights, both Adam states, RNG, step
+    assert load_checkpoint(straight).step == load_checkpoint(halves).step == 300
+    assert_same_state(straight.checkpoint_path, halves.checkpoint_path)  # weights, Adam, RNG, step
     assert straight.metrics_path.read_text() == halves.metrics_path.read_text()
     with np.load(straight.snapshots_path) as x, np.load(halves.snapshots_path) as y:
         assert all(np.array_equal(x[key], y[key]) for key in x.files)
@@ -98,7 +96,7 @@ def test_resume_refuses_other_hyperparameters_unless_forced(tmp_path: Path) -> N
     )
     assert code == 0
     payload = load_checkpoint(RunDir(tmp_path / "r"))
-    assert payload["config"]["lr_g"] == 0.001 and payload["trainer"]["step"] == 120
+    assert payload.config.lr_g == 0.001 and payload.step == 120
 
 
 def test_resume_of_a_finished_run_says_steps_is_the_total(tmp_path: Path) -> None:
@@ -131,12 +129,12 @@ def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 60) ->
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_saves_a_checkpoint_and_says_how_to_resume(tmp_path: Path, sig: int, code: int) -> None:
     process = start_training(tmp_path, 1_000_000)
-    wait_for(tmp_path / "long" / "checkpoint.pt", process)
+    wait_for(tmp_path / "long" / CHECKPOINT_FILE, process)
     process.send_signal(sig)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == code, stderr
     assert "Continue with:" in stderr and "--resume --name long" in stderr and "Traceback" not in stderr
-    step = load_checkpoint(RunDir(tmp_path / "long"))["trainer"]["step"]
+    step = load_checkpoint(RunDir(tmp_path / "long")).step
     assert 100 <= step < 1_000_000
     assert not (tmp_path / "long" / LOCK_FILE).exists()
     rows = list(csv.DictReader(io.StringIO((tmp_path / "long" / "metrics.csv").read_text())))
@@ -157,11 +155,11 @@ def test_sigkill_at_random_moments_never_breaks_the_run(tmp_path: Path) -> None:
         process.kill()
         process.wait(timeout=30)
         payload = load_checkpoint(run)  # the last complete checkpoint always loads
-        assert payload["trainer"]["step"] % 100 == 0, attempt
+        assert payload.step % 100 == 0, attempt
     process = start_training(tmp_path, total, "--resume")  # stale lock and temporaries are handled
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
-    assert load_checkpoint(run)["trainer"]["step"] == total
+    assert load_checkpoint(run).step == total
     assert not list(run.path.glob(".*.tmp")) and not (run.path / LOCK_FILE).exists()
 
 
@@ -179,12 +177,12 @@ def test_divergence_before_any_checkpoint(tmp_path: Path) -> None:
 def test_divergence_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     runs = str(tmp_path)
     assert run_cli("train", "--steps", "100", "--name", "ok", "--runs-dir", runs, *SMALL)[0] == 0
-    before = digest(tmp_path / "ok" / "checkpoint.pt")
+    before = digest(tmp_path / "ok" / CHECKPOINT_FILE)
     diverging = ["--force", "--lr-g", "1e30", "--lr-d", "1e30"]
     code, _, err = run_cli("train", "--resume", "--steps", "500", *diverging, "--runs-dir", runs, *SMALL)
     assert code == 1 and "the last good checkpoint (step 100) is kept" in err
-    assert digest(tmp_path / "ok" / "checkpoint.pt") == before
-    assert load_checkpoint(RunDir(tmp_path / "ok"))["trainer"]["step"] == 100
+    assert digest(tmp_path / "ok" / CHECKPOINT_FILE) == before
+    assert load_checkpoint(RunDir(tmp_path / "ok")).step == 100
 
 
 # -- hostile and broken files ----------------------------------------------------------------
@@ -215,9 +213,9 @@ def test_truncated_checkpoint(victim: RunDir) -> None:
 
 def test_a_file_that_is_not_a_checkpoint(victim: RunDir) -> None:
     victim.checkpoint_path.write_bytes(os.urandom(4096))
-    sample_fails(victim, "checkpoint.pt")
+    sample_fails(victim, "damaged or truncated")
     victim.checkpoint_path.write_text("hello, I am a text file\n")
-    sample_fails(victim, "checkpoint.pt")
+    sample_fails(victim, "damaged or truncated")
 
 
 class _Payload:
@@ -231,23 +229,24 @@ class _Payload:
 def test_a_checkpoint_that_would_run_code_is_refused_and_the_code_never_runs(
     victim: RunDir, tmp_path: Path
 ) -> None:
+    """Only a 0.1.0 checkpoint.pt is a pickle at all; one that would run code is refused."""
     marker = tmp_path / "pwned"
-    torch.save({"format_version": 1, "evil": _Payload(marker)}, victim.checkpoint_path)
+    victim.checkpoint_path.unlink()
+    torch.save({"format_version": 1, "evil": _Payload(marker)}, victim.path / LEGACY_CHECKPOINT_FILE)
     sample_fails(victim, "Refused to load")
     assert not marker.exists()
 
 
 def test_other_format_version(victim: RunDir) -> None:
-    payload = load_checkpoint(victim)
-    payload["format_version"] = 99
-    torch.save(payload, victim.checkpoint_path)
-    sample_fails(victim, "checkpoint format 99")
+    metadata, arrays = read_checkpoint_file(victim.checkpoint_path)
+    write_checkpoint_file(victim.checkpoint_path, {**metadata, "format_version": "99"}, arrays)
+    sample_fails(victim, "has format 99")
 
 
 def test_mismatched_shapes(victim: RunDir) -> None:
-    payload = load_checkpoint(victim)
-    payload["config"]["points"] = 20
-    torch.save(payload, victim.checkpoint_path)
+    metadata, arrays = read_checkpoint_file(victim.checkpoint_path)
+    config = {**json.loads(metadata["config"]), "points": 20}
+    write_checkpoint_file(victim.checkpoint_path, {**metadata, "config": json.dumps(config)}, arrays)
     sample_fails(victim, "has shape (15, 128), expected (20, 128)")
 
 

@@ -24,13 +24,17 @@ def export_samples_command(runs_dir: Path, run_name: str | None, output: Path, n
 
 def export_model_command(runs_dir: Path, run_name: str | None, output: Path, fmt: str | None) -> None:
     """The generator as a standalone model file, checked against the original."""
-    from gancurve.exports import export_model, model_format
-    from gancurve.store.checkpoint import load_generator
+    from gancurve.exports import model_format
+    from gancurve.store.checkpoint import load_networks
+    from gancurve.store.outputs import check_output
 
     chosen = model_format(output, fmt)
+    check_output(output)  # before torch is imported: a bad path fails at once
     run = find_run(runs_dir, run_name)
-    generator, config, step = load_generator(run)
-    difference = export_model(generator, config.ideas, output, chosen)
+    weights, config, step = load_networks(run)
+    from gancurve.model_export import export_model, generator_module
+
+    difference = export_model(generator_module(weights["generator"], config), config.ideas, output, chosen)
     out.print(
         f"{output}  ({chosen}, G of run {run.name} at step {step}; "
         f"ideas (n, {config.ideas}) → paintings (n, {config.points}); max difference {difference:.1e})",

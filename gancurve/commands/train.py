@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 from rich.table import Table
 
 from gancurve.console import err, out
-from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
+from gancurve.core.metrics import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
 from gancurve.progress import RichReporter
 from gancurve.training.memory import keep_large_blocks_out_of_the_heap
 from gancurve.training.resume import TrainRequest, open_session
@@ -22,11 +23,10 @@ def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
     ``stop`` is set by Ctrl-C or SIGTERM from the moment the command started (see ``cli``), so a
     signal during start-up is handled here, between steps, never inside an import.
     """
-    import torch
-
     keep_large_blocks_out_of_the_heap()  # a long run's memory stays flat (see training.memory)
     with open_session(request) as session:
-        if session.device.type == "cpu":
+        torch = sys.modules.get("torch")  # only the reference and GPU engines import it
+        if torch is not None and session.device == "cpu":
             torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead
         if stop.signal is not None:
             kept = "the run is unchanged" if request.resume else "no run was created"

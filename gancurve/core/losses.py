@@ -7,15 +7,8 @@ finite for every logit.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F  # noqa: N812 - the PyTorch convention
-
-#: D's score ``log D(x) + log(1 − D(G(z)))`` when D outputs 0.5 everywhere: 2·log(1/2).
-EQUILIBRIUM_D_SCORE = 2.0 * math.log(0.5)
-#: D's mean probability on real paintings when it can only guess.
-EQUILIBRIUM_D_ACCURACY = 0.5
 
 
 def d_score(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:

@@ -1,11 +1,17 @@
-"""The two players: the generator (painter) and the discriminator (critic)."""
+"""The two players as torch modules (for the reference trainer, CUDA and model export).
+
+Their weights come from :mod:`gancurve.core.networks`, so a torch module and the numpy engine
+start from the same numbers and a checkpoint's arrays load into either.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from gancurve.core.config import TrainConfig
+from gancurve.core.networks import Weights, initial_weights
 
 
 class Generator(nn.Module):
@@ -37,10 +43,26 @@ class Discriminator(nn.Module):
         return self.net(paintings).squeeze(-1)  # type: ignore[no-any-return]
 
 
+def load_weights(module: nn.Module, weights: Weights) -> nn.Module:
+    """Copy numpy weights into a module (shapes must match), keeping the module's dtype."""
+    dtype = next(module.parameters()).dtype
+    module.load_state_dict(
+        {name: torch.from_numpy(np.ascontiguousarray(w)).to(dtype) for name, w in weights.items()}
+    )
+    return module
+
+
+def module_weights(module: nn.Module) -> Weights:
+    """A module's weights as numpy arrays in the module's dtype (copies)."""
+    return {name: t.detach().cpu().numpy().copy() for name, t in module.state_dict().items()}
+
+
 def build_models(config: TrainConfig) -> tuple[Generator, Discriminator]:
-    """G and D with weights drawn from ``config.seed`` on the CPU, identical on every device."""
-    with torch.random.fork_rng(devices=[]):  # leave the caller's global RNG untouched
-        torch.manual_seed(config.seed)
+    """G and D with the run's initial weights (:func:`gancurve.core.networks.initial_weights`)."""
+    weights = initial_weights(config)
+    with torch.random.fork_rng(devices=[]):  # nn.Linear draws a default init: leave the caller's RNG be
         generator = Generator(config.ideas, config.hidden, config.points)
         discriminator = Discriminator(config.points, config.hidden)
+    load_weights(generator, weights["generator"])
+    load_weights(discriminator, weights["discriminator"])
     return generator, discriminator

@@ -10,8 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gancurve.core.losses import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
-from gancurve.core.metrics import TARGET_SPREAD
+from gancurve.core.metrics import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE, TARGET_SPREAD
 from gancurve.errors import UsageError
 from gancurve.formats import PLOT_FORMATS
 from gancurve.render.style import GREEN, LOWER, REAL, UPPER, draw_canvas

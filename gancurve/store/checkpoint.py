@@ -1,169 +1,242 @@
-"""Saving and loading the full training state (``checkpoint.pt``).
+"""Saving and loading the full training state: ``checkpoint.safetensors``.
 
-A checkpoint is data, never code: it is loaded with ``torch.load(weights_only=True)``,
-which refuses any pickle that would build arbitrary objects, and every part of it is
-validated (types, shapes, dtypes, finiteness) before anything uses it, so a damaged or
-hand-edited file is refused with one sentence instead of being cast or trusted silently.
+A checkpoint is data that cannot carry code: a safetensors file (named arrays behind a JSON
+header, read by the ``safetensors`` package without torch) whose header metadata holds the
+config, the step, the device and the versions. Every part is validated (types, shapes, dtypes,
+finiteness) before anything uses it, so a damaged or hand-edited file is refused with one
+sentence instead of being cast or trusted silently. Runs written by gancurve 0.1.0
+(``checkpoint.pt``) are read by :mod:`gancurve.store.legacy`, which imports torch only then.
+
+Layout (format 2)::
+
+    generator/net.0.weight ... discriminator/net.2.bias      float32, the weights
+    adam/generator/exp_avg/net.0.weight ...                  float32, Adam's first moments
+    adam/generator/exp_avg_sq/net.0.weight ...               float32, Adam's second moments
+    rng                                                      the training stream's state
+    fixed_ideas                                              float32 (n, ideas), the snapshot ideas
+    metadata: format_version, gancurve_version, config (JSON), step, adam_steps (JSON),
+              rng_kind, device
 """
 
 from __future__ import annotations
 
-import io
-import pickle
-import warnings
+import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import torch
+import numpy as np
 
 from gancurve import __version__
 from gancurve.core.config import TrainConfig
-from gancurve.core.models import Discriminator, Generator
+from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, AdamState, TrainState
+from gancurve.core.networks import NETWORKS, Weights, network_shapes
 from gancurve.errors import GancurveError
-from gancurve.store.rundir import CHECKPOINT_FILE, CHECKPOINT_FORMAT_VERSION, RunDir
+from gancurve.store.rundir import CHECKPOINT_FORMAT_VERSION, LEGACY_CHECKPOINT_FILE, RunDir
 
-_REQUIRED_KEYS = ("format_version", "config", "trainer", "fixed_ideas", "device")
-#: Weights and Adam's moments are float32 in every checkpoint a run writes.
-WEIGHT_DTYPE = torch.float32
+#: Weights, Adam's moments and the fixed ideas are float32 in every checkpoint a run writes.
+WEIGHT_DTYPE = np.dtype(np.float32)
+_METADATA_KEYS = ("format_version", "config", "step", "adam_steps", "rng_kind", "device")
 
 
 class DamagedCheckpointError(ValueError):
     """What is wrong with a checkpoint's content, in words."""
 
 
-def encode_checkpoint(payload: dict[str, Any]) -> bytes:
-    """The bytes of ``checkpoint.pt`` for a trainer state and run facts."""
-    full = {"format_version": CHECKPOINT_FORMAT_VERSION, "gancurve_version": __version__, **payload}
-    buffer = io.BytesIO()
-    torch.save(full, buffer)
-    return buffer.getvalue()
+@dataclass
+class Checkpoint:
+    """A run's saved state and the facts needed to continue it."""
+
+    config: TrainConfig
+    device: str  # where it was trained: "cpu", "cuda", "cuda:1", "mps"
+    fixed_ideas: np.ndarray
+    state: TrainState
+    written_by: str  # the gancurve version that wrote it
+    legacy: bool = False  # read from a 0.1.0 checkpoint.pt
+
+    @property
+    def step(self) -> int:
+        """The training step it holds."""
+        return self.state.step
 
 
-def load_checkpoint(run: RunDir) -> dict[str, Any]:
-    """Read and validate ``checkpoint.pt`` on the CPU; never runs code from the file."""
-    path = run.require(CHECKPOINT_FILE, "the trained networks")
-    try:
-        with warnings.catch_warnings():  # torch warns about damaged zip files before failing
-            warnings.simplefilter("ignore")
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
+def encode_checkpoint(config: TrainConfig, device: str, fixed_ideas: np.ndarray, state: TrainState) -> bytes:
+    """The bytes of ``checkpoint.safetensors``."""
+    from safetensors.numpy import save
+
+    tensors: dict[str, np.ndarray] = {"rng": state.rng, "fixed_ideas": _float32(fixed_ideas)}
+    for network in NETWORKS:
+        adam = state.adam[network]
+        for prefix, arrays in _named_parts(network, state.weights[network], adam):
+            tensors.update({f"{prefix}/{name}": _float32(array) for name, array in arrays.items()})
+    metadata = {
+        "format_version": str(CHECKPOINT_FORMAT_VERSION),
+        "gancurve_version": __version__,
+        "config": json.dumps(config.to_dict(), sort_keys=True),
+        "step": str(state.step),
+        "adam_steps": json.dumps({network: state.adam[network].steps for network in NETWORKS}),
+        "rng_kind": state.rng_kind,
+        "device": device,
+    }
+    return save(tensors, metadata=metadata)
+
+
+def _named_parts(network: str, weights: Weights, adam: AdamState) -> list[tuple[str, Weights]]:
+    return [
+        (network, weights),
+        (f"adam/{network}/exp_avg", adam.exp_avg),
+        (f"adam/{network}/exp_avg_sq", adam.exp_avg_sq),
+    ]
+
+
+def _float32(array: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def load_checkpoint(run: RunDir) -> Checkpoint:
+    """Read and validate the run's checkpoint; never runs code from the file."""
+    path = run.existing_checkpoint()
+    if path is None:
         raise GancurveError(
-            f"Refused to load {path}: it is not a plain gancurve checkpoint "
-            "(it holds objects that could run code, or is not a checkpoint at all)."
-        ) from error
-    except Exception as error:  # torch raises many types for a truncated or foreign file
-        raise GancurveError(
-            f"Cannot read {path}: the file is damaged or truncated ({type(error).__name__})."
-        ) from error
+            f"Run {run.name!r} has no checkpoint (the trained networks); is the run complete?"
+        )
+    if path.name == LEGACY_CHECKPOINT_FILE:
+        from gancurve.store.legacy import load_legacy_checkpoint
+
+        return load_legacy_checkpoint(path)
+    metadata, tensors = _read(path)
     try:
-        return validated(payload, path)
+        return decode(metadata, tensors)
     except DamagedCheckpointError as error:
         raise GancurveError(f"{path} is damaged: {error}.") from error
 
 
-def validated(payload: object, path: Path) -> dict[str, Any]:
-    """The payload, once every part of it is what a run writes; else ``DamagedCheckpointError``."""
-    if not isinstance(payload, dict) or not all(key in payload for key in _REQUIRED_KEYS):
-        raise GancurveError(f"{path} is not a gancurve checkpoint.")
-    version = payload["format_version"]
-    if version != CHECKPOINT_FORMAT_VERSION:
-        raise GancurveError(
-            f"{path} has checkpoint format {version}, but this gancurve "
-            f"({__version__}) reads format {CHECKPOINT_FORMAT_VERSION}."
-        )
+def _read(path: Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    from safetensors import safe_open
+
     try:
-        config = TrainConfig.from_dict(payload["config"])
-    except (TypeError, ValueError) as error:
-        raise DamagedCheckpointError(f"its configuration is invalid ({error})") from error
-    if not isinstance(payload["device"], str):
-        raise DamagedCheckpointError("its device is not a name")
-    _check_tensor("fixed_ideas", payload["fixed_ideas"], (None, config.ideas))
-    _check_trainer(payload["trainer"], config)
-    return payload
+        with safe_open(str(path), framework="numpy") as file:
+            metadata = file.metadata() or {}
+            tensors = {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118 - not a dict
+    except Exception as error:  # safetensors raises its own error for a bad header, lengths, dtypes
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise GancurveError(f"Cannot read {path}: the file is damaged or truncated ({reason}).") from error
+    return metadata, tensors
 
 
-def _check_trainer(trainer: object, config: TrainConfig) -> None:
-    if not isinstance(trainer, dict):
-        raise DamagedCheckpointError("its training state is not a mapping")
-    step = trainer.get("step")
-    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
-        raise DamagedCheckpointError(f"its step {step!r} is not a whole number from 0 up")
-    for network, shapes in network_shapes(config).items():
-        weights = trainer.get(network)
-        if not isinstance(weights, dict) or set(weights) != set(shapes):
-            raise DamagedCheckpointError(f"its {network} weights are not the {network}'s parameters")
-        for name, shape in shapes.items():
-            _check_tensor(f"{network} {name}", weights[name], shape)
-        _check_adam(
-            trainer.get("opt_g" if network == "generator" else "opt_d"), network, list(shapes.values())
+def decode(metadata: dict[str, str], tensors: dict[str, np.ndarray]) -> Checkpoint:
+    """A checkpoint from a file's metadata and arrays, once every part is what a run writes."""
+    missing = [key for key in _METADATA_KEYS if key not in metadata]
+    if missing:
+        raise DamagedCheckpointError(f"its metadata lacks {', '.join(missing)}")
+    version = metadata["format_version"]
+    if version != str(CHECKPOINT_FORMAT_VERSION):
+        raise GancurveError(
+            f"The checkpoint has format {version}, but this gancurve ({__version__}) reads formats 1 "
+            f"(checkpoint.pt) and {CHECKPOINT_FORMAT_VERSION}."
         )
-    rng = trainer.get("rng")
-    if not isinstance(rng, torch.Tensor) or rng.dtype != torch.uint8 or rng.ndim != 1:
-        raise DamagedCheckpointError("its random generator state is not a byte array")
+    config = _config(metadata["config"])
+    step = _whole(metadata["step"], "step")
+    adam_steps = _adam_steps(metadata["adam_steps"])
+    rng_kind = metadata["rng_kind"]
+    expected = expected_arrays(config)
+    unexpected = sorted(set(tensors) - set(expected) - {"rng", "fixed_ideas"})
+    if unexpected:
+        raise DamagedCheckpointError(f"it holds arrays a run does not write ({', '.join(unexpected[:3])})")
+    for key, shape in expected.items():
+        check_array(key, tensors.get(key), shape, finite=not key.startswith("adam/"))
+    check_array("fixed_ideas", tensors.get("fixed_ideas"), (None, config.ideas))
+    rng = tensors.get("rng")
+    check_rng(rng, rng_kind)
+    assert rng is not None
+    state = TrainState(
+        step=step,
+        weights={net: _part(tensors, net) for net in NETWORKS},
+        adam={
+            net: AdamState(
+                adam_steps[net],
+                _part(tensors, f"adam/{net}/exp_avg"),
+                _part(tensors, f"adam/{net}/exp_avg_sq"),
+            )
+            for net in NETWORKS
+        },
+        rng=rng,
+        rng_kind=rng_kind,
+    )
+    return Checkpoint(
+        config, metadata["device"], tensors["fixed_ideas"], state, metadata.get("gancurve_version", "?")
+    )
 
 
-def _check_adam(adam: object, network: str, shapes: list[tuple[int, ...]]) -> None:
-    if not isinstance(adam, dict) or not isinstance(adam.get("state"), dict):
-        raise DamagedCheckpointError(f"the {network}'s Adam state is not a mapping")
-    for index, state in adam["state"].items():
-        if index not in range(len(shapes)) or not isinstance(state, dict):
-            raise DamagedCheckpointError(f"the {network}'s Adam state names parameter {index!r}")
-        for moment in ("exp_avg", "exp_avg_sq"):
-            # Not checked for finiteness: a moment may overflow while the weights are still fine.
-            _check_tensor(f"the {network}'s Adam {moment}", state.get(moment), shapes[index], finite=False)
-        step = state.get("step")
-        if not isinstance(step, torch.Tensor) or step.numel() != 1 or not float(step) >= 0:
-            raise DamagedCheckpointError(f"the {network}'s Adam step count is not a number from 0 up")
+def expected_arrays(config: TrainConfig) -> dict[str, tuple[int, ...]]:
+    """Every weight and moment array of a checkpoint, by key, with its shape."""
+    arrays = {}
+    for network, shapes in network_shapes(config).items():
+        for prefix in (network, f"adam/{network}/exp_avg", f"adam/{network}/exp_avg_sq"):
+            arrays.update({f"{prefix}/{name}": shape for name, shape in shapes.items()})
+    return arrays
 
 
-def _check_tensor(what: str, value: object, shape: tuple[int | None, ...], finite: bool = True) -> None:
-    """A float32 tensor of this shape (None: any length), with finite values if ``finite``."""
-    if not isinstance(value, torch.Tensor):
-        raise DamagedCheckpointError(f"its {what} is not an array")
+def _part(tensors: dict[str, np.ndarray], prefix: str) -> Weights:
+    return {
+        key[len(prefix) + 1 :]: array for key, array in tensors.items() if key.rsplit("/", 1)[0] == prefix
+    }
+
+
+def _config(text: str) -> TrainConfig:
+    try:
+        return TrainConfig.from_dict(json.loads(text))
+    except (json.JSONDecodeError, TypeError, ValueError) as error:
+        raise DamagedCheckpointError(f"its configuration is invalid ({error})") from error
+
+
+def _whole(text: str, what: str) -> int:
+    if not (isinstance(text, str) and text.isdigit()):
+        raise DamagedCheckpointError(f"its {what} {text!r} is not a whole number from 0 up")
+    return int(text)
+
+
+def _adam_steps(text: str) -> dict[str, int]:
+    try:
+        steps = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DamagedCheckpointError("its Adam step counts are not JSON") from error
+    if not isinstance(steps, dict) or not all(
+        isinstance(steps.get(net), int) and not isinstance(steps.get(net), bool) and steps[net] >= 0
+        for net in NETWORKS
+    ):
+        raise DamagedCheckpointError("its Adam step counts are not whole numbers from 0 up")
+    return {net: int(steps[net]) for net in NETWORKS}
+
+
+def check_array(what: str, value: object, shape: tuple[int | None, ...], finite: bool = True) -> None:
+    """A float32 array of this shape (None: any length), with finite values if ``finite``."""
+    if not isinstance(value, np.ndarray):
+        raise DamagedCheckpointError(f"its {what} is missing or not an array")
     if value.dtype != WEIGHT_DTYPE:
         raise DamagedCheckpointError(f"its {what} holds {value.dtype} values, where a run writes float32")
     if value.ndim != len(shape) or any(
         want not in (None, got) for want, got in zip(shape, value.shape, strict=False)
     ):
         raise DamagedCheckpointError(f"its {what} has shape {tuple(value.shape)}, expected {shape}")
-    if finite and not bool(torch.isfinite(value).all()):
+    if finite and not bool(np.isfinite(value).all()):
         raise DamagedCheckpointError(
             f"its {what} holds values that are not finite (did the run diverge before this was saved?)"
         )
 
 
-def network_shapes(config: TrainConfig) -> dict[str, dict[str, tuple[int, ...]]]:
-    """Every parameter's shape, by network, as ``state_dict()`` names them."""
-    ideas, hidden, points = config.ideas, config.hidden, config.points
-    return {
-        "generator": {
-            "net.0.weight": (hidden, ideas), "net.0.bias": (hidden,),
-            "net.2.weight": (points, hidden), "net.2.bias": (points,),
-        },
-        "discriminator": {
-            "net.0.weight": (hidden, points), "net.0.bias": (hidden,),
-            "net.2.weight": (1, hidden), "net.2.bias": (1,),
-        },
-    }  # fmt: skip
+def check_rng(rng: object, kind: str) -> None:
+    """The training stream's state: six uint64 words (numpy) or torch's generator bytes."""
+    if kind == RNG_NUMPY:
+        if not isinstance(rng, np.ndarray) or rng.dtype != np.uint64 or rng.shape != (6,):
+            raise DamagedCheckpointError("its random stream state is not six 64-bit words")
+    elif kind == RNG_TORCH:
+        if not isinstance(rng, np.ndarray) or rng.dtype != np.uint8 or rng.ndim != 1:
+            raise DamagedCheckpointError("its random stream state is not a byte array")
+    else:
+        raise DamagedCheckpointError(f"its random stream kind {kind!r} is unknown")
 
 
-def checkpoint_config(payload: dict[str, Any]) -> TrainConfig:
-    """The hyperparameters stored in a validated checkpoint."""
-    return TrainConfig.from_dict(payload["config"])
-
-
-def load_networks(run: RunDir) -> tuple[Generator, Discriminator, TrainConfig, int]:
-    """The run's trained G and D (on the CPU, eval mode), its config and its step."""
-    payload = load_checkpoint(run)
-    config = checkpoint_config(payload)
-    generator = Generator(config.ideas, config.hidden, config.points)
-    discriminator = Discriminator(config.points, config.hidden)
-    generator.load_state_dict(payload["trainer"]["generator"])  # shapes and dtypes validated
-    discriminator.load_state_dict(payload["trainer"]["discriminator"])
-    return generator.eval(), discriminator.eval(), config, payload["trainer"]["step"]
-
-
-def load_generator(run: RunDir) -> tuple[Generator, TrainConfig, int]:
-    """The run's trained generator (on the CPU, eval mode), its config and its step."""
-    generator, _, config, step = load_networks(run)
-    return generator, config, step
+def load_networks(run: RunDir) -> tuple[dict[str, Weights], TrainConfig, int]:
+    """The run's trained weights (numpy, by network), its config and its step."""
+    checkpoint = load_checkpoint(run)
+    return checkpoint.state.weights, checkpoint.config, checkpoint.step

@@ -2,10 +2,12 @@
 
 One directory per run (see ``docs/design.md``)::
 
-    config.json      hyperparameters, cadence, device, versions
-    checkpoint.pt    the full training state (weights_only-loadable)
-    metrics.csv      one row per logged step
-    snapshots.npz    G's paintings for the fixed ideas, every snapshot step
+    config.json              hyperparameters, cadence, device, versions
+    checkpoint.safetensors   the full training state (arrays + JSON metadata; no code)
+    metrics.csv              one row per logged step
+    snapshots.npz            G's paintings for the fixed ideas, every snapshot step
+
+(Runs written by gancurve 0.1.0 have ``checkpoint.pt`` instead, until their next save.)
 
 Every file is replaced atomically, so a crash leaves the previous complete version.
 """
@@ -26,16 +28,17 @@ import numpy as np
 from gancurve.errors import GancurveError
 from gancurve.store.atomic import atomic_write_files, atomic_write_text, render_bytes
 
-#: Bumped when the checkpoint layout changes incompatibly; older files are refused clearly.
-CHECKPOINT_FORMAT_VERSION = 1
+#: Bumped when the checkpoint layout changes incompatibly (1: 0.1.0's checkpoint.pt, still read).
+CHECKPOINT_FORMAT_VERSION = 2
 
 CONFIG_FILE = "config.json"
-CHECKPOINT_FILE = "checkpoint.pt"
+CHECKPOINT_FILE = "checkpoint.safetensors"
+LEGACY_CHECKPOINT_FILE = "checkpoint.pt"
 METRICS_FILE = "metrics.csv"
 SNAPSHOTS_FILE = "snapshots.npz"
 LOCK_FILE = ".lock"
 #: The files that make up a run: nothing else may write over them.
-RUN_FILES = (CONFIG_FILE, CHECKPOINT_FILE, METRICS_FILE, SNAPSHOTS_FILE, LOCK_FILE)
+RUN_FILES = (CONFIG_FILE, CHECKPOINT_FILE, LEGACY_CHECKPOINT_FILE, METRICS_FILE, SNAPSHOTS_FILE, LOCK_FILE)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,13 @@ class RunDir:
     def checkpoint_path(self) -> Path:
         """Where the full training state lives."""
         return self.path / CHECKPOINT_FILE
+
+    def existing_checkpoint(self) -> Path | None:
+        """The checkpoint file the run has: the current format, else 0.1.0's, else None."""
+        for path in (self.checkpoint_path, self.path / LEGACY_CHECKPOINT_FILE):
+            if path.is_file():
+                return path
+        return None
 
     @property
     def metrics_path(self) -> Path:
@@ -175,6 +185,8 @@ class RunDir:
                 (self.checkpoint_path, checkpoint),
             ]
         )
+        # A 0.1.0 run now has its state in the current format; the old file would only mislead.
+        (self.path / LEGACY_CHECKPOINT_FILE).unlink(missing_ok=True)
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -118,9 +118,8 @@ def iter_runs(runs_dir: Path) -> Iterator[RunDir]:
 
 def _last_activity(run: RunDir) -> tuple[bool, float]:
     """Sort key for "the latest run": runs with a checkpoint first, then by the last write."""
-    has_checkpoint = run.checkpoint_path.is_file()
-    path = run.checkpoint_path if has_checkpoint else run.config_path
-    return has_checkpoint, path.stat().st_mtime
+    checkpoint = run.existing_checkpoint()
+    return checkpoint is not None, (checkpoint or run.config_path).stat().st_mtime
 
 
 def find_run(runs_dir: Path, run: str | None) -> RunDir:

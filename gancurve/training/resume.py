@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines import DEFAULT_ENGINE
 from gancurve.errors import UsageError
-from gancurve.store.checkpoint import checkpoint_config, load_checkpoint
+from gancurve.store.checkpoint import load_checkpoint
+from gancurve.store.legacy import legacy_note
 from gancurve.store.lock import run_lock
 from gancurve.store.rundir import RunDir
 from gancurve.training.cadence import Cadence
@@ -92,11 +91,14 @@ def open_session(request: TrainRequest) -> Iterator[TrainingSession]:
             raise
 
 
-def _resumed_session(run: RunDir, request: TrainRequest, device: torch.device) -> TrainingSession:
-    payload = load_checkpoint(run)  # read once: its config is checked, then its state restored
-    config = resume_config(checkpoint_config(payload), request.hyperparameters, request.force)
+def _resumed_session(run: RunDir, request: TrainRequest, device: str) -> TrainingSession:
+    checkpoint = load_checkpoint(run)  # read once: its config is checked, then its state restored
+    config = resume_config(checkpoint.config, request.hyperparameters, request.force)
     session = TrainingSession(run, config, request.cadence, device, request.engine)
-    session.restore(payload)
+    session.restore(checkpoint)
+    note = legacy_note(checkpoint)
+    if note:
+        session.notes.append(note)
     if session.trainer.step_count >= request.cadence.steps:
         raise UsageError(
             f"Run {run.name!r} is already at step {session.trainer.step_count}; "

@@ -6,12 +6,12 @@ evaluate, snapshot and checkpoint, and keeps the run directory consistent.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import numpy as np
-import torch
 
 from gancurve import __version__
 from gancurve.core.config import TrainConfig
@@ -25,8 +25,9 @@ from gancurve.core.metrics import (
     Quality,
     quality,
 )
+from gancurve.core.networks import all_finite
 from gancurve.errors import GancurveError
-from gancurve.store.checkpoint import encode_checkpoint
+from gancurve.store.checkpoint import Checkpoint, encode_checkpoint
 from gancurve.store.rundir import RunDir
 from gancurve.training.cadence import Cadence
 from gancurve.training.guard import DivergedError, divergence_in, divergence_message
@@ -63,14 +64,17 @@ class Reporter(Protocol):
         """Something the user should see now (e.g. a collapsing generator)."""
 
 
-def run_facts(config: TrainConfig, cadence: Cadence, device: torch.device) -> dict[str, Any]:
+def run_facts(config: TrainConfig, cadence: Cadence, device: str, engine: str) -> dict[str, Any]:
     """What ``config.json`` records about a run."""
+    torch = sys.modules.get("torch")  # recorded when this run used it, never imported for it
     return {
         "config": config.to_dict(),
         "cadence": asdict(cadence),
-        "device": str(device),
+        "device": device,
+        "engine": engine,
         "gancurve_version": __version__,
-        "torch_version": torch.__version__,
+        "numpy_version": np.__version__,
+        "torch_version": getattr(torch, "__version__", None),
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -83,13 +87,14 @@ class TrainingSession:
         run: RunDir,
         config: TrainConfig,
         cadence: Cadence,
-        device: torch.device,
+        device: str = "cpu",
         engine: str = DEFAULT_ENGINE,
     ) -> None:
         self.run = run
         self.config = config
         self.cadence = cadence
         self.device = device
+        self.engine = engine
         self.trainer: Engine = make_engine(config, device, engine)
         self.history = History()
         self.fixed = fixed_ideas(config, cadence.fixed_ideas)
@@ -97,19 +102,21 @@ class TrainingSession:
         self.warned_collapse = False
         self.last_row: dict[str, float] = {}
         self.saved_step: int | None = None  # the step of the checkpoint on disk, if any
+        self.notes: list[str] = []  # said once when training starts (e.g. a 0.1.0 run's stream changes)
 
-    def restore(self, payload: dict[str, Any]) -> None:
+    def restore(self, checkpoint: Checkpoint) -> None:
         """Continue from the run's checkpoint (already loaded) and logs; the checkpoint decides the step."""
-        if str(payload["device"]).split(":")[0] != self.device.type:
+        saved_kind = checkpoint.device.split(":")[0]
+        if saved_kind != self.device.split(":")[0]:
             raise GancurveError(
-                f"Run {self.run.name!r} was trained on {payload['device']}; resume it with "
-                f"--device {str(payload['device']).split(':')[0]} so it continues exactly."
+                f"Run {self.run.name!r} was trained on {checkpoint.device}; resume it with "
+                f"--device {saved_kind} so it continues exactly."
             )
         try:
-            self.trainer.load_state_dict(payload["trainer"])
+            self.trainer.load_state(checkpoint.state)
         except ValueError as error:
             raise GancurveError(f"Cannot resume {self.run.name!r}: {error}.") from error
-        self.fixed = payload["fixed_ideas"]
+        self.fixed = checkpoint.fixed_ideas
         self.saved_step = self.trainer.step_count
         self.history = load_history(self.run, self.trainer.step_count)
         self._forget_end_of_run_extras(self.trainer.step_count)
@@ -133,9 +140,12 @@ class TrainingSession:
 
     def train(self, reporter: Reporter, stop: StopFlag) -> Outcome:
         """Step until ``cadence.steps`` or a stop request, writing logs and checkpoints."""
-        self.run.write_config(run_facts(self.config, self.cadence, self.device))
+        self.run.write_config(run_facts(self.config, self.cadence, self.device, self.engine))
         reporter.start(self.cadence.steps, self.trainer.step_count)
         outcome = Outcome(self.run, self.trainer.step_count, self.last_row)
+        for note in self.notes:
+            outcome.warnings.append(note)
+            reporter.warn(note)
         first_step = True
         # Overflow on the way to a divergence is caught by the guard, not shown as numpy noise.
         with np.errstate(all="ignore"):
@@ -166,7 +176,7 @@ class TrainingSession:
                 self.save()
             return
         # The step's numbers are read only here, every few steps: no GPU→CPU copy per step.
-        values = self.trainer.last_stats().as_floats()
+        values = self.trainer.last_stats()
         if snapshot:
             self._snapshot(step, values)
         if log:
@@ -190,7 +200,7 @@ class TrainingSession:
 
     def _snapshot(self, step: int, values: dict[str, float]) -> None:
         self.history.snapshot_steps.append(step)
-        self.history.snapshot_paintings.append(self.trainer.paint(self.fixed).cpu().float().numpy())
+        self.history.snapshot_paintings.append(self.trainer.paint(self.fixed))
         self.history.snapshot_d_accuracy.append(values["d_accuracy"])
         self.history.snapshot_d_score.append(values["d_score"])
 
@@ -213,18 +223,11 @@ class TrainingSession:
 
     def save(self) -> None:
         """Write logs and checkpoint together: all of them or, if any write fails, none."""
-        for module in (self.trainer.generator, self.trainer.discriminator):
-            if not all(bool(torch.isfinite(p).all()) for p in module.parameters()):
-                where = f"by step {self.trainer.step_count} (a weight is not finite)"
-                raise DivergedError(divergence_message(where, self.saved_step, self.lr_hint()))
-        checkpoint = encode_checkpoint(
-            {
-                "config": self.config.to_dict(),
-                "device": str(self.device),
-                "fixed_ideas": self.fixed.cpu(),
-                "trainer": self.trainer.state_dict(),
-            }
-        )
-        x = self.trainer.artist.grid().numpy()
+        state = self.trainer.state()
+        if not all_finite(state.weights):
+            where = f"by step {state.step} (a weight is not finite)"
+            raise DivergedError(divergence_message(where, self.saved_step, self.lr_hint()))
+        checkpoint = encode_checkpoint(self.config, self.device, self.fixed, state)
+        x = self.trainer.artist.grid()
         self.run.write_state(self.history.rows, self.history.snapshots(x), checkpoint)
         self.saved_step = self.trainer.step_count

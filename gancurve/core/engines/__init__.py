@@ -7,8 +7,8 @@
 - ``fast`` elsewhere (mps): the reference trainer.
 
 All of them save the same checkpoint, so a run can be resumed by any engine on the same device.
-This module imports no torch itself (the engines do, when one is made), so that the CLI can
-offer the choices without paying for torch.
+This module imports no torch itself, so that the CLI can offer the choices without paying for
+torch; the numpy engine never imports it, the others do when one is made.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import torch
-
     from gancurve.core.config import TrainConfig
     from gancurve.core.engines.protocol import Engine
 
@@ -26,18 +24,19 @@ ENGINES = ("fast", "reference")
 DEFAULT_ENGINE = ENGINES[0]
 
 
-def make_engine(config: TrainConfig, device: torch.device | str, kind: str = DEFAULT_ENGINE) -> Engine:
-    """The engine of that kind for this device."""
-    import torch
+def make_engine(config: TrainConfig, device: str = "cpu", kind: str = DEFAULT_ENGINE) -> Engine:
+    """The engine of that kind for this device (``cpu``, ``cuda``, ``cuda:1``, ``mps``).
 
+    The numpy engine (``fast`` on the CPU) imports no torch; every other engine does.
+    """
     if kind not in ENGINES:
         raise ValueError(f"unknown engine {kind!r}; choose one of {', '.join(ENGINES)}")
-    device = torch.device(device)
-    if kind == "fast" and device.type == "cpu":
+    device_type = device.split(":")[0]
+    if kind == "fast" and device_type == "cpu":
         from gancurve.core.engines.numpy_engine import NumpyEngine
 
         return NumpyEngine(config)
-    if kind == "fast" and device.type == "cuda":
+    if kind == "fast" and device_type == "cuda":
         from gancurve.core.engines.cuda_graph import GraphEngine
 
         return GraphEngine(config, device)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
-from torch import nn
 
 from gancurve.core.config import TrainConfig
-from gancurve.core.engines.protocol import StepStats
+from gancurve.core.engines.protocol import STAT_NAMES, TrainState
 from gancurve.core.engines.reference import Trainer
+from gancurve.core.networks import PARAMETERS
 
 WARMUP_STEPS = 3
 
@@ -31,29 +32,19 @@ class GraphEngine:
         self, config: TrainConfig, device: torch.device | str, dtype: torch.dtype = torch.float32
     ) -> None:
         self.config = config
-        self.device = torch.device(device)
-        use_graph = self.device.type == "cuda"
-        self.trainer = Trainer(config, self.device, dtype, capturable=use_graph)
+        use_graph = torch.device(device).type == "cuda"
+        self.trainer = Trainer(config, device, dtype, capturable=use_graph)
+        self.device = self.trainer.device
         self.artist = self.trainer.artist
         self.graph: Any = None
         self.fallback_reason: str | None = None if use_graph else "CUDA graphs need a CUDA device"
-        self._static_stats: StepStats | None = None
+        self._static_stats: dict[str, torch.Tensor] | None = None
         self.notice: str | None = None  # a one-line warning for the user, set if capture fails
 
     @property
     def step_count(self) -> int:
         """Steps taken so far."""
         return self.trainer.step_count
-
-    @property
-    def generator(self) -> nn.Module:
-        """G, live."""
-        return self.trainer.generator
-
-    @property
-    def discriminator(self) -> nn.Module:
-        """D, live."""
-        return self.trainer.discriminator
 
     def step(self) -> None:
         """One training step: a graph replay once captured, else the eager step."""
@@ -65,12 +56,13 @@ class GraphEngine:
         self.graph.replay()
         self.trainer.step_count += 1
 
-    def last_stats(self) -> StepStats:
-        """What the latest step measured (device tensors; copying them is the caller's choice)."""
+    def last_stats(self) -> dict[str, float]:
+        """What the latest step measured (one device-to-host copy)."""
         if self.graph is None:
             return self.trainer.last_stats()
         assert self._static_stats is not None
-        return StepStats(*(t.clone() for t in vars(self._static_stats).values()))
+        values = torch.stack([self._static_stats[name] for name in STAT_NAMES]).tolist()
+        return dict(zip(STAT_NAMES, values, strict=True))
 
     def _try_capture(self) -> None:
         try:
@@ -81,13 +73,13 @@ class GraphEngine:
             self.notice = f"CUDA graph capture failed ({self.fallback_reason}); training continues eagerly."
 
     def _capture(self) -> None:
-        saved = self.trainer.state_dict()  # already a deep copy
+        saved = self.trainer.state()  # copies
         warm_up(self.trainer, saved)
         graph = torch.cuda.CUDAGraph()
         register = getattr(graph, "register_generator_state", None)
         if register is None:
             raise RuntimeError("this torch cannot capture a private random generator in a CUDA graph")
-        register(self.trainer.rng)
+        register(self.trainer.device_rng)
         steps_before = self.trainer.step_count
         try:
             with torch.cuda.graph(graph):
@@ -96,27 +88,25 @@ class GraphEngine:
             self.trainer.step_count = steps_before  # capture records the kernels, it does not run them
         self.graph, self._static_stats = graph, stats
 
-    @torch.no_grad()
-    def paint(self, ideas: torch.Tensor) -> torch.Tensor:
-        """G's paintings for the given ideas, on the device."""
+    def paint(self, ideas: np.ndarray) -> np.ndarray:
+        """G's paintings for the given ideas (float32, on the host)."""
         return self.trainer.paint(ideas)
 
-    def state_dict(self) -> dict[str, Any]:
-        """The reference trainer's checkpoint format."""
-        return self.trainer.state_dict()
+    def state(self) -> TrainState:
+        """The training state (copies)."""
+        return self.trainer.state()
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state(self, state: TrainState) -> None:
         """Restore a saved state in place (a captured graph keeps pointing at the same tensors)."""
         if self.graph is None:
-            self.trainer.load_state_dict(state)
+            self.trainer.load_state(state)
             return
         restore_in_place(self.trainer, state)
 
 
-def warm_up(trainer: Trainer, saved: dict[str, Any]) -> None:
+def warm_up(trainer: Trainer, saved: TrainState) -> None:
     """Run a few steps (on a side stream on CUDA) to initialise lazy state, then undo them."""
-    on_cuda = trainer.device.type == "cuda"
-    side = torch.cuda.Stream() if on_cuda else None
+    side = torch.cuda.Stream() if trainer.torch_device.type == "cuda" else None
     if side is not None:
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -130,21 +120,24 @@ def warm_up(trainer: Trainer, saved: dict[str, Any]) -> None:
 
 
 @torch.no_grad()
-def restore_in_place(trainer: Trainer, state: dict[str, Any]) -> None:
+def restore_in_place(trainer: Trainer, state: TrainState) -> None:
     """Put a saved state back into the *same* tensors (a graph holds their addresses)."""
-    for module, key in ((trainer.generator, "generator"), (trainer.discriminator, "discriminator")):
-        for name, tensor in module.state_dict().items():
-            tensor.copy_(state[key][name])
-    for optimizer, key in ((trainer.opt_g, "opt_g"), (trainer.opt_d, "opt_d")):
-        saved_states = state[key]["state"]
-        for index, param in enumerate(p for group in optimizer.param_groups for p in group["params"]):
+    device = trainer.torch_device
+    for name, module, optimizer in trainer.networks():
+        params = dict(zip(PARAMETERS, module.parameters(), strict=True))
+        adam = state.adam[name]
+        for key, param in params.items():
+            param.copy_(torch.from_numpy(np.ascontiguousarray(state.weights[name][key])).to(device))
             live = optimizer.state.get(param)
             if not live:
                 continue
-            for name, tensor in live.items():
-                if index in saved_states:
-                    tensor.copy_(saved_states[index][name])
-                else:
-                    tensor.zero_()  # a fresh run: Adam starts from zero moments at step 0
-    trainer.rng.set_state(state["rng"])
-    trainer.step_count = int(state["step"])
+            for moment, saved in (("exp_avg", adam.exp_avg), ("exp_avg_sq", adam.exp_avg_sq)):
+                live[moment].copy_(torch.from_numpy(np.ascontiguousarray(saved[key])).to(device))
+            live["step"].fill_(float(adam.steps))  # 0 for a fresh run: Adam starts from zero moments
+    if trainer.on_host:
+        from gancurve.core.draws import set_generator_state
+
+        set_generator_state(trainer.rng, state.rng)
+    else:
+        trainer.device_rng.set_state(torch.from_numpy(state.rng.copy()))
+    trainer.step_count = state.step

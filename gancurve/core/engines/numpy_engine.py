@@ -7,12 +7,13 @@ out in numpy on buffers allocated once, and the number of numpy calls is kept sm
 - each layer keeps its bias as the last column of its weight matrix, and each layer's input
   carries a trailing column of ones, so one matmul does weight and bias, forward and backward;
 - all weights of a network live in one flat buffer (gradients and Adam's moments too), so an
-  Adam update is one fused call for the whole network;
+  Adam update is a dozen calls for the whole network;
 - the backward pass through D's hidden layer never forms the (batch × hidden) gradient.
 
-The math is the reference trainer's: the same random draws from the same ``torch.Generator``
-in the same order, D updated first on the artist's batch and the detached fakes, then G against
-the updated D, the same Adam. The tests hold it to the reference to 1e-10 in float64.
+It imports numpy only (no torch), so training on the CPU starts at once. The math is the
+reference trainer's: the same random draws from the same numpy stream in the same order, D
+updated first on the artist's batch and the detached fakes, then G against the updated D, the
+same Adam. The tests hold it to the reference to 1e-10 in float64.
 
 Derivatives used below, for logits ``l`` of a batch of size ``B``:
 ``d/dl [−log σ(l)] = σ(l) − 1`` and ``d/dl [−log(1 − σ(l))] = σ(l)``.
@@ -23,25 +24,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
-from gancurve.core.engines.adam import ADAM_BETAS, ADAM_EPS, FlatAdam
-from gancurve.core.engines.protocol import StepStats
-from gancurve.core.models import build_models
-
-
-def log_sigmoid(x: np.ndarray) -> np.ndarray:
-    """``log σ(x)`` without overflow: ``min(x, 0) − log1p(exp(−|x|))``."""
-    result: np.ndarray = np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
-    return result
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """``σ(x)`` for any x (the tanh form cannot overflow)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+from gancurve.core.draws import generator_state, set_generator_state, training_stream
+from gancurve.core.engines.adam import FlatAdam
+from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, TrainState
+from gancurve.core.networks import NETWORKS, PARAMETERS, Weights, forward, initial_weights
+from gancurve.core.numeric import log_sigmoid, sigmoid
 
 
 class FlatMLP:
@@ -52,84 +42,56 @@ class FlatMLP:
     buffers with the same layout; Adam is elementwise, so the layout does not change it.
     """
 
-    def __init__(
-        self, module: nn.Module, lr: float, dtype: type[np.floating[Any]], fused_adam: bool = True
-    ) -> None:
-        w1, _, w2, _ = (p.detach() for p in module.parameters())
-        (hidden, inputs), outputs = w1.shape, w2.shape[0]
+    def __init__(self, weights: Weights, lr: float, dtype: type[np.floating[Any]]) -> None:
+        (hidden, inputs), outputs = weights["net.0.weight"].shape, weights["net.2.weight"].shape[0]
         self.shapes = ((hidden, inputs + 1), (outputs, hidden + 1))
         size = sum(rows * cols for rows, cols in self.shapes)
         self.weights, self.grads = np.zeros(size, dtype), np.zeros(size, dtype)
         self.layer1, self.layer2 = self._layers(self.weights)
         self.grad1, self.grad2 = self._layers(self.grads)
-        self.adam = FlatAdam(self.weights, self.grads, lr, use_fused=fused_adam)
-        self._import(self.weights, [p.detach() for p in module.parameters()])
+        self.adam = FlatAdam(self.weights, self.grads, lr)
+        self.load_weights(self.weights, weights)
 
     def _layers(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         (r1, c1), (r2, c2) = self.shapes
         return flat[: r1 * c1].reshape(r1, c1), flat[r1 * c1 :].reshape(r2, c2)
 
-    def _torch_order(self, flat: np.ndarray) -> list[np.ndarray]:
-        """Views of a flat buffer as torch's ``[w1, b1, w2, b2]``."""
+    def _named(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """Views of a flat buffer by parameter name (``net.0.weight``...)."""
         layer1, layer2 = self._layers(flat)
-        return [layer1[:, :-1], layer1[:, -1], layer2[:, :-1], layer2[:, -1]]
+        return dict(
+            zip(PARAMETERS, [layer1[:, :-1], layer1[:, -1], layer2[:, :-1], layer2[:, -1]], strict=True)
+        )
 
-    def _import(self, flat: np.ndarray, tensors: list[torch.Tensor]) -> None:
-        for view, tensor in zip(self._torch_order(flat), tensors, strict=True):
-            view[...] = tensor.cpu().numpy()
+    def load_weights(self, flat: np.ndarray, named: Weights) -> None:
+        """Copy named arrays into a flat buffer; ``ValueError`` when a shape differs."""
+        for name, view in self._named(flat).items():
+            if named[name].shape != view.shape:
+                raise ValueError(f"{name} has shape {named[name].shape}, expected {view.shape}")
+            view[...] = named[name]
 
-    def _export(self, flat: np.ndarray) -> list[torch.Tensor]:
-        # Always a copy: a tensor sharing our buffers would change under whoever holds it.
-        return [torch.from_numpy(view.copy()) for view in self._torch_order(flat)]
+    def named(self, flat: np.ndarray) -> Weights:
+        """A flat buffer as named arrays (copies: later updates do not change them)."""
+        return {name: view.copy() for name, view in self._named(flat).items()}
 
-    def grad_tensors(self) -> list[torch.Tensor]:
-        """The latest gradients in torch's parameter order (for checks against autograd)."""
-        return self._export(self.grads)
+    def grad_arrays(self) -> list[np.ndarray]:
+        """The latest gradients in parameter order (for checks against autograd)."""
+        return [view.copy() for view in self._named(self.grads).values()]
 
-    def module_state(self, module: nn.Module) -> dict[str, torch.Tensor]:
-        """The weights as ``module.state_dict()`` (and copied into ``module``)."""
-        with torch.no_grad():
-            for param, value in zip(module.parameters(), self._export(self.weights), strict=True):
-                param.copy_(value)
-        return {name: tensor.clone() for name, tensor in module.state_dict().items()}
+    def adam_state(self) -> AdamState:
+        """Adam's state for the checkpoint."""
+        return AdamState(self.adam.steps, self.named(self.adam.exp_avg), self.named(self.adam.exp_avg_sq))
 
-    def adam_state(self) -> dict[str, Any]:
-        """Adam's state as ``torch.optim.Adam.state_dict()`` writes it (the checkpoint format)."""
-        state = {}
-        adam = self.adam
-        if adam.steps:
-            moments = zip(self._export(adam.exp_avg), self._export(adam.exp_avg_sq), strict=True)
-            state = {
-                index: {"step": torch.tensor(float(adam.steps)), "exp_avg": avg, "exp_avg_sq": avg_sq}
-                for index, (avg, avg_sq) in enumerate(moments)
-            }
-        group = {
-            "lr": adam.lr, "betas": ADAM_BETAS, "eps": ADAM_EPS, "weight_decay": 0, "amsgrad": False,
-            "maximize": False, "foreach": None, "capturable": False, "differentiable": False, "fused": None,
-            "decoupled_weight_decay": False, "params": [0, 1, 2, 3],
-        }  # fmt: skip
-        return {"state": state, "param_groups": [group]}
-
-    def load(self, module: nn.Module, weights: dict[str, torch.Tensor], adam: dict[str, Any]) -> None:
-        """Take weights (shape-checked by ``module``) and Adam's state from a checkpoint."""
-        module.load_state_dict(weights)
-        self._import(self.weights, [p.detach() for p in module.parameters()])
-        states = [adam["state"].get(index) for index in range(4)]
-        if all(states):
-            self._import(self.adam.exp_avg, [s["exp_avg"] for s in states])
-            self._import(self.adam.exp_avg_sq, [s["exp_avg_sq"] for s in states])
-            self.adam.steps = int(float(states[0]["step"]))
-        else:
-            self.adam.exp_avg[:] = 0.0
-            self.adam.exp_avg_sq[:] = 0.0
-            self.adam.steps = 0
+    def load(self, weights: Weights, adam: AdamState) -> None:
+        """Take weights and Adam's state from a checkpoint."""
+        self.load_weights(self.weights, weights)
+        self.load_weights(self.adam.exp_avg, adam.exp_avg)
+        self.load_weights(self.adam.exp_avg_sq, adam.exp_avg_sq)
+        self.adam.steps = adam.steps
 
     def forward(self, inputs: np.ndarray) -> np.ndarray:
         """The network's output for a batch (for snapshots; the training step has its own)."""
-        layer1, layer2 = self.layer1, self.layer2
-        hidden = np.maximum(inputs @ layer1[:, :-1].T + layer1[:, -1], 0.0)
-        out: np.ndarray = hidden @ layer2[:, :-1].T + layer2[:, -1]
-        return out
+        return forward(self._named(self.weights), inputs)
 
 
 class _Buffers:
@@ -144,10 +106,9 @@ class _Buffers:
             return array
 
         self.ideas_aug = augmented(batch, config.ideas)
-        # The random draws land in these (torch views of numpy memory: no copies).
+        # The random draws land in these.
         self.uniform, self.a = np.zeros(batch, dtype), np.zeros(batch, dtype)
         self.ideas = np.zeros((batch, config.ideas), dtype)
-        self.uniform_t, self.ideas_t = torch.from_numpy(self.uniform), torch.from_numpy(self.ideas)
         self.paintings_aug = augmented(2 * batch, points)  # rows: the artist's batch, then G's
         self.g_pre, self.g_mask = np.zeros((batch, hidden), dtype), np.zeros((batch, hidden), dtype)
         self.g_hidden_aug = augmented(batch, hidden)
@@ -157,9 +118,6 @@ class _Buffers:
         self.n_hidden_aug = augmented(batch, hidden)
         self.d_logits, self.n_logits = np.zeros(2 * batch, dtype), np.zeros(batch, dtype)
         self.grad_logits, self.grad_new = np.zeros(2 * batch, dtype), np.zeros(batch, dtype)
-        self.d_logits_t, self.n_logits_t, self.grad_logits_t, self.grad_new_t = (
-            torch.from_numpy(a) for a in (self.d_logits, self.n_logits, self.grad_logits, self.grad_new)
-        )
         self.scaled_inputs = np.zeros((2 * batch, points + 1), dtype)
         self.grad_fake = np.zeros((batch, points), dtype)
         self.grad_hidden = np.zeros((batch, hidden), dtype)
@@ -206,55 +164,33 @@ def _relu_layer(
 
 
 class NumpyEngine:
-    """Trains exactly like :class:`Trainer`, several times faster, on the CPU.
+    """Trains exactly like :class:`Trainer`, several times faster, on the CPU, with numpy alone."""
 
-    It saves and restores the reference trainer's checkpoint format, so a run can be resumed
-    by either engine. It builds no torch optimizer: creating one imports ``torch._dynamo``,
-    which takes longer than a whole default training run takes here.
-    """
-
-    def __init__(
-        self, config: TrainConfig, dtype: torch.dtype = torch.float32, fused_adam: bool = True
-    ) -> None:
+    def __init__(self, config: TrainConfig, dtype: type[np.floating[Any]] = np.float32) -> None:
         self.config = config
-        self.device = torch.device("cpu")
-        self.dtype = dtype
+        self.device = "cpu"
+        self.dtype = dtype  # float64 lets tests compare engines to 1e-10
         self.notice: str | None = None
         self.artist = ParabolaArtist(config.points)
-        self.rng = torch.Generator().manual_seed(config.seed)
-        generator, discriminator = build_models(config)
-        self._generator, self._discriminator = generator.to(dtype), discriminator.to(dtype)
-        float_type = np.float64 if dtype == torch.float64 else np.float32
-        self.g = FlatMLP(self._generator, config.lr_g, float_type, fused_adam)
-        self.d = FlatMLP(self._discriminator, config.lr_d, float_type, fused_adam)
+        self.rng = training_stream(config)
+        weights = initial_weights(config)
+        self.g = FlatMLP(weights["generator"], config.lr_g, dtype)
+        self.d = FlatMLP(weights["discriminator"], config.lr_d, dtype)
         self.step_count = 0
-        self._basis = self.artist.basis(dtype=dtype).numpy()
-        self._buffers = _Buffers(config, float_type)
+        self._basis = self.artist.basis(dtype)
+        self._width, self._low = dtype(self.artist.a_high - self.artist.a_low), dtype(self.artist.a_low)
+        self._buffers = _Buffers(config, dtype)
         self._views = _Views(self._buffers, self.g, self.d, config.batch_size)
 
-    @property
-    def generator(self) -> nn.Module:
-        """G as a torch module with the current weights (a copy, for checks and export)."""
-        self.g.module_state(self._generator)
-        return self._generator
-
-    @property
-    def discriminator(self) -> nn.Module:
-        """D as a torch module with the current weights (a copy)."""
-        self.d.module_state(self._discriminator)
-        return self._discriminator
-
     def _draw(self) -> None:
-        """The reference's draws (same generator, same order), painted with the same float ops."""
-        buf, v, artist = self._buffers, self._views, self.artist
-        torch.rand(self.config.batch_size, generator=self.rng, out=buf.uniform_t)
-        np.multiply(
-            buf.uniform, artist.a_high - artist.a_low, out=buf.a
-        )  # a = a_low + width·u, as torch does
-        buf.a += artist.a_low
+        """The reference's draws (same stream, same order), painted with the same float ops."""
+        buf, v = self._buffers, self._views
+        self.rng.random(dtype=buf.uniform.dtype, out=buf.uniform)
+        np.multiply(buf.uniform, self._width, out=buf.a)  # a = a_low + width·u, as the artist does
+        buf.a += self._low
         np.multiply(v.a_column, self._basis, out=v.real)
         v.real -= 1.0
-        torch.randn(self.config.batch_size, self.config.ideas, generator=self.rng, out=buf.ideas_t)
+        self.rng.standard_normal(dtype=buf.ideas.dtype, out=buf.ideas)
         v.ideas[...] = buf.ideas
 
     def step(self) -> None:
@@ -269,9 +205,7 @@ class NumpyEngine:
         # (1) Update D on both halves at once; G's half is a constant here (the detach).
         _relu_layer(buf.paintings_aug, d.layer1, buf.d_pre, buf.d_mask, v.d_hidden)
         np.matmul(buf.d_hidden_aug, v.d_layer2, out=buf.d_logits)
-        torch.sigmoid(
-            buf.d_logits_t, out=buf.grad_logits_t
-        )  # ∂(−score)/∂logit: (σ − 1)/B on real, σ/B on fake
+        sigmoid(buf.d_logits, out=buf.grad_logits)  # ∂(−score)/∂logit: (σ − 1)/B on real, σ/B on fake
         v.grad_real_logits -= 1.0
         buf.grad_logits *= v.inverse_batch
         np.matmul(buf.grad_logits, buf.d_hidden_aug, out=v.d_grad2)
@@ -284,7 +218,7 @@ class NumpyEngine:
         # (2) Update G against the new D: minimise mean log(1 − D(G(z))).
         _relu_layer(v.fake_aug, d.layer1, buf.n_pre, buf.n_mask, v.n_hidden)
         np.matmul(buf.n_hidden_aug, v.d_layer2, out=buf.n_logits)
-        torch.sigmoid(buf.n_logits_t, out=buf.grad_new_t)  # torch's sigmoid: one call instead of four
+        sigmoid(buf.n_logits, out=buf.grad_new)
         buf.grad_new *= v.minus_inverse_batch
         # ∂/∂fake_i = g_i · Σ_j mask[i, j] · w2[j] · w1[j, :]
         np.multiply(v.d_w2_column, v.d_w1, out=buf.w2_w1)
@@ -298,7 +232,7 @@ class NumpyEngine:
 
         self.step_count += 1
 
-    def last_stats(self) -> StepStats:
+    def last_stats(self) -> dict[str, float]:
         """What the latest step measured, computed now from its logits (kept until the next step)."""
         if self.step_count == 0:
             raise RuntimeError("no step has been taken yet")
@@ -307,33 +241,32 @@ class NumpyEngine:
         score = float(np.sum(log_sigmoid(real) + log_sigmoid(-fake))) / batch
         g_loss = float(np.sum(log_sigmoid(-self._buffers.n_logits))) / batch
         accuracy = float(np.sum(sigmoid(real))) / batch
-        as_tensors = (torch.tensor(v, dtype=torch.float64) for v in (-score, g_loss, accuracy, score))
-        return StepStats(*as_tensors)
+        return dict(zip(STAT_NAMES, (-score, g_loss, accuracy, score), strict=True))
 
-    def paint(self, ideas: torch.Tensor) -> torch.Tensor:
-        """G's paintings for the given ideas, computed in numpy (no copy of the weights)."""
-        inputs = ideas.detach().cpu().numpy().astype(self.g.weights.dtype)
-        return torch.from_numpy(self.g.forward(inputs))
+    def paint(self, ideas: np.ndarray) -> np.ndarray:
+        """G's paintings for the given ideas (float32)."""
+        return self.g.forward(ideas).astype(np.float32, copy=False)
 
-    def state_dict(self) -> dict[str, Any]:
-        """The reference trainer's checkpoint format (either engine can resume it)."""
-        return {
-            "step": self.step_count,
-            "generator": self.g.module_state(self._generator),
-            "discriminator": self.d.module_state(self._discriminator),
-            "opt_g": self.g.adam_state(),
-            "opt_d": self.d.adam_state(),
-            "rng": self.rng.get_state(),
-        }
+    def state(self) -> TrainState:
+        """The training state (copies)."""
+        nets = {"generator": self.g, "discriminator": self.d}
+        return TrainState(
+            step=self.step_count,
+            weights={name: net.named(net.weights) for name, net in nets.items()},
+            adam={name: net.adam_state() for name, net in nets.items()},
+            rng=generator_state(self.rng),
+        )
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a state saved by either engine; raises ``ValueError`` when it does not fit."""
+    def load_state(self, state: TrainState) -> None:
+        """Continue from a state saved by any CPU engine; ``ValueError`` when it does not fit."""
+        if state.rng_kind != RNG_NUMPY:
+            raise ValueError(f"its random stream is {state.rng_kind!r}, not numpy's")
         try:
-            self.g.load(self._generator, state["generator"], state["opt_g"])
-            self.d.load(self._discriminator, state["discriminator"], state["opt_d"])
-            self.rng.set_state(state["rng"])
-            self.step_count = int(state["step"])
-        except (KeyError, IndexError, RuntimeError, TypeError, ValueError) as error:
+            for name, net in zip(NETWORKS, (self.g, self.d), strict=True):
+                net.load(state.weights[name], state.adam[name])
+            set_generator_state(self.rng, state.rng)
+        except (KeyError, ValueError) as error:
             raise ValueError(f"the saved training state does not fit this model: {error}") from error
+        self.step_count = state.step
         # The config is the truth for learning rates (a forced resume may change them).
         self.g.adam.lr, self.d.adam.lr = self.config.lr_g, self.config.lr_d

@@ -1,40 +1,50 @@
-"""What the training loop needs from an engine, and what one step reports."""
+"""What the training loop needs from an engine, and the training state every engine saves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Protocol
 
-import torch
-from torch import nn
+import numpy as np
 
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
+from gancurve.core.networks import Weights
+
+#: How the training stream's state is stored: numpy's PCG64 (CPU engines) or torch's generator
+#: on the device (GPU engines: a CUDA graph draws on the GPU).
+RNG_NUMPY = "numpy-pcg64"
+RNG_TORCH = "torch"
+#: The per-step numbers every engine reports at a logged step.
+STAT_NAMES = ("d_loss", "g_loss", "d_accuracy", "d_score")
 
 
-@dataclass(frozen=True)
-class StepStats:
-    """What one step measured, as 0-d tensors left on the device.
+@dataclass
+class AdamState:
+    """One network's Adam: its step count and both moments, named like its weights."""
 
-    They stay tensors so that the loop can batch the GPU→CPU copies.
-    """
+    steps: int
+    exp_avg: Weights
+    exp_avg_sq: Weights
 
-    d_loss: torch.Tensor
-    g_loss: torch.Tensor
-    d_accuracy: torch.Tensor  # D's mean probability on the artist's batch (0.5 at equilibrium)
-    d_score: torch.Tensor  # mean log D(x) + log(1 - D(G(z))) (2·log 0.5 = -1.386 at equilibrium)
 
-    def as_floats(self) -> dict[str, float]:
-        """The four numbers by name, with a single device-to-host copy."""
-        values = torch.stack([self.d_loss, self.g_loss, self.d_accuracy, self.d_score]).tolist()
-        return dict(zip(("d_loss", "g_loss", "d_accuracy", "d_score"), values, strict=True))
+@dataclass
+class TrainState:
+    """Everything needed to continue a run exactly: plain arrays, the same for every engine."""
+
+    step: int
+    weights: dict[str, Weights]  # "generator" / "discriminator" → parameters
+    adam: dict[str, AdamState]  # the same keys
+    rng: np.ndarray  # the training stream's state (see RNG_NUMPY / RNG_TORCH)
+    rng_kind: str = RNG_NUMPY
+    notes: list[str] = field(default_factory=list)  # what the user should hear about this state
 
 
 class Engine(Protocol):
     """One implementation of the training step; every engine computes the reference's math."""
 
     config: TrainConfig
-    device: torch.device
+    device: str
     artist: ParabolaArtist
     #: A one-line message for the user when the engine had to change course (e.g. a CUDA graph
     #: could not be captured and it runs eagerly); None when there is nothing to say.
@@ -44,25 +54,17 @@ class Engine(Protocol):
     def step_count(self) -> int:
         """Steps taken so far."""
 
-    @property
-    def generator(self) -> nn.Module:
-        """G with the current weights."""
-
-    @property
-    def discriminator(self) -> nn.Module:
-        """D with the current weights."""
-
     def step(self) -> object:
         """One training step."""
 
-    def last_stats(self) -> StepStats:
-        """What the latest step measured."""
+    def last_stats(self) -> dict[str, float]:
+        """What the latest step measured (:data:`STAT_NAMES`); may copy from a device."""
 
-    def paint(self, ideas: torch.Tensor) -> torch.Tensor:
-        """G's paintings for the given ideas."""
+    def paint(self, ideas: np.ndarray) -> np.ndarray:
+        """G's paintings (float32, on the host) for ideas ``(n, ideas)``."""
 
-    def state_dict(self) -> dict[str, Any]:
-        """The full training state (the reference trainer's format)."""
+    def state(self) -> TrainState:
+        """The full training state (copies: later steps do not change it)."""
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a state from :meth:`state_dict`."""
+    def load_state(self, state: TrainState) -> None:
+        """Continue from a state; ``ValueError`` when it does not fit this engine."""

@@ -6,21 +6,27 @@ This autograd trainer is the reference implementation. Faster engines must match
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+import numpy as np
 import torch
 
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import draw_batch
-from gancurve.core.engines.protocol import StepStats
+from gancurve.core.draws import draw_batch, generator_state, set_generator_state, training_stream
+from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, STAT_NAMES, AdamState, TrainState
 from gancurve.core.losses import d_accuracy, d_score, minimax_d_loss, minimax_g_loss
-from gancurve.core.models import build_models
+from gancurve.core.models import build_models, load_weights, module_weights
+from gancurve.core.networks import PARAMETERS
 
 
 class Trainer:
-    """Owns G, D, both Adam optimizers, the random generator and the step counter."""
+    """Owns G, D, both Adam optimizers, the random stream and the step counter.
+
+    On the CPU it draws from the run's numpy stream, exactly as the numpy engine does. On a GPU
+    it draws on the device with torch's generator (seeded by the run's seed), so that a CUDA
+    graph can capture the draws with the rest of the step.
+    """
 
     def __init__(
         self,
@@ -30,25 +36,39 @@ class Trainer:
         capturable: bool = False,
     ) -> None:
         self.config = config
-        self.device = torch.device(device)
+        self.torch_device = torch.device(device)
+        self.device = str(self.torch_device)
         self.dtype = dtype  # float64 lets tests compare engines to 1e-10
+        self.notice: str | None = None  # the readable trainer never changes course
         self.artist = ParabolaArtist(config.points)
         generator, discriminator = build_models(config)
-        self.generator = generator.to(self.device, dtype)
-        self.discriminator = discriminator.to(self.device, dtype)
+        self.generator = generator.to(self.torch_device, dtype)
+        self.discriminator = discriminator.to(self.torch_device, dtype)
         # capturable keeps Adam's step count on the device, so a CUDA graph can replay the update.
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, capturable=capturable)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, capturable=capturable)
-        self.rng = torch.Generator(device=self.device).manual_seed(config.seed)
+        self.on_host = self.torch_device.type == "cpu"
+        self.rng = training_stream(config)  # the CPU's draws
+        self.device_rng = torch.Generator(device=self.torch_device).manual_seed(config.seed)  # a GPU's draws
         self.step_count = 0
-        self.notice: str | None = None  # the readable trainer never changes course
-        self._last: StepStats | None = None
+        self._last: dict[str, torch.Tensor] | None = None
 
     def draw_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The artist's paintings and G's ideas for one step, in this fixed order."""
-        return draw_batch(self.artist, self.config, self.rng, self.dtype)
+        if self.on_host:
+            numpy_dtype = np.float64 if self.dtype == torch.float64 else np.float32
+            real_array, ideas_array = draw_batch(self.artist, self.config, self.rng, numpy_dtype)
+            return torch.from_numpy(real_array), torch.from_numpy(ideas_array)
+        rng, batch = self.device_rng, self.config.batch_size
+        u = torch.rand(batch, generator=rng, device=self.torch_device, dtype=self.dtype)
+        a = self.artist.a_low + (self.artist.a_high - self.artist.a_low) * u
+        basis = torch.from_numpy(self.artist.basis(np.float64)).to(self.torch_device, self.dtype)
+        ideas = torch.randn(
+            batch, self.config.ideas, generator=rng, device=self.torch_device, dtype=self.dtype
+        )
+        return a[:, None] * basis[None, :] - 1.0, ideas
 
-    def step(self) -> StepStats:
+    def step(self) -> dict[str, torch.Tensor]:
         """One round of the game: D learns on this batch, then G learns against the new D."""
         real, ideas = self.draw_batch()
         fake = self.generator(ideas)
@@ -69,55 +89,96 @@ class Trainer:
         self.opt_g.step()
 
         self.step_count += 1
-        self._last = StepStats(
-            d_loss=d_loss.detach(),
-            g_loss=g_loss.detach(),
-            d_accuracy=d_accuracy(real_logits.detach()),
-            d_score=d_score(real_logits.detach(), fake_logits.detach()),
-        )
+        # Left on the device (a GPU→CPU copy per step would cost more than the step).
+        self._last = {
+            "d_loss": d_loss.detach(),
+            "g_loss": g_loss.detach(),
+            "d_accuracy": d_accuracy(real_logits.detach()),
+            "d_score": d_score(real_logits.detach(), fake_logits.detach()),
+        }
         return self._last
 
-    def last_stats(self) -> StepStats:
-        """What the latest step measured (left on the device; nothing is copied)."""
+    def last_stats(self) -> dict[str, float]:
+        """What the latest step measured, with one device-to-host copy."""
         if self._last is None:
             raise RuntimeError("no step has been taken yet")
-        return self._last
+        values = torch.stack([self._last[name] for name in STAT_NAMES]).tolist()
+        return dict(zip(STAT_NAMES, values, strict=True))
 
     @torch.no_grad()
-    def paint(self, ideas: torch.Tensor) -> torch.Tensor:
-        """G's paintings for the given ideas, on the trainer's device."""
-        return self.generator(ideas.to(self.device, self.dtype))  # type: ignore[no-any-return]
+    def paint(self, ideas: np.ndarray) -> np.ndarray:
+        """G's paintings for the given ideas (float32, on the host)."""
+        inputs = torch.from_numpy(np.ascontiguousarray(ideas)).to(self.torch_device, self.dtype)
+        return self.generator(inputs).to("cpu", torch.float32).numpy()  # type: ignore[no-any-return]
 
-    def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue this run exactly: weights, Adam, RNG, step.
+    def networks(self) -> list[tuple[str, torch.nn.Module, torch.optim.Adam]]:
+        """``(name, module, its optimizer)`` for G and D."""
+        return [("generator", self.generator, self.opt_g), ("discriminator", self.discriminator, self.opt_d)]
 
-        A deep copy: torch's own state dicts alias live tensors (Adam's step counter among
-        them), and a loader that keeps such a tensor would share it with this trainer.
-        """
-        return copy.deepcopy(
-            {
-                "step": self.step_count,
-                "generator": self.generator.state_dict(),
-                "discriminator": self.discriminator.state_dict(),
-                "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(),
-                "rng": self.rng.get_state(),
-            }
+    def state(self) -> TrainState:
+        """Everything needed to continue this run exactly, as plain arrays (copies)."""
+        adam = {}
+        for name, module, optimizer in self.networks():
+            params = dict(zip(PARAMETERS, module.parameters(), strict=True))
+            states = {key: optimizer.state.get(param, {}) for key, param in params.items()}
+            steps = int(float(states["net.0.weight"]["step"])) if states["net.0.weight"] else 0
+            moments = [
+                {key: _array(s[moment]) if s else np.zeros_like(_array(params[key]))
+                 for key, s in states.items()}
+                for moment in ("exp_avg", "exp_avg_sq")
+            ]  # fmt: skip
+            adam[name] = AdamState(steps, *moments)
+        on_host = self.on_host
+        return TrainState(
+            step=self.step_count,
+            weights={name: module_weights(module) for name, module, _ in self.networks()},
+            adam=adam,
+            rng=generator_state(self.rng) if on_host else self.device_rng.get_state().numpy().copy(),
+            rng_kind=RNG_NUMPY if on_host else RNG_TORCH,
         )
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; raises ``ValueError`` when it does not fit."""
+    def load_state(self, state: TrainState) -> None:
+        """Continue from a state; ``ValueError`` when it does not fit."""
+        wanted = RNG_NUMPY if self.on_host else RNG_TORCH
+        if state.rng_kind != wanted:
+            raise ValueError(
+                f"its random stream is {state.rng_kind!r}, but on {self.device} it is {wanted!r}"
+            )
         try:
-            self.generator.load_state_dict(state["generator"])
-            self.discriminator.load_state_dict(state["discriminator"])
-            self.opt_g.load_state_dict(state["opt_g"])
-            self.opt_d.load_state_dict(state["opt_d"])
-            self.rng.set_state(state["rng"])
-            self.step_count = int(state["step"])
+            for name, module, optimizer in self.networks():
+                load_weights(module, state.weights[name])
+                optimizer.load_state_dict(_adam_state_dict(optimizer, state.adam[name], self.dtype))
+            if self.on_host:
+                set_generator_state(self.rng, state.rng)
+            else:
+                self.device_rng.set_state(torch.from_numpy(state.rng.copy()))
         except (KeyError, RuntimeError, TypeError, ValueError) as error:
             raise ValueError(f"the saved training state does not fit this model: {error}") from error
+        self.step_count = state.step
         # The config is the truth for learning rates (a forced resume may change them).
         for group in self.opt_g.param_groups:
             group["lr"] = self.config.lr_g
         for group in self.opt_d.param_groups:
             group["lr"] = self.config.lr_d
+
+
+def _array(tensor: torch.Tensor) -> np.ndarray:
+    array: np.ndarray = tensor.detach().cpu().numpy().copy()
+    return array
+
+
+def _adam_state_dict(optimizer: torch.optim.Adam, adam: AdamState, dtype: torch.dtype) -> dict[str, Any]:
+    """``optimizer.state_dict()`` with its state replaced by ``adam`` (none before the first step)."""
+    saved = optimizer.state_dict()
+    capturable = bool(saved["param_groups"][0].get("capturable"))
+    device = next(p.device for group in optimizer.param_groups for p in group["params"])
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    if adam.steps:
+        for index, name in enumerate(PARAMETERS):
+            step = torch.tensor(float(adam.steps), dtype=torch.float32)
+            state[index] = {
+                "step": step.to(device) if capturable else step,
+                "exp_avg": torch.from_numpy(np.ascontiguousarray(adam.exp_avg[name])).to(device, dtype),
+                "exp_avg_sq": torch.from_numpy(np.ascontiguousarray(adam.exp_avg_sq[name])).to(device, dtype),
+            }
+    return {"state": state, "param_groups": saved["param_groups"]}
