@@ -52,7 +52,7 @@ def child(steps: int, eval_every: int, fixed: bool) -> None:
     run.path.mkdir()
     # No checkpoints until the end: the evaluations alone, as in a long run between saves.
     cadence = Cadence(steps=steps, eval_every=eval_every, checkpoint_every=10**9)
-    TrainingSession(run, TrainConfig(), cadence, torch.device("cpu")).train(Recorder(), StopFlag())
+    TrainingSession(run, TrainConfig(), cadence, "cpu").train(Recorder(), StopFlag())
     print(json.dumps({"start": marks[steps // 10], "end": marks[steps]}))
 
 

@@ -67,7 +67,7 @@ def main() -> None:
     contenders: dict[str, Callable[[], Callable[[], object]]] = {
         "tutorial loop": tutorial_loop,
         "autograd trainer": lambda: Trainer(TrainConfig(), device).step,
-        "fast engine": lambda: make_engine(TrainConfig(), device, "fast").step,
+        "fast engine": lambda: make_engine(TrainConfig(), str(device), "fast").step,
     }
     results: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(args.repeats):  # alternate so that machine noise hits every contender alike

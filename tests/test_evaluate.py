@@ -81,9 +81,7 @@ class RecordingReporter:
 def test_training_logs_quality_and_warns_once_about_collapse(tmp_path: Path) -> None:
     run = RunDir(tmp_path / "collapse")
     run.path.mkdir()
-    session = TrainingSession(
-        run, TrainConfig(), Cadence(steps=40, log_every=10, eval_every=10), "cpu"
-    )
+    session = TrainingSession(run, TrainConfig(), Cadence(steps=40, log_every=10, eval_every=10), "cpu")
     # A generator that ignores its ideas: every painting is the same. Through the engine's own
     # state, so that it holds for every engine (the fast one keeps its weights in numpy).
     state = session.trainer.state()

@@ -1,20 +1,63 @@
-"""``gancurve --help`` must not pay for torch or matplotlib."""
+"""Start-up cost: ``--help`` pays for neither torch nor matplotlib, and the CPU path never imports torch."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+HEAVY_FOR_HELP = {"torch", "matplotlib", "imageio"}
+
+
+def imported_modules(*args: str, cwd: Path | None = None) -> set[str]:
+    """The modules ``python -X importtime -m gancurve ARGS`` imported (the command must succeed)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gancurve", *args],
+        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "typer" in imported  # the import log was read correctly
+    return imported
+
+
+def top_level(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
 
 
 @pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["sample", "--help"]])
 def test_help_imports_neither_torch_nor_matplotlib(args: list[str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "gancurve", *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0
-    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
-    assert "typer" in imported  # the import log was read correctly
-    assert not {name for name in imported if name.split(".")[0] in {"torch", "matplotlib", "imageio"}}
+    assert not top_level(imported_modules(*args)) & HEAVY_FOR_HELP
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--steps", "120", "--name", "fresh", "--device", "cpu"],
+        ["train", "--steps", "120", "--name", "auto"],  # --device auto, on a machine without a GPU
+        ["train", "--resume", "--name", "tiny", "--steps", "400"],
+        ["sample", "--run", "tiny", "-n", "5"],
+        ["evaluate", "--run", "tiny", "-n", "500"],
+        ["plot", "{out}/p.png", "--run", "tiny"],
+        ["animate", "{out}/a.gif", "--run", "tiny", "--every", "3"],
+        ["export", "samples", "{out}/s.npz", "--run", "tiny"],
+        ["export", "metrics", "{out}/m.csv", "--run", "tiny"],
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+def test_the_cpu_path_imports_no_torch(args: list[str], trained_runs_dir: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for item in (trained_runs_dir / "tiny").iterdir():  # a copy: resuming must not change the shared run
+        (runs / "tiny").mkdir(exist_ok=True)
+        (runs / "tiny" / item.name).write_bytes(item.read_bytes())
+    filled = [arg.format(out=tmp_path) for arg in args]
+    assert "torch" not in top_level(imported_modules(*filled, "--runs-dir", str(runs)))
+
+
+def test_the_reference_engine_does_import_torch(tmp_path: Path) -> None:
+    """The check above can see torch when it is there."""
+    args = ["train", "--steps", "60", "--engine", "reference", "--device", "cpu", "--runs-dir", str(tmp_path)]
+    assert "torch" in top_level(imported_modules(*args))

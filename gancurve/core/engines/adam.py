@@ -24,7 +24,12 @@ class FlatAdam:
         self._scratch = np.zeros_like(weights)
 
     def step(self) -> None:
-        """torch.optim.Adam's update (no weight decay, no amsgrad) on the whole buffer."""
+        """torch.optim.Adam's update (no weight decay, no amsgrad) on the whole buffer.
+
+        torch computes ``w −= lr/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε)``; multiplying through by
+        ``√(1 − β2ᵗ)`` gives the same value with one numpy call fewer:
+        ``w −= lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε·√(1 − β2ᵗ))``.
+        """
         self.steps += 1
         beta1, beta2 = ADAM_BETAS
         grads, exp_avg, exp_avg_sq, scratch = self.grads, self.exp_avg, self.exp_avg_sq, self._scratch
@@ -37,9 +42,8 @@ class FlatAdam:
         exp_avg_sq += scratch
         bias_correction1 = 1.0 - beta1**self.steps
         bias_correction2_sqrt = (1.0 - beta2**self.steps) ** 0.5
-        np.sqrt(exp_avg_sq, out=scratch)  # denominator: √v / √(1 − β2ᵗ) + ε
-        scratch /= bias_correction2_sqrt
-        scratch += ADAM_EPS
+        np.sqrt(exp_avg_sq, out=scratch)
+        scratch += ADAM_EPS * bias_correction2_sqrt
         np.divide(exp_avg, scratch, out=scratch)
-        scratch *= self.lr / bias_correction1
+        scratch *= self.lr * bias_correction2_sqrt / bias_correction1
         self.weights -= scratch

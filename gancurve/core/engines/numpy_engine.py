@@ -147,7 +147,8 @@ class _Views:
             buf.grad_fake.T,
             buf.grad_hidden.T,
         )
-        self.inverse_batch, self.minus_inverse_batch = dtype(1.0 / batch), dtype(-1.0 / batch)
+        self.inverse_batch, self.half_inverse_batch = dtype(1.0 / batch), dtype(0.5 / batch)
+        self.minus_half_inverse_batch = dtype(-0.5 / batch)
 
 
 def _relu_layer(
@@ -205,9 +206,12 @@ class NumpyEngine:
         # (1) Update D on both halves at once; G's half is a constant here (the detach).
         _relu_layer(buf.paintings_aug, d.layer1, buf.d_pre, buf.d_mask, v.d_hidden)
         np.matmul(buf.d_hidden_aug, v.d_layer2, out=buf.d_logits)
-        sigmoid(buf.d_logits, out=buf.grad_logits)  # ∂(−score)/∂logit: (σ − 1)/B on real, σ/B on fake
-        v.grad_real_logits -= 1.0
-        buf.grad_logits *= v.inverse_batch
+        # ∂(−score)/∂logit: (σ − 1)/B on real, σ/B on fake, with σ(l) = (1 + tanh(l/2))/2.
+        np.multiply(buf.d_logits, 0.5, out=buf.grad_logits)
+        np.tanh(buf.grad_logits, out=buf.grad_logits)
+        buf.grad_logits += 1.0
+        buf.grad_logits *= v.half_inverse_batch
+        v.grad_real_logits -= v.inverse_batch
         np.matmul(buf.grad_logits, buf.d_hidden_aug, out=v.d_grad2)
         # ∂/∂[w1 | b1][j] = w2[j] · Σ_i mask[i, j] · g_i · [x_i | 1]: no (2B × hidden) gradient needed.
         np.multiply(v.grad_logits_column, buf.paintings_aug, out=buf.scaled_inputs)
@@ -218,8 +222,10 @@ class NumpyEngine:
         # (2) Update G against the new D: minimise mean log(1 − D(G(z))).
         _relu_layer(v.fake_aug, d.layer1, buf.n_pre, buf.n_mask, v.n_hidden)
         np.matmul(buf.n_hidden_aug, v.d_layer2, out=buf.n_logits)
-        sigmoid(buf.n_logits, out=buf.grad_new)
-        buf.grad_new *= v.minus_inverse_batch
+        np.multiply(buf.n_logits, 0.5, out=buf.grad_new)  # ∂ mean log(1 − σ(l)) / ∂l = −σ(l)/B
+        np.tanh(buf.grad_new, out=buf.grad_new)
+        buf.grad_new += 1.0
+        buf.grad_new *= v.minus_half_inverse_batch
         # ∂/∂fake_i = g_i · Σ_j mask[i, j] · w2[j] · w1[j, :]
         np.multiply(v.d_w2_column, v.d_w1, out=buf.w2_w1)
         np.matmul(buf.n_mask, buf.w2_w1, out=buf.grad_fake)
