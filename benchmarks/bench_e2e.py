@@ -6,6 +6,10 @@ Each round runs, in turn: ``python benchmarks/tutorial_reference.py 10000``, ``g
 ``gancurve --help`` and ``python -c "import torch"`` as references. Rounds repeat; medians and
 ratios are printed, beside the goals of the "instant commands" issue.
 
+gancurve's modules are compiled to bytecode first, as ``pip install`` / ``pipx install`` do: an
+editable checkout under ``PYTHONDONTWRITEBYTECODE=1`` would otherwise recompile ~60 modules on
+every start, which no installed copy does.
+
     python benchmarks/bench_e2e.py [--repeats 3] [--steps 10000]
 """
 
@@ -35,6 +39,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10_000)
     args = parser.parse_args()
+    import gancurve
+
+    package = str(Path(gancurve.__file__).parent)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as runs_dir:
         run = ["--runs-dir", runs_dir, "--run", "bench"]

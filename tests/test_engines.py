@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import draw_batch, training_stream
+from gancurve.core.draws import TrainingStreams, draw_batch
 from gancurve.core.engines import make_engine
 from gancurve.core.engines.adam import FlatAdam
 from gancurve.core.engines.cuda_graph import GraphEngine, restore_in_place, warm_up
@@ -38,7 +38,9 @@ def test_gradients_match_autograd_in_float64() -> None:
     config = TrainConfig(seed=5, batch_size=32)
     fast = NumpyEngine(config, dtype=np.float64)
     reference = Trainer(config, dtype=F64)
-    real_array, ideas_array = draw_batch(reference.artist, config, training_stream(config), np.float64)
+    real_array, ideas_array = draw_batch(
+        reference.artist, config, TrainingStreams.for_run(config), np.float64
+    )
     real, ideas = torch.from_numpy(real_array), torch.from_numpy(ideas_array)  # the engine's own draws
     fake = reference.generator(ideas)
     d_params = list(reference.discriminator.parameters())

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import draw_batch, fixed_ideas, training_stream
+from gancurve.core.draws import TrainingStreams, draw_batch, fixed_ideas
 from gancurve.core.engines.reference import Trainer
 from gancurve.core.losses import minimax_d_loss, minimax_g_loss
 from gancurve.core.models import build_models
@@ -58,7 +58,7 @@ def test_step_updates_d_first_then_g_against_the_updated_d() -> None:
     generator, discriminator = build_models(config)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d)
-    real_array, ideas_array = draw_batch(trainer.artist, config, training_stream(config))
+    real_array, ideas_array = draw_batch(trainer.artist, config, TrainingStreams.for_run(config))
     real, ideas = torch.from_numpy(real_array), torch.from_numpy(ideas_array)
 
     fake = generator(ideas)

@@ -5,7 +5,9 @@ generator seeded by ``SeedSequence``: the same seed gives the same numbers on ev
 and every numpy ≥ 1.17. Streams, each derived from the run's seed:
 
 - the **weights** stream draws G's and D's initial weights (see :mod:`gancurve.core.networks`);
-- the **training** stream draws, every step, the artist's batch and then G's ideas;
+- two **training** streams draw, every step, the artist's batch (its ``a``) and G's ideas. They
+  are separate streams so that an engine may draw many steps at once and still get exactly the
+  numbers a step-by-step engine gets (numpy's generators fill arrays sequentially);
 - side streams draw the fixed snapshot ideas and the evaluation ideas, so that changing how
   often a run snapshots or evaluates never changes the run itself.
 
@@ -29,9 +31,13 @@ WEIGHTS_STREAM = 0
 FIXED_IDEAS_STREAM = 1
 EVAL_IDEAS_STREAM = 2
 ARTIST_FLOOR_STREAM = 3
-TRAINING_STREAM = 4
-#: A run written by gancurve 0.1.0 (torch's generator) continues on a numpy stream from here.
+ARTIST_STREAM = 4  # the training stream of the artist's a
+#: A run written by gancurve 0.1.0 (torch's generator) continues on numpy streams from here.
 LEGACY_CONTINUATION_STREAM = 5
+IDEAS_STREAM = 6  # the training stream of G's ideas
+#: uint64 words that hold one PCG64 generator's state, and both training streams'.
+STATE_WORDS = 6
+STREAMS_STATE_WORDS = 2 * STATE_WORDS
 
 
 def stream(seed: int, *path: int) -> np.random.Generator:
@@ -39,14 +45,32 @@ def stream(seed: int, *path: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *path])))
 
 
-def derived_seed(seed: int, stream_number: int) -> int:
-    """An independent 63-bit seed for a named side stream (for generators that take an int)."""
-    return int(np.random.SeedSequence([seed, stream_number]).generate_state(1, dtype=np.uint64)[0] >> 1)
+class TrainingStreams:
+    """A run's per-step draws: the artist's ``a`` from one stream, G's ideas from another."""
 
+    def __init__(self, artist: np.random.Generator, ideas: np.random.Generator) -> None:
+        self.artist, self.ideas = artist, ideas
 
-def training_stream(config: TrainConfig) -> np.random.Generator:
-    """The generator of a run's per-step draws."""
-    return stream(config.seed, TRAINING_STREAM)
+    @classmethod
+    def for_run(cls, config: TrainConfig) -> TrainingStreams:
+        """The streams of a fresh run."""
+        return cls(stream(config.seed, ARTIST_STREAM), stream(config.seed, IDEAS_STREAM))
+
+    @classmethod
+    def continuing(cls, config: TrainConfig, step: int) -> TrainingStreams:
+        """Streams for a 0.1.0 run continued at ``step`` (it drew from torch's generator before)."""
+        return cls(*(stream(config.seed, LEGACY_CONTINUATION_STREAM, step, part) for part in (0, 1)))
+
+    def state(self) -> np.ndarray:
+        """Both streams' positions as twelve uint64 words (for the checkpoint)."""
+        return np.concatenate([generator_state(self.artist), generator_state(self.ideas)])
+
+    def set_state(self, words: np.ndarray) -> None:
+        """Restore :meth:`state`; ``ValueError`` if the words are not one."""
+        if words.shape != (STREAMS_STATE_WORDS,):
+            raise ValueError("the random stream state is not twelve 64-bit words")
+        set_generator_state(self.artist, words[:STATE_WORDS])
+        set_generator_state(self.ideas, words[STATE_WORDS:])
 
 
 def fixed_ideas(config: TrainConfig, n: int = 16) -> np.ndarray:
@@ -60,12 +84,19 @@ def eval_ideas(config: TrainConfig, n: int) -> np.ndarray:
 
 
 def draw_batch(
-    artist: ParabolaArtist, config: TrainConfig, rng: np.random.Generator, dtype: FloatType = np.float32
+    artist: ParabolaArtist, config: TrainConfig, streams: TrainingStreams, dtype: FloatType = np.float32
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One step's random draws, in the order every CPU engine uses: the artist's batch, then the ideas."""
-    real = artist.sample(config.batch_size, rng, dtype)
-    ideas = rng.standard_normal((config.batch_size, config.ideas), dtype=dtype)
+    """One step's random draws: the artist's batch and G's ideas, each from its own stream."""
+    real = artist.sample(config.batch_size, streams.artist, dtype)
+    ideas = streams.ideas.standard_normal((config.batch_size, config.ideas), dtype=dtype)
     return real, ideas
+
+
+def skip_steps(streams: TrainingStreams, steps: int, config: TrainConfig, dtype: FloatType) -> None:
+    """Advance both streams past ``steps`` steps' draws (what :func:`draw_batch` would consume)."""
+    count = steps * config.batch_size
+    streams.artist.random(count, dtype=dtype)
+    streams.ideas.standard_normal((count, config.ideas), dtype=dtype)
 
 
 def generator_state(rng: np.random.Generator) -> np.ndarray:
@@ -78,7 +109,7 @@ def generator_state(rng: np.random.Generator) -> np.ndarray:
 
 def set_generator_state(rng: np.random.Generator, words: np.ndarray) -> None:
     """Restore :func:`generator_state`; ``ValueError`` if the words are not one."""
-    if words.dtype != np.uint64 or words.shape != (6,):
+    if words.dtype != np.uint64 or words.shape != (STATE_WORDS,):
         raise ValueError("the random generator state is not six 64-bit words")
     high, low, inc_high, inc_low, has_uint32, uinteger = (int(w) for w in words)
     rng.bit_generator.state = {

@@ -12,7 +12,7 @@ Layout (format 2)::
     generator/net.0.weight ... discriminator/net.2.bias      float32, the weights
     adam/generator/exp_avg/net.0.weight ...                  float32, Adam's first moments
     adam/generator/exp_avg_sq/net.0.weight ...               float32, Adam's second moments
-    rng                                                      the training stream's state
+    rng                                                      the training streams' state
     fixed_ideas                                              float32 (n, ideas), the snapshot ideas
     metadata: format_version, gancurve_version, config (JSON), step, adam_steps (JSON),
               rng_kind, device
@@ -28,6 +28,7 @@ import numpy as np
 
 from gancurve import __version__
 from gancurve.core.config import TrainConfig
+from gancurve.core.draws import STREAMS_STATE_WORDS
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, network_shapes
 from gancurve.errors import GancurveError
@@ -225,10 +226,10 @@ def check_array(what: str, value: object, shape: tuple[int | None, ...], finite:
 
 
 def check_rng(rng: object, kind: str) -> None:
-    """The training stream's state: six uint64 words (numpy) or torch's generator bytes."""
+    """The training streams' state: twelve uint64 words (numpy) or torch's generator bytes."""
     if kind == RNG_NUMPY:
-        if not isinstance(rng, np.ndarray) or rng.dtype != np.uint64 or rng.shape != (6,):
-            raise DamagedCheckpointError("its random stream state is not six 64-bit words")
+        if not isinstance(rng, np.ndarray) or rng.dtype != np.uint64 or rng.shape != (STREAMS_STATE_WORDS,):
+            raise DamagedCheckpointError("its random stream state is not twelve 64-bit words")
     elif kind == RNG_TORCH:
         if not isinstance(rng, np.ndarray) or rng.dtype != np.uint8 or rng.ndim != 1:
             raise DamagedCheckpointError("its random stream state is not a byte array")

@@ -6,7 +6,7 @@ arbitrary objects, validated part by part like a current checkpoint, and turned 
 ``checkpoint.safetensors`` and removes the old file.
 
 0.1.0 drew its training stream from torch's generator. On the CPU the run continues on a numpy
-stream derived from its seed and step (:data:`~gancurve.core.draws.LEGACY_CONTINUATION_STREAM`):
+stream derived from its seed and step (:meth:`~gancurve.core.draws.TrainingStreams.continuing`):
 its random stream changes once, at that step, and the user is told so. On a GPU the stream was
 and stays torch's, so nothing changes there.
 """
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import LEGACY_CONTINUATION_STREAM, generator_state, stream
+from gancurve.core.draws import TrainingStreams
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, AdamState, TrainState
 from gancurve.core.networks import PARAMETERS, Weights, network_shapes
 from gancurve.errors import GancurveError
@@ -137,7 +137,7 @@ def _rng(value: object, config: TrainConfig, device: str, step: int) -> tuple[np
         raise DamagedCheckpointError("its random generator state is not a byte array")
     if device.split(":")[0] != "cpu":
         return rng, RNG_TORCH
-    return generator_state(stream(config.seed, LEGACY_CONTINUATION_STREAM, step)), RNG_NUMPY
+    return TrainingStreams.continuing(config, step).state(), RNG_NUMPY
 
 
 def legacy_note(checkpoint: Checkpoint) -> str | None:

@@ -15,13 +15,22 @@ ADAM_EPS = 1e-8
 
 
 class FlatAdam:
-    """Adam's state for one flat weight buffer, and its update."""
+    """Adam's state for one flat weight buffer, and its update.
+
+    Both moments live in one ``(2, n)`` array, updated together in three numpy calls:
+    ``[m; v] = [β1; β2]·[m; v] + [1 − β1; 1 − β2]·[g; g²]`` (torch's ``lerp_`` and ``addcmul_``,
+    the same values up to the last bit of rounding).
+    """
 
     def __init__(self, weights: np.ndarray, grads: np.ndarray, lr: float) -> None:
         self.weights, self.grads, self.lr = weights, grads, lr
-        self.exp_avg, self.exp_avg_sq = np.zeros_like(weights), np.zeros_like(weights)
+        self.moments = np.zeros((2, weights.size), weights.dtype)
+        self.exp_avg, self.exp_avg_sq = self.moments[0], self.moments[1]  # views: torch's names
         self.steps = 0
-        self._scratch = np.zeros_like(weights)
+        self._targets = np.zeros_like(self.moments)  # [g; g²]
+        self._betas = np.array([[ADAM_BETAS[0]], [ADAM_BETAS[1]]], weights.dtype)
+        self._one_minus_betas = 1 - self._betas
+        self._scratch = self._targets[1]  # free again once the moments are updated
 
     def step(self) -> None:
         """torch.optim.Adam's update (no weight decay, no amsgrad) on the whole buffer.
@@ -32,18 +41,16 @@ class FlatAdam:
         """
         self.steps += 1
         beta1, beta2 = ADAM_BETAS
-        grads, exp_avg, exp_avg_sq, scratch = self.grads, self.exp_avg, self.exp_avg_sq, self._scratch
-        np.subtract(grads, exp_avg, out=scratch)  # exp_avg.lerp_(grad, 1 − β1)
-        scratch *= 1.0 - beta1
-        exp_avg += scratch
-        exp_avg_sq *= beta2  # exp_avg_sq = β2·exp_avg_sq + (1 − β2)·grad²
-        np.multiply(grads, grads, out=scratch)
-        scratch *= 1.0 - beta2
-        exp_avg_sq += scratch
+        targets, scratch = self._targets, self._scratch
+        targets[0] = self.grads
+        np.multiply(self.grads, self.grads, out=targets[1])
+        targets *= self._one_minus_betas
+        self.moments *= self._betas
+        self.moments += targets
         bias_correction1 = 1.0 - beta1**self.steps
         bias_correction2_sqrt = (1.0 - beta2**self.steps) ** 0.5
-        np.sqrt(exp_avg_sq, out=scratch)
+        np.sqrt(self.exp_avg_sq, out=scratch)
         scratch += ADAM_EPS * bias_correction2_sqrt
-        np.divide(exp_avg, scratch, out=scratch)
+        np.divide(self.exp_avg, scratch, out=scratch)
         scratch *= self.lr * bias_correction2_sqrt / bias_correction1
         self.weights -= scratch

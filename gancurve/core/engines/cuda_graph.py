@@ -135,9 +135,7 @@ def restore_in_place(trainer: Trainer, state: TrainState) -> None:
                 live[moment].copy_(torch.from_numpy(np.ascontiguousarray(saved[key])).to(device))
             live["step"].fill_(float(adam.steps))  # 0 for a fresh run: Adam starts from zero moments
     if trainer.on_host:
-        from gancurve.core.draws import set_generator_state
-
-        set_generator_state(trainer.rng, state.rng)
+        trainer.streams.set_state(state.rng)
     else:
         trainer.device_rng.set_state(torch.from_numpy(state.rng.copy()))
     trainer.step_count = state.step

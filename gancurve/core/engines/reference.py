@@ -13,7 +13,7 @@ import torch
 
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import draw_batch, generator_state, set_generator_state, training_stream
+from gancurve.core.draws import TrainingStreams, draw_batch
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, STAT_NAMES, AdamState, TrainState
 from gancurve.core.losses import d_accuracy, d_score, minimax_d_loss, minimax_g_loss
 from gancurve.core.models import build_models, load_weights, module_weights
@@ -48,7 +48,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, capturable=capturable)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, capturable=capturable)
         self.on_host = self.torch_device.type == "cpu"
-        self.rng = training_stream(config)  # the CPU's draws
+        self.streams = TrainingStreams.for_run(config)  # the CPU's draws
         self.device_rng = torch.Generator(device=self.torch_device).manual_seed(config.seed)  # a GPU's draws
         self.step_count = 0
         self._last: dict[str, torch.Tensor] | None = None
@@ -57,7 +57,7 @@ class Trainer:
         """The artist's paintings and G's ideas for one step, in this fixed order."""
         if self.on_host:
             numpy_dtype = np.float64 if self.dtype == torch.float64 else np.float32
-            real_array, ideas_array = draw_batch(self.artist, self.config, self.rng, numpy_dtype)
+            real_array, ideas_array = draw_batch(self.artist, self.config, self.streams, numpy_dtype)
             return torch.from_numpy(real_array), torch.from_numpy(ideas_array)
         rng, batch = self.device_rng, self.config.batch_size
         u = torch.rand(batch, generator=rng, device=self.torch_device, dtype=self.dtype)
@@ -133,7 +133,7 @@ class Trainer:
             step=self.step_count,
             weights={name: module_weights(module) for name, module, _ in self.networks()},
             adam=adam,
-            rng=generator_state(self.rng) if on_host else self.device_rng.get_state().numpy().copy(),
+            rng=self.streams.state() if on_host else self.device_rng.get_state().numpy().copy(),
             rng_kind=RNG_NUMPY if on_host else RNG_TORCH,
         )
 
@@ -149,7 +149,7 @@ class Trainer:
                 load_weights(module, state.weights[name])
                 optimizer.load_state_dict(_adam_state_dict(optimizer, state.adam[name], self.dtype))
             if self.on_host:
-                set_generator_state(self.rng, state.rng)
+                self.streams.set_state(state.rng)
             else:
                 self.device_rng.set_state(torch.from_numpy(state.rng.copy()))
         except (KeyError, RuntimeError, TypeError, ValueError) as error:
