@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from helpers import cli_runner
 
 from gancurve.cli import app
+from gancurve.store.rundir import RunDir
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # headless everywhere
 
@@ -25,3 +27,11 @@ def trained_runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return runs_dir
+
+
+@pytest.fixture
+def victim(trained_runs_dir: Path, tmp_path: Path) -> RunDir:
+    """A copy of the trained 300-step run 'tiny', as runs/victim, that a test may damage."""
+    target = tmp_path / "runs" / "victim"
+    shutil.copytree(trained_runs_dir / "tiny", target)
+    return RunDir(target)

@@ -35,16 +35,6 @@ def digests(directory: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in directory.iterdir() if p.is_file()}
 
 
-@pytest.fixture
-def victim(trained_runs_dir: Path, tmp_path: Path) -> RunDir:
-    """A copy of the trained 300-step run 'tiny', as runs/victim, that a test may damage."""
-    target = tmp_path / "runs" / "victim"
-    target.mkdir(parents=True)
-    for source in (trained_runs_dir / "tiny").iterdir():
-        (target / source.name).write_bytes(source.read_bytes())
-    return RunDir(target)
-
-
 def fails_cleanly(args: list[str], code: int, fragment: str, unchanged: Path | None = None) -> str:
     """Run the CLI; it must exit with ``code`` and one error line holding ``fragment``."""
     before = digests(unchanged) if unchanged else {}

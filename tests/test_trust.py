@@ -188,16 +188,6 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
 # -- hostile and broken files ----------------------------------------------------------------
 
 
-@pytest.fixture
-def victim(trained_runs_dir: Path, tmp_path: Path) -> RunDir:
-    """A copy of the trained run whose files the tests may damage."""
-    target = tmp_path / "runs" / "victim"
-    target.mkdir(parents=True)
-    for source in (trained_runs_dir / "tiny").iterdir():
-        (target / source.name).write_bytes(source.read_bytes())
-    return RunDir(target)
-
-
 def sample_fails(run: RunDir, fragment: str) -> None:
     before = {p.name: digest(p) for p in run.path.iterdir()}
     code, _, err = run_cli("sample", "--run", str(run.path))

@@ -41,8 +41,7 @@ from gancurve.cli.options import (
     SeedOption,
     SnapshotEveryOption,
     StepsOption,
-    metavar,
-    one_of,
+    choice_option,
 )
 from gancurve.console import out
 from gancurve.core.config import PAINTINGS_MAX
@@ -148,11 +147,10 @@ def sample(
     seed: IdeasSeedOption = 0,
     fmt: Annotated[
         str | None,
-        typer.Option(
+        choice_option(
+            SAMPLE_FORMATS,
+            "table (for people), json, csv or npy. [default: from --output's extension, else table]",
             "--format",
-            metavar=metavar(SAMPLE_FORMATS),
-            callback=one_of(SAMPLE_FORMATS),
-            help="table (for people), json, csv or npy. [default: from --output's extension, else table]",
             show_default=False,
         ),
     ] = None,
@@ -267,12 +265,8 @@ def export_model(
     runs_dir: RunsDirOption = None,
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format",
-            metavar=metavar(MODEL_FORMAT_NAMES),
-            callback=one_of(MODEL_FORMAT_NAMES),
-            help="Model format. [default: from the extension]",
-            show_default=False,
+        choice_option(
+            MODEL_FORMAT_NAMES, "Model format. [default: from the extension]", "--format", show_default=False
         ),
     ] = None,
 ) -> None:

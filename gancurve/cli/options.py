@@ -8,7 +8,7 @@ by its alias here (``steps: StepsOption = CADENCE.steps``), never by a copy of i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,9 +41,18 @@ def seed_in_range(value: int | None) -> int | None:
     return value
 
 
-def metavar(choices: Sequence[str]) -> str:
-    """``<a|b|c>``, as help shows a choice."""
-    return "<" + "|".join(choices) + ">"
+def choice_option(choices: Sequence[str], help_text: str, *names: str, show_default: bool = True) -> Any:
+    """An option that takes one of ``choices`` (a tuple defined where the choice is implemented)."""
+    metavar = "<" + "|".join(choices) + ">"
+    return typer.Option(
+        *names, metavar=metavar, callback=one_of(choices), help=help_text, show_default=show_default
+    )
+
+
+def size_option(name: str, help_text: str) -> Any:
+    """A network or batch size, bounded by ``SIZE_LIMITS``, its default shown from ``TrainConfig()``."""
+    low, high = SIZE_LIMITS[name]
+    return typer.Option(min=low, max=high, help=f"{help_text} [default: {getattr(DEFAULTS, name)}]")
 
 
 # -- where runs are -------------------------------------------------------------------------
@@ -88,44 +97,16 @@ SeedOption = Annotated[
         min=0, callback=seed_in_range, help=f"Seeds weights, data and ideas. [default: {DEFAULTS.seed}]"
     ),
 ]
-BatchSizeOption = Annotated[
-    int | None,
-    typer.Option(
-        min=SIZE_LIMITS["batch_size"][0],
-        max=SIZE_LIMITS["batch_size"][1],
-        help=f"Paintings per batch. [default: {DEFAULTS.batch_size}]",
-    ),
-]
+BatchSizeOption = Annotated[int | None, size_option("batch_size", "Paintings per batch.")]
 LrGOption = Annotated[
     float | None, typer.Option(help=f"Generator's Adam learning rate. [default: {DEFAULTS.lr_g:g}]")
 ]
 LrDOption = Annotated[
     float | None, typer.Option(help=f"Discriminator's Adam learning rate. [default: {DEFAULTS.lr_d:g}]")
 ]
-IdeasOption = Annotated[
-    int | None,
-    typer.Option(
-        min=SIZE_LIMITS["ideas"][0],
-        max=SIZE_LIMITS["ideas"][1],
-        help=f"Random ideas G paints from. [default: {DEFAULTS.ideas}]",
-    ),
-]
-PointsOption = Annotated[
-    int | None,
-    typer.Option(
-        min=SIZE_LIMITS["points"][0],
-        max=SIZE_LIMITS["points"][1],
-        help=f"Points per painting on [-1, 1]. [default: {DEFAULTS.points}]",
-    ),
-]
-HiddenOption = Annotated[
-    int | None,
-    typer.Option(
-        min=SIZE_LIMITS["hidden"][0],
-        max=SIZE_LIMITS["hidden"][1],
-        help=f"Hidden units of G and D. [default: {DEFAULTS.hidden}]",
-    ),
-]
+IdeasOption = Annotated[int | None, size_option("ideas", "Random ideas G paints from.")]
+PointsOption = Annotated[int | None, size_option("points", "Points per painting on [-1, 1].")]
+HiddenOption = Annotated[int | None, size_option("hidden", "Hidden units of G and D.")]
 
 # -- training: the schedule (Cadence) and the session -----------------------------------------
 
@@ -143,18 +124,12 @@ CheckpointEveryOption = Annotated[
 ]
 DeviceOption = Annotated[
     str,
-    typer.Option(
-        metavar=metavar(DEVICE_CHOICES),
-        callback=one_of(DEVICE_CHOICES),
-        help="auto picks cuda, then mps, then cpu.",
-    ),
+    choice_option(DEVICE_CHOICES, "auto: cuda when this machine can run it, else cpu (mps only when asked)."),
 ]
 EngineOption = Annotated[
     str,
-    typer.Option(
-        metavar=metavar(ENGINES),
-        callback=one_of(ENGINES),
-        help="fast: hand-written numpy on CPU, a CUDA graph on GPU. reference: readable autograd.",
+    choice_option(
+        ENGINES, "fast: hand-written numpy on CPU, a CUDA graph on GPU. reference: readable autograd."
     ),
 ]
 NameOption = Annotated[
