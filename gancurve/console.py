@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 from rich.console import Console
 
 #: Results a user may pipe somewhere (tables, JSON, paths).
@@ -13,3 +16,18 @@ err = Console(stderr=True, highlight=False)
 def error_line(message: str) -> None:
     """One line on stderr, never wrapped, never interpreted as markup."""
     err.print(f"Error: {message}", style="bold red", markup=False, soft_wrap=True)
+
+
+def print_json(data: object) -> None:
+    """Standard JSON on stdout: a number that is not finite (a diverged G's W1) becomes null."""
+    out.print_json(json.dumps(_finite(data), allow_nan=False))
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 from helpers import run_cli
 
 from gancurve.core.artist import ParabolaArtist
@@ -95,3 +96,16 @@ def test_training_logs_quality_and_warns_once_about_collapse(tmp_path: Path) -> 
     assert reporter.rows[0]["spread"] < 0.01  # collapsed for real, not by chance
     assert len(reporter.warnings) == 1 and "collapsing" in reporter.warnings[0]
     assert outcome.warnings == reporter.warnings
+
+
+def test_json_output_is_standard_even_for_numbers_that_are_not_finite(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gancurve.console import print_json
+
+    print_json({"w1": float("nan"), "rows": [1.5, float("inf")], "ok": 0.25})
+    assert json.loads(capsys.readouterr().out, parse_constant=lambda name: pytest.fail(name)) == {
+        "w1": None,
+        "rows": [1.5, None],
+        "ok": 0.25,
+    }

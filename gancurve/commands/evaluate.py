@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
 from rich.table import Table
 
-from gancurve.console import out
+from gancurve.console import out, print_json
 from gancurve.store.runs import find_run
 
 #: Row order and what each metric means, for people.
@@ -37,7 +36,7 @@ def evaluate_command(runs_dir: Path, run_name: str | None, n: int, seed: int, as
     run = find_run(runs_dir, run_name)
     result = evaluate_run(run, n, seed)
     if as_json:
-        out.print_json(json.dumps({**asdict(result), "ideal": IDEAL}))
+        print_json({**asdict(result), "ideal": IDEAL})
         return
     table = Table(title=f"Run {result.run} at step {result.step:,}: {result.samples:,} paintings each")
     table.add_column("metric")

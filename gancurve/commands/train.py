@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
 from rich.table import Table
 
-from gancurve.console import err, out
+from gancurve.console import err, out, print_json
 from gancurve.core.metrics import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
 from gancurve.progress import RichReporter
 from gancurve.training.memory import keep_large_blocks_out_of_the_heap
@@ -37,7 +36,7 @@ def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
     seconds = time.perf_counter() - started_at
     summary = _summary(outcome, str(session.device), outcome.step - start_step, seconds)
     if as_json:
-        out.print_json(json.dumps(summary))
+        print_json(summary)
     else:
         _print_summary(summary)
     if outcome.interrupted_by is not None:
