@@ -5,6 +5,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
+# The GPU machine has no network: bring safetensors as a wheel in .whl/ (carried with the run):
+#   pip download --no-deps safetensors -d .whl
+python3 -c "import safetensors" 2>/dev/null || python3 -m pip install -q --no-index --find-links .whl safetensors || exit 1
 python3 -c "import gancurve" 2>/dev/null || python3 -m pip install -q --no-deps -e . || exit 1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.is_available())"

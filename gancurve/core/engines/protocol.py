@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -37,7 +37,6 @@ class TrainState:
     adam: dict[str, AdamState]  # the same keys
     rng: np.ndarray  # the training stream's state (see RNG_NUMPY / RNG_TORCH)
     rng_kind: str = RNG_NUMPY
-    notes: list[str] = field(default_factory=list)  # what the user should hear about this state
 
 
 class Engine(Protocol):
