@@ -294,3 +294,23 @@ def test_a_second_training_of_the_same_run_is_refused(victim: RunDir) -> None:
     code, _, _ = run_cli("train", "--resume", "--steps", "400", "--runs-dir", str(victim.path.parent), *SMALL)
     assert code == 0  # the owner is gone: its lock is stale and is taken over
     assert not (victim.path / LOCK_FILE).exists()
+
+
+def test_the_resume_hint_names_a_run_the_way_it_was_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gancurve.commands.train import _print_resume_hint
+    from gancurve.training.cadence import Cadence
+    from gancurve.training.resume import TrainRequest
+    from gancurve.training.session import Outcome
+
+    runs = tmp_path / "runs"
+    for run_path, expected in (
+        (runs / "r", f"--name r --runs-dir {runs}"),
+        (tmp_path / "else" / "r", f"--name {tmp_path}/else/r"),
+    ):
+        request = TrainRequest(runs_dir=runs, name=str(run_path), device="cpu", cadence=Cadence(steps=500),
+                               hyperparameters={}, resume=True)  # fmt: skip
+        _print_resume_hint(request, Outcome(RunDir(run_path), 100, {}))
+        hint = capsys.readouterr().err
+        assert f"gancurve train --resume {expected} --steps 500 --device cpu" in hint, hint

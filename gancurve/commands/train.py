@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 
@@ -82,11 +83,17 @@ def _print_summary(summary: dict[str, object]) -> None:
 
 
 def _print_resume_hint(request: TrainRequest, outcome: Outcome) -> None:
-    runs_dir = f" --runs-dir {request.runs_dir}" if str(request.runs_dir) != "runs" else ""
+    run = outcome.run.path
+    if run.parent == request.runs_dir:  # named in the runs directory
+        where = f"--name {run.name}" + (
+            f" --runs-dir {shlex.quote(str(request.runs_dir))}" if str(request.runs_dir) != "runs" else ""
+        )
+    else:  # reached by a path: say the path (a name would be looked up in the runs directory)
+        path = str(run) if "/" in str(run) else f"./{run}"
+        where = f"--name {shlex.quote(path)}"
     err.print(
         f"Stopped at step {outcome.step}; the checkpoint is saved. Continue with:\n"
-        f"  gancurve train --resume --name {outcome.run.name} --steps {request.cadence.steps}"
-        f"{runs_dir} --device {request.device}",
+        f"  gancurve train --resume {where} --steps {request.cadence.steps} --device {request.device}",
         markup=False,
         soft_wrap=True,
     )
