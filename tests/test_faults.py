@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -211,24 +212,20 @@ def _config_with(**changes: object) -> Callable[[dict[str, str], dict[str, np.nd
     return damage
 
 
-def _array(key: str, value: np.ndarray | None) -> Callable[[dict[str, str], dict[str, np.ndarray]], None]:
-    def damage(_metadata: dict[str, str], arrays: dict[str, np.ndarray]) -> None:
-        if value is None:
-            del arrays[key]
-        else:
-            arrays[key] = value
+def _put(mapping: dict[str, Any], key: str, value: object) -> None:
+    """Set ``key``, or remove it when ``value`` is None."""
+    if value is None:
+        del mapping[key]
+    else:
+        mapping[key] = value
 
-    return damage
+
+def _array(key: str, value: np.ndarray | None) -> Callable[[dict[str, str], dict[str, np.ndarray]], None]:
+    return lambda _metadata, arrays: _put(arrays, key, value)
 
 
 def _metadata(key: str, value: str | None) -> Callable[[dict[str, str], dict[str, np.ndarray]], None]:
-    def damage(metadata: dict[str, str], _arrays: dict[str, np.ndarray]) -> None:
-        if value is None:
-            del metadata[key]
-        else:
-            metadata[key] = value
-
-    return damage
+    return lambda metadata, _arrays: _put(metadata, key, value)
 
 
 G_W1 = "generator/net.0.weight"

@@ -10,6 +10,7 @@ that fails for lack of space or permission becomes one clear :class:`GancurveErr
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 import time
@@ -37,8 +38,6 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def render_bytes(write: Callable[[IO[bytes]], object]) -> bytes:
     """What a writer (``np.save``, ``torch.save``, ``savefig``...) writes, as bytes in memory."""
-    import io
-
     buffer = io.BytesIO()
     write(buffer)
     return buffer.getvalue()
@@ -73,13 +72,8 @@ def atomic_write_files(files: Sequence[tuple[Path, bytes]]) -> None:
 
 def _write_temporary(target: Path, data: bytes) -> Path:
     """``data`` in a fsynced temporary file beside ``target``; any failure removes it."""
+    handle, temp = _new_temporary(target, ".tmp")
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as error:
-        raise GancurveError(f"Cannot write {target}: {error.strerror or error}.") from error
-    temp = Path(name)
-    try:
-        os.fchmod(handle, 0o666 & ~_current_umask())  # mkstemp makes 0600; match a normal file
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -93,6 +87,16 @@ def _write_temporary(target: Path, data: bytes) -> Path:
             ) from error
         raise
     return temp
+
+
+def _new_temporary(target: Path, suffix: str) -> tuple[int, Path]:
+    """An open temporary file beside ``target`` (hidden, named after it), with a normal file's mode."""
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    except OSError as error:
+        raise GancurveError(f"Cannot write {target}: {error.strerror or error}.") from error
+    os.fchmod(handle, 0o666 & ~_current_umask())  # mkstemp makes 0600; match a normal file
+    return handle, Path(name)
 
 
 def _test_write_delay() -> None:
@@ -117,15 +121,8 @@ def temporary_sibling(output: Path) -> Iterator[Path]:
     ``OSError`` inside the block (a full disk) becomes one clear :class:`GancurveError`.
     """
     target = write_target(output)
-    try:
-        handle, name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent
-        )
-    except OSError as error:
-        raise GancurveError(f"Cannot write {output}: {error.strerror or error}.") from error
-    os.fchmod(handle, 0o666 & ~_current_umask())
+    handle, temp = _new_temporary(target, f".tmp{target.suffix}")
     os.close(handle)
-    temp = Path(name)
     try:
         yield temp
     except OSError as error:
