@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 
 from rich.console import Console
+
+from gancurve.formats import json_safe
 
 #: Results a user may pipe somewhere (tables, JSON, paths).
 out = Console(highlight=False)
@@ -20,14 +21,4 @@ def error_line(message: str) -> None:
 
 def print_json(data: object) -> None:
     """Standard JSON on stdout: a number that is not finite (a diverged G's W1) becomes null."""
-    out.print_json(json.dumps(_finite(data), allow_nan=False))
-
-
-def _finite(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
+    out.print_json(json.dumps(json_safe(data), allow_nan=False))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gancurve.core.artist import ParabolaArtist
-from gancurve.core.config import PAINTINGS_MAX
+from gancurve.core.config import PAINTINGS_MAX, TrainConfig
 from gancurve.core.draws import ARTIST_FLOOR_STREAM, stream
 from gancurve.core.metrics import (
     EQUILIBRIUM_D_SCORE,
@@ -17,7 +17,7 @@ from gancurve.core.metrics import (
     quality,
     verdict,
 )
-from gancurve.core.networks import logits, paint
+from gancurve.core.networks import Weights, logits, paint
 from gancurve.errors import UsageError
 from gancurve.store.checkpoint import load_networks
 from gancurve.store.rundir import RunDir
@@ -52,6 +52,13 @@ def evaluate_run(run: RunDir, n: int, seed: int) -> Evaluation:
     if not 2 <= n <= PAINTINGS_MAX:
         raise UsageError(f"-n must be from 2 to {PAINTINGS_MAX:,}, got {n:,}.")
     weights, config, step = load_networks(run)
+    return evaluate_weights(weights, config, run.name, step, n, seed)
+
+
+def evaluate_weights(
+    weights: dict[str, Weights], config: TrainConfig, name: str, step: int, n: int, seed: int
+) -> Evaluation:
+    """:func:`evaluate_run` on weights in memory (a sweep scores its members without reading them back)."""
     artist = ParabolaArtist(config.points)
     rng = stream(seed)
     fake = paint(weights["generator"], rng.standard_normal((n, config.ideas), dtype=np.float32))
@@ -64,7 +71,7 @@ def evaluate_run(run: RunDir, n: int, seed: int) -> Evaluation:
     _, a_score = discriminator_stats(real_logits, logits(discriminator, real_as_fake))
     g_quality, a_quality = quality(fake, artist), quality(real_as_fake, artist)
     return Evaluation(
-        run=run.name,
+        run=name,
         step=step,
         samples=n,
         generator={**g_quality.to_dict(), "d_accuracy": g_accuracy, "d_score": g_score},

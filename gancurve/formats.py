@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 #: ``sample --format``: a table for people, or data for programs.
 SAMPLE_FORMATS = ("table", "json", "csv", "npy")
 #: What ``sample -o FILE`` can write (recognised from the extension).
@@ -19,3 +21,14 @@ ANIMATION_FORMATS = (".gif", ".mp4")
 #: ``animate --fps``, (slowest, fastest): a GIF frame lasts at most 655 s, and more than 60 frames
 #: a second is more than a screen shows.
 ANIMATION_FPS_RANGE = (0.1, 60.0)
+
+
+def json_safe(value: object) -> object:
+    """``value`` for standard JSON: a number that is not finite (a diverged G's W1) becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value

@@ -72,3 +72,28 @@ class RichReporter:
     def warn(self, message: str) -> None:
         """Print above the bar, which keeps running below."""
         self.progress.console.print(f"Warning: {message}", style="yellow", markup=False, soft_wrap=True)
+
+
+class RichSweepReporter(RichReporter):
+    """One bar for a whole sweep: steps, model-steps per second, median W1, collapses."""
+
+    def start(self, total: int, done: int, members: int = 1) -> None:
+        """Create the bar at ``done`` of ``total`` steps for ``members`` runs."""
+        super().start(total, done)
+        self.members = members
+
+    def advance(self, step: int, row: dict[str, float]) -> None:
+        """Move the bar to ``step`` and show the live numbers of the sweep."""
+        if self.task is None:
+            return
+        speed = self.progress.tasks[self.task].speed
+        w1 = row["w1_median"]
+        stats = (f"median W1 {w1:.3f}" if w1 == w1 else "median W1 -") + (
+            f" · collapsing {int(row['collapsing'])} · diverged {int(row['diverged'])}"
+        )
+        rate = f"{speed * self.members:,.0f} model-steps/s" if speed else ""
+        self.progress.update(self.task, completed=step, speed=rate, stats=stats)
+        if self.plain_lines and step >= self.next_line_at:
+            line = f"step {step:,}/{self.total:,} · {self.members} runs · {stats}"
+            self.progress.console.print(line, markup=False, soft_wrap=True)
+            self.next_line_at = step + max(1, self.total // 10)

@@ -39,12 +39,15 @@ from gancurve.cli.options import (
     RunOption,
     RunsDirOption,
     SeedOption,
+    SeedsOption,
     SnapshotEveryOption,
     StepsOption,
+    SweepNameOption,
+    SweepResumeOption,
     choice_option,
 )
 from gancurve.console import out
-from gancurve.core.config import PAINTINGS_MAX
+from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED, PAINTINGS_MAX
 from gancurve.core.engines import DEFAULT_ENGINE
 from gancurve.formats import ANIMATION_FPS_RANGE, MODEL_FORMATS, SAMPLE_FORMATS
 
@@ -140,6 +143,70 @@ def train(
 
 
 @app.command()
+def sweep(
+    seeds: SeedsOption = None,
+    steps: StepsOption = CADENCE.steps,
+    device: DeviceOption = DEFAULT_DEVICE,
+    batch_size: BatchSizeOption = None,
+    lr_g: LrGOption = None,
+    lr_d: LrDOption = None,
+    ideas: IdeasOption = None,
+    points: PointsOption = None,
+    hidden: HiddenOption = None,
+    runs_dir: RunsDirOption = None,
+    name: SweepNameOption = None,
+    snapshot_every: SnapshotEveryOption = CADENCE.snapshot_every,
+    log_every: LogEveryOption = CADENCE.log_every,
+    eval_every: EvalEveryOption = CADENCE.eval_every,
+    checkpoint_every: CheckpointEveryOption = CADENCE.checkpoint_every,
+    resume: SweepResumeOption = False,
+    force: ForceOption = False,
+    engine: EngineOption = DEFAULT_ENGINE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Train one recipe on many seeds at once; summarise how often it works.
+
+    Every member is an ordinary run (NAME/seed-007): sample, evaluate, plot, animate and export
+    read it as any run. The sweep writes sweep.json, summary.csv and summary.json beside them.
+    """
+    from gancurve.training.signals import StopFlag, stop_on_signals
+
+    with stop_on_signals(StopFlag()) as stop:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        from gancurve.commands.sweep import sweep_command
+        from gancurve.errors import UsageError
+        from gancurve.sweep.seeds import parse_seeds
+        from gancurve.sweep.session import SweepRequest
+        from gancurve.training.cadence import Cadence
+
+        if engine != "fast":
+            raise UsageError("A sweep trains with the fast engine; train the reference one run at a time.")
+        if device not in ("auto", "cpu"):
+            raise UsageError(f"Sweeps train on the CPU in this version; use --device cpu, not {device}.")
+        given = {
+            "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
+            "ideas": ideas, "points": points, "hidden": hidden,
+        }  # fmt: skip
+        request = SweepRequest(
+            runs_dir=_runs_dir(runs_dir),
+            name=name,
+            seeds=parse_seeds(seeds) if seeds is not None else None,
+            cadence=Cadence(
+                steps=steps,
+                log_every=log_every,
+                snapshot_every=snapshot_every,
+                eval_every=eval_every,
+                checkpoint_every=checkpoint_every,
+            ),
+            hyperparameters={key: value for key, value in given.items() if value is not None},
+            resume=resume,
+            force=force,
+        )
+        code = sweep_command(request, stop, as_json=as_json)
+    raise typer.Exit(code)
+
+
+@app.command()
 def sample(
     num: PaintingsOption = 5,
     run: RunOption = None,
@@ -173,8 +240,8 @@ def evaluate(
         typer.Option(
             "-n", "--num", min=2, max=PAINTINGS_MAX, help="Paintings drawn from G and from the artist."
         ),
-    ] = 10_000,
-    seed: IdeasSeedOption = 0,
+    ] = EVALUATE_SAMPLES,
+    seed: IdeasSeedOption = EVALUATE_SEED,
     as_json: JsonOption = False,
 ) -> None:
     """Did it work? Score G against the known target and give a verdict."""

@@ -129,7 +129,7 @@ DeviceOption = Annotated[
 EngineOption = Annotated[
     str,
     choice_option(
-        ENGINES, "fast: hand-written numpy on CPU, a CUDA graph on GPU. reference: readable autograd."
+        ENGINES, "fast: the compiled step (numba) on CPU, a CUDA graph on GPU. reference: readable autograd."
     ),
 ]
 NameOption = Annotated[
@@ -143,4 +143,23 @@ ResumeOption = Annotated[
 ]
 ForceOption = Annotated[
     bool, typer.Option("--force", help="With --resume: allow other learning rates or batch size.")
+]
+
+# -- sweeps -----------------------------------------------------------------------------------
+
+SeedsOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="<seeds>",
+        help="Seeds to train: 1-100, 1-20,37,99, or a count N (= 1-N). Not needed with --resume.",
+        show_default=False,
+    ),
+]
+SweepNameOption = Annotated[
+    str | None,
+    typer.Option(help="Sweep name in --runs-dir (or a path with --resume). [default: sweep-<start time>]"),
+]
+SweepResumeOption = Annotated[
+    bool,
+    typer.Option("--resume", help="Continue the sweep named by --name, every member from its checkpoint."),
 ]

@@ -20,6 +20,10 @@ SIZE_LIMITS = {
 #: The most paintings one ``sample``/``evaluate``/``export samples`` draws: G's hidden layer for
 #: a million paintings is already half a gigabyte.
 PAINTINGS_MAX = 1_000_000
+#: ``evaluate``'s defaults; a sweep's summary scores every member with them, so that
+#: ``gancurve evaluate --run SWEEP/seed-007`` prints the numbers of the summary's row.
+EVALUATE_SAMPLES = 10_000
+EVALUATE_SEED = 0
 
 
 @dataclass(frozen=True)

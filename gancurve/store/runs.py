@@ -136,9 +136,10 @@ def find_run(runs_dir: Path, run: str | None) -> RunDir:
         return runs[-1]
     if not run.strip():
         raise UsageError("The run name is empty; give a name, or leave the option out for the latest run.")
-    if _is_path(run):
+    if is_path(run):
         given = Path(run).expanduser()
         candidate = given if given.is_dir() or given.is_absolute() else runs_dir / given
+        candidate = _member_alias(candidate)
         if not candidate.is_dir():
             raise GancurveError(f"No run at {run!r}: it is not a directory (nor one in {runs_dir}).")
     else:
@@ -153,7 +154,18 @@ def find_run(runs_dir: Path, run: str | None) -> RunDir:
     return RunDir(candidate)
 
 
-def _is_path(value: str) -> bool:
+def _member_alias(path: Path) -> Path:
+    """``SWEEP/seed-37`` as the sweep member it means (``SWEEP/seed-037``), when that exists."""
+    from gancurve.sweep.seeds import member_name, member_seed
+
+    seed = member_seed(path.name)
+    if seed is None or path.is_dir():
+        return path
+    canonical = path.with_name(member_name(seed))
+    return canonical if canonical.is_dir() else path
+
+
+def is_path(value: str) -> bool:
     """Whether ``--run`` names a path rather than a run in the runs directory."""
     separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
     return any(sep in value for sep in separators) or value in {".", ".."} or value.startswith("~")

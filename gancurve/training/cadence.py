@@ -22,3 +22,11 @@ class Cadence:
         for name, value in asdict(self).items():
             if value < 1:
                 raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}.")
+
+    def next_event(self, step: int) -> int:
+        """The first step after ``step`` at which the loop writes something, or the run's last step.
+
+        Engines run the steps in between in one call.
+        """
+        intervals = (self.log_every, self.snapshot_every, self.eval_every, self.checkpoint_every)
+        return min(self.steps, *(step - step % every + every for every in intervals))

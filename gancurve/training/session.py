@@ -36,6 +36,8 @@ from gancurve.training.signals import StopFlag
 
 #: Ideas evaluated on every ``eval_every`` steps; enough for W1 to about ±0.01.
 EVAL_SAMPLES = 2000
+#: The most steps run in one engine call: a stop request waits for the call to end.
+MAX_CALL_STEPS = 64
 #: The columns an evaluation adds to a metrics row.
 QUALITY_KEYS = frozenset(Quality.__dataclass_fields__)
 
@@ -89,13 +91,15 @@ class TrainingSession:
         cadence: Cadence,
         device: str = "cpu",
         engine: str = DEFAULT_ENGINE,
+        trainer: Engine | None = None,
     ) -> None:
         self.run = run
         self.config = config
         self.cadence = cadence
         self.device = device
         self.engine = engine
-        self.trainer: Engine = make_engine(config, device, engine)
+        # A sweep hands each member its view of the shared engine; a run alone makes its own.
+        self.trainer: Engine = trainer if trainer is not None else make_engine(config, device, engine)
         self.history = History()
         self.fixed = fixed_ideas(config, cadence.fixed_ideas)
         self.eval_ideas = eval_ideas(config, EVAL_SAMPLES)
@@ -138,23 +142,29 @@ class TrainingSession:
         elif step % cadence.eval_every:
             history.rows[-1] = {k: v for k, v in history.rows[-1].items() if k not in QUALITY_KEYS}
 
-    def train(self, reporter: Reporter, stop: StopFlag) -> Outcome:
-        """Step until ``cadence.steps`` or a stop request, writing logs and checkpoints."""
+    def begin(self, reporter: Reporter) -> Outcome:
+        """Write the run's config and say what there is to say before the first step."""
         self.run.write_config(run_facts(self.config, self.cadence, self.device, self.engine))
-        reporter.start(self.cadence.steps, self.trainer.step_count)
         outcome = Outcome(self.run, self.trainer.step_count, self.last_row)
         for note in self.notes:
             outcome.warnings.append(note)
             reporter.warn(note)
-        first_step = True
+        return outcome
+
+    def train(self, reporter: Reporter, stop: StopFlag) -> Outcome:
+        """Step until ``cadence.steps`` or a stop request, writing logs and checkpoints."""
+        outcome = self.begin(reporter)
+        reporter.start(self.cadence.steps, self.trainer.step_count)
+        first_call = True
         # Overflow on the way to a divergence is caught by the guard, not shown as numpy noise.
         with np.errstate(all="ignore"):
             while self.trainer.step_count < self.cadence.steps and not stop:
-                self.trainer.step()
-                self._after_step(self.trainer.step_count, reporter, outcome)
-                if first_step:  # did the engine have to fall back (e.g. no CUDA graph)?
+                step = self.trainer.step_count
+                self.trainer.advance(min(self.cadence.next_event(step), step + MAX_CALL_STEPS) - step)
+                self.after_step(self.trainer.step_count, reporter, outcome)
+                if first_call:  # did the engine have to fall back (e.g. no CUDA graph)?
                     self._report_engine_notice(reporter, outcome)
-                    first_step = False
+                    first_call = False
             self.save()
         outcome.step, outcome.last_row = self.trainer.step_count, self.last_row
         outcome.interrupted_by = stop.signal
@@ -166,7 +176,11 @@ class TrainingSession:
             outcome.warnings.append(notice)
             reporter.warn(notice)
 
-    def _after_step(self, step: int, reporter: Reporter, outcome: Outcome) -> None:
+    def after_step(self, step: int, reporter: Reporter, outcome: Outcome) -> None:
+        """Log, evaluate, snapshot and checkpoint as the cadence says for ``step`` (just taken).
+
+        Raises :class:`DivergedError` when the run's numbers blew up.
+        """
         cadence = self.cadence
         is_last = step == cadence.steps
         snapshot = step % cadence.snapshot_every == 0 or is_last

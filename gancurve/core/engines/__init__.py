@@ -1,14 +1,14 @@
 """Training engines. Every engine computes the reference step; they differ in speed.
 
 - ``reference``: :class:`~gancurve.core.engines.reference.Trainer`, readable autograd (any device);
-- ``fast`` on the CPU: :class:`~gancurve.core.engines.numpy_engine.NumpyEngine`, explicit numpy
-  forward/backward;
+- ``fast`` on the CPU: :func:`~gancurve.core.engines.batched.single_run`, the compiled batched
+  engine (numba) with one member — the engine ``gancurve sweep`` runs with many;
 - ``fast`` on CUDA: :class:`~gancurve.core.engines.cuda_graph.GraphEngine`, one CUDA graph per step;
 - ``fast`` elsewhere (mps): the reference trainer.
 
 All of them save the same checkpoint, so a run can be resumed by any engine on the same device.
 This module imports no torch itself, so that the CLI can offer the choices without paying for
-torch; the numpy engine never imports it, the others do when one is made.
+torch; the CPU engine never imports it (it imports numba), the others do when one is made.
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ DEFAULT_ENGINE = ENGINES[0]
 def make_engine(config: TrainConfig, device: str = "cpu", kind: str = DEFAULT_ENGINE) -> Engine:
     """The engine of that kind for this device (``cpu``, ``cuda``, ``cuda:1``, ``mps``).
 
-    The numpy engine (``fast`` on the CPU) imports no torch; every other engine does.
+    The CPU engine (``fast`` on the CPU) imports no torch; every other engine does.
     """
     if kind not in ENGINES:
         raise ValueError(f"unknown engine {kind!r}; choose one of {', '.join(ENGINES)}")
     device_type = device.split(":")[0]
     if kind == "fast" and device_type == "cpu":
-        from gancurve.core.engines.numpy_engine import NumpyEngine
+        from gancurve.core.engines.batched import single_run
 
-        return NumpyEngine(config)
+        return single_run(config)
     if kind == "fast" and device_type == "cuda":
         from gancurve.core.engines.cuda_graph import GraphEngine
 

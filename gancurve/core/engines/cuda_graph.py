@@ -56,6 +56,11 @@ class GraphEngine:
         self.graph.replay()
         self.trainer.step_count += 1
 
+    def advance(self, steps: int) -> None:
+        """``steps`` training steps (one graph replay each)."""
+        for _ in range(steps):
+            self.step()
+
     def last_stats(self) -> dict[str, float]:
         """What the latest step measured (one device-to-host copy)."""
         if self.graph is None:

@@ -56,6 +56,9 @@ class Engine(Protocol):
     def step(self) -> object:
         """One training step."""
 
+    def advance(self, steps: int) -> None:
+        """``steps`` training steps (an engine may run them in one call)."""
+
     def last_stats(self) -> dict[str, float]:
         """What the latest step measured (:data:`STAT_NAMES`); may copy from a device."""
 

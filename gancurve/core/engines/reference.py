@@ -98,6 +98,11 @@ class Trainer:
         }
         return self._last
 
+    def advance(self, steps: int) -> None:
+        """``steps`` training steps."""
+        for _ in range(steps):
+            self.step()
+
     def last_stats(self) -> dict[str, float]:
         """What the latest step measured, with one device-to-host copy."""
         if self._last is None:

@@ -1,0 +1,107 @@
+"""``gancurve sweep``: train many seeds of one recipe at once, then read the outcome as a rate."""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+from rich.table import Table
+
+from gancurve.commands.evaluate import VERDICT_STYLES
+from gancurve.console import err, out, print_json
+from gancurve.progress import RichSweepReporter
+from gancurve.sweep.session import SweepOutcome, SweepRequest, open_sweep
+from gancurve.training.memory import keep_large_blocks_out_of_the_heap
+from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
+
+
+def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
+    """Run the sweep; return the exit code (0, or 130/143 when stopped by a signal)."""
+    keep_large_blocks_out_of_the_heap()
+    with open_sweep(request) as session:
+        if stop.signal is not None:
+            kept = "the sweep is unchanged" if request.resume else "no sweep was created"
+            raise StoppedError(f"Stopped before training started; {kept}.", stop.signal)
+        started_at, start_step = time.perf_counter(), session.step
+        reporter = RichSweepReporter(enabled=not as_json)
+        with reporter:
+            outcome = session.train(reporter, stop)
+    seconds = time.perf_counter() - started_at
+    model_steps = (outcome.step - start_step) * len(outcome.rows)
+    if as_json:
+        print_json(_json(outcome, seconds))
+    else:
+        _print_outcome(outcome, seconds, model_steps)
+    if outcome.interrupted_by is not None:
+        err.print(
+            f"Stopped at step {outcome.step}; every member's checkpoint is saved. Continue with:\n"
+            f"  gancurve sweep --resume {_where(request, outcome)} --steps {request.cadence.steps}",
+            markup=False,
+            soft_wrap=True,
+        )
+        return exit_code_for(outcome.interrupted_by)
+    return 0
+
+
+def _where(request: SweepRequest, outcome: SweepOutcome) -> str:
+    """The options that find this sweep again."""
+    path = outcome.sweep.path
+    if path.parent != request.runs_dir:  # reached by a path: say the path
+        return f"--name {shlex.quote(str(path) if '/' in str(path) else f'./{path}')}"
+    runs_dir = f" --runs-dir {shlex.quote(str(request.runs_dir))}" if str(request.runs_dir) != "runs" else ""
+    return f"--name {shlex.quote(path.name)}{runs_dir}"
+
+
+def _json(outcome: SweepOutcome, seconds: float) -> dict[str, object]:
+    return {
+        "sweep": outcome.sweep.name,
+        "path": str(outcome.sweep.path),
+        "step": outcome.step,
+        "seconds": round(seconds, 3),
+        "interrupted": outcome.interrupted_by is not None,
+        "aggregate": outcome.aggregate,
+        "members": outcome.rows,
+    }
+
+
+def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> None:
+    summary = outcome.aggregate
+    members = summary["members"]
+    low, high = summary["success_rate_95"]
+    speed = f"{model_steps / seconds:,.0f} model-steps/s" if seconds > 0 and model_steps else "-"
+    table = Table(title=f"Sweep {outcome.sweep.name} — {members} seeds at step {outcome.step:,}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("time", f"{seconds:.1f} s ({speed}, cpu)")
+    rate = f"{summary['success_rate']:.0%} (95%: {low:.0%}–{high:.0%})"
+    table.add_row("converged", f"{summary['converged']} of {members} = {rate}")
+    w1 = " / ".join(_number(summary[key]) for key in ("w1_median", "w1_p90", "w1_max"))
+    table.add_row("W1 median / p90 / max", w1)
+    table.add_row("residual (mean)", _number(summary["residual_mean"]))
+    table.add_row("in bounds (mean)", _number(summary["in_bounds_mean"]))
+    counts = f"{summary['still_learning']} / {summary['collapsed']} / {summary['diverged']}"
+    table.add_row("still learning / collapsed / diverged", counts)
+    out.print(table)
+    worst = Table(title="The worst seeds")
+    for column in ("seed", "run", "verdict", "W1"):
+        worst.add_column(column, justify="right" if column in ("seed", "W1") else "left")
+    for row in summary["worst"]:
+        style = VERDICT_STYLES.get(row["verdict"], "")
+        worst.add_row(str(row["seed"]), row["run"], f"[{style}]{row['verdict']}[/]", _number(row["w1"]))
+    out.print(worst)
+    if summary["worst"]:
+        run = f"{outcome.sweep.name}/{summary['worst'][0]['run']}"
+        out.print(
+            f"See the worst one learn: gancurve animate --run {shlex.quote(run)}",
+            markup=False,
+            soft_wrap=True,
+        )
+    out.print(f"Sweep directory: {outcome.sweep.path}", markup=False, soft_wrap=True)
+    for warning in outcome.warnings:
+        err.print(f"Warning: {warning}", style="yellow", markup=False, soft_wrap=True)
+
+
+def _number(value: float | None) -> str:
+    if value is None or value != value:
+        return "-"
+    return "∞" if value == float("inf") else f"{value:.4f}"

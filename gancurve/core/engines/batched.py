@@ -1,0 +1,285 @@
+"""The CPU engine: N independent runs in one process, each trained exactly like its own run.
+
+:class:`BatchedEngine` holds every member's weights, Adam moments and random streams with a
+leading model axis and advances them together through the compiled step of
+:mod:`gancurve.core.engines.kernel`. Member ``k`` is the run ``gancurve train`` makes with its
+config: the same initial weights, the same draws from the same per-seed streams in the same
+order, the same step. ``gancurve train`` is a sweep of one (:func:`single_run`), so there is
+one CPU engine, not two; the readable autograd trainer stays the oracle the tests hold it to.
+
+Members may differ in anything the step reads per member (seed, learning rates); they share
+the architecture and the batch size, which fix the arrays' shapes. A member whose numbers blow
+up is frozen (:meth:`BatchedEngine.freeze`) and the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gancurve.core.artist import ParabolaArtist
+from gancurve.core.config import TrainConfig
+from gancurve.core.draws import BlockDraws
+from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, TrainState
+from gancurve.core.networks import NETWORKS, Weights, forward, initial_weights, network_shapes
+from gancurve.core.numeric import log_sigmoid, sigmoid
+
+#: torch.optim.Adam's defaults, which the reference trainer uses.
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+#: The architecture every member of one engine must share (it fixes the arrays' shapes).
+SHARED_FIELDS = ("ideas", "hidden", "points", "batch_size")
+
+
+class BatchedEngine:
+    """N runs advanced together; see the module's docstring."""
+
+    #: Steps of random draws made at once for every member (one numpy call per stream).
+    BLOCK_STEPS = 64
+
+    def __init__(self, configs: Sequence[TrainConfig], dtype: type[np.floating[Any]] = np.float32) -> None:
+        if not configs:
+            raise ValueError("an engine needs at least one member")
+        first = configs[0]
+        for config in configs[1:]:
+            for name in SHARED_FIELDS:
+                if getattr(config, name) != getattr(first, name):
+                    raise ValueError(f"every member must have the same {name}")
+        from gancurve.core.engines import kernel  # imports numba (see issue: compile once, cached)
+
+        self._kernel = kernel
+        self.configs, self.dtype = list(configs), dtype
+        self.artist = ParabolaArtist(first.points)
+        members = len(configs)
+        self.g = np.zeros((members, kernel.generator_size(first.ideas, first.hidden, first.points)), dtype)
+        self.d = np.zeros((members, kernel.discriminator_size(first.points, first.hidden)), dtype)
+        self.g_moments = np.zeros((members, 2, self.g.shape[1]), dtype)
+        self.d_moments = np.zeros((members, 2, self.d.shape[1]), dtype)
+        self.adam_steps = np.zeros(members, np.int64)
+        self.steps = np.zeros(members, np.int64)  # a frozen member's count stops where it froze
+        self.active = np.ones(members, np.bool_)
+        self.hyper = np.zeros((members, kernel.HYPER_COLUMNS), np.float64)
+        self.logits = np.zeros((members, kernel.LOGIT_PARTS, first.batch_size), dtype)
+        self.draws = [BlockDraws(config, self.artist, dtype) for config in configs]
+        self._real_a = np.zeros((members, self.BLOCK_STEPS, first.batch_size), dtype)
+        self._ideas = np.zeros((members, self.BLOCK_STEPS, first.batch_size, first.ideas), dtype)
+        self._block_used = self.BLOCK_STEPS  # nothing drawn yet
+        self._basis = self.artist.basis(dtype)
+        for member, config in enumerate(configs):
+            self.set_hyper(member, config)
+            weights = initial_weights(config)
+            self.g[member] = pack_generator(weights["generator"])
+            self.d[member] = pack_discriminator(weights["discriminator"])
+
+    @property
+    def members(self) -> int:
+        """How many runs this engine trains."""
+        return len(self.configs)
+
+    def set_hyper(self, member: int, config: TrainConfig) -> None:
+        """Take a member's learning rates from its config (a forced resume may change them)."""
+        self.configs[member] = config
+        self.hyper[member, self._kernel.LR_G] = config.lr_g
+        self.hyper[member, self._kernel.LR_D] = config.lr_d
+        self.hyper[member, self._kernel.BETA1], self.hyper[member, self._kernel.BETA2] = ADAM_BETAS
+        self.hyper[member, self._kernel.EPS] = ADAM_EPS
+
+    def advance(self, steps: int) -> None:
+        """Train every active member ``steps`` more steps."""
+        while steps > 0:
+            if self._block_used == self.BLOCK_STEPS:
+                self._draw_block()
+            count = min(steps, self.BLOCK_STEPS - self._block_used)
+            self._kernel.train_steps(
+                self.g, self.d, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
+                self.active, self._real_a, self._ideas, self._block_used, count, self._basis,
+                self.logits,
+            )  # fmt: skip
+            for member in np.flatnonzero(self.active):
+                self.draws[member].use(count)
+            self.steps[self.active] += count
+            self._block_used += count
+            steps -= count
+
+    def _draw_block(self) -> None:
+        for member in np.flatnonzero(self.active):
+            self.draws[member].fill(self._real_a[member], self._ideas[member])
+        self._block_used = 0
+
+    def set_active(self, mask: np.ndarray) -> None:
+        """Train only the members in ``mask`` from now on (e.g. the ones catching up).
+
+        Members that join draw afresh from their own positions, so every member still sees
+        exactly its own stream.
+        """
+        if not np.array_equal(mask, self.active):
+            self.active[:] = mask
+            self._block_used = self.BLOCK_STEPS
+
+    def freeze(self, member: int) -> None:
+        """Stop training a member (it diverged); the others go on."""
+        self.active[member] = False
+
+    def last_stats(self, member: int) -> dict[str, float]:
+        """What the member's latest step measured (:data:`STAT_NAMES`), from its logits."""
+        if self.steps[member] == 0:
+            raise RuntimeError("no step has been taken yet")
+        real, fake, new = (part.astype(np.float64) for part in self.logits[member])
+        batch = real.shape[0]
+        score = float(np.sum(log_sigmoid(real) + log_sigmoid(-fake))) / batch
+        g_loss = float(np.sum(log_sigmoid(-new))) / batch
+        accuracy = float(np.sum(sigmoid(real))) / batch
+        return dict(zip(STAT_NAMES, (-score, g_loss, accuracy, score), strict=True))
+
+    def weights(self, member: int) -> dict[str, Weights]:
+        """A member's weights by network and torch's parameter names (copies)."""
+        return {
+            "generator": unpack_generator(self.g[member], self.configs[member]),
+            "discriminator": unpack_discriminator(self.d[member], self.configs[member]),
+        }
+
+    def paint(self, member: int, ideas: np.ndarray) -> np.ndarray:
+        """The member's G's paintings (float32) for ideas ``(n, ideas)``."""
+        generator = unpack_generator(self.g[member], self.configs[member])
+        return forward(generator, ideas).astype(np.float32, copy=False)
+
+    def state(self, member: int) -> TrainState:
+        """A member's training state (copies), as every engine saves it."""
+        config, steps = self.configs[member], int(self.adam_steps[member])
+        adam = {
+            "generator": AdamState(
+                steps,
+                unpack_generator(self.g_moments[member, 0], config),
+                unpack_generator(self.g_moments[member, 1], config),
+            ),
+            "discriminator": AdamState(
+                steps,
+                unpack_discriminator(self.d_moments[member, 0], config),
+                unpack_discriminator(self.d_moments[member, 1], config),
+            ),
+        }
+        return TrainState(int(self.steps[member]), self.weights(member), adam, self.draws[member].state())
+
+    def load_state(self, member: int, state: TrainState) -> None:
+        """Continue a member from a state saved by any CPU engine; ``ValueError`` when it does not fit."""
+        if state.rng_kind != RNG_NUMPY:
+            raise ValueError(f"its random stream is {state.rng_kind!r}, not numpy's")
+        if state.adam["generator"].steps != state.adam["discriminator"].steps:
+            raise ValueError("G's and D's optimisers are at different steps")
+        try:
+            generator, discriminator = (state.weights[name] for name in NETWORKS)
+            self.g[member] = pack_generator(generator, self.configs[member])
+            self.d[member] = pack_discriminator(discriminator, self.configs[member])
+            for moment in (0, 1):
+                g_adam, d_adam = state.adam["generator"], state.adam["discriminator"]
+                g_named = g_adam.exp_avg if moment == 0 else g_adam.exp_avg_sq
+                d_named = d_adam.exp_avg if moment == 0 else d_adam.exp_avg_sq
+                self.g_moments[member, moment] = pack_generator(g_named, self.configs[member])
+                self.d_moments[member, moment] = pack_discriminator(d_named, self.configs[member])
+            self.draws[member].set_state(state.rng)
+        except (KeyError, ValueError) as error:
+            raise ValueError(f"the saved training state does not fit this model: {error}") from error
+        self.adam_steps[member] = state.adam["generator"].steps
+        self.steps[member] = state.step
+        # The block drawn so far is the other members' business: draw afresh for everyone, each
+        # member from its own position, so no member skips or repeats a draw.
+        self._block_used = self.BLOCK_STEPS
+
+
+def _check_shapes(named: Weights, network: str, config: TrainConfig | None) -> None:
+    if config is None:
+        return
+    for name, shape in network_shapes(config)[network].items():
+        if named[name].shape != shape:
+            raise ValueError(f"{network} {name} has shape {named[name].shape}, expected {shape}")
+
+
+def pack_generator(named: Weights, config: TrainConfig | None = None) -> np.ndarray:
+    """G's named weights as the kernel's flat vector ``W1ᵀ | b1 | W2 | b2``."""
+    _check_shapes(named, "generator", config)
+    parts = (named["net.0.weight"].T, named["net.0.bias"], named["net.2.weight"], named["net.2.bias"])
+    return np.concatenate([part.ravel() for part in parts])
+
+
+def pack_discriminator(named: Weights, config: TrainConfig | None = None) -> np.ndarray:
+    """D's named weights as the kernel's flat vector ``V1ᵀ | c1 | v2 | c2``."""
+    _check_shapes(named, "discriminator", config)
+    parts = (named["net.0.weight"].T, named["net.0.bias"], named["net.2.weight"], named["net.2.bias"])
+    return np.concatenate([part.ravel() for part in parts])
+
+
+def unpack_generator(flat: np.ndarray, config: TrainConfig) -> Weights:
+    """The kernel's flat G vector as named weights in torch's shapes (copies)."""
+    ideas, hidden, points = config.ideas, config.hidden, config.points
+    w1, b1, w2 = ideas * hidden, ideas * hidden + hidden, ideas * hidden + hidden + points * hidden
+    return {
+        "net.0.weight": flat[:w1].reshape(ideas, hidden).T.copy(),
+        "net.0.bias": flat[w1:b1].copy(),
+        "net.2.weight": flat[b1:w2].reshape(points, hidden).copy(),
+        "net.2.bias": flat[w2:].copy(),
+    }
+
+
+def unpack_discriminator(flat: np.ndarray, config: TrainConfig) -> Weights:
+    """The kernel's flat D vector as named weights in torch's shapes (copies)."""
+    hidden, points = config.hidden, config.points
+    v1, c1 = points * hidden, points * hidden + hidden
+    return {
+        "net.0.weight": flat[:v1].reshape(points, hidden).T.copy(),
+        "net.0.bias": flat[v1:c1].copy(),
+        "net.2.weight": flat[c1 : c1 + hidden].reshape(1, hidden).copy(),
+        "net.2.bias": flat[c1 + hidden :].copy(),
+    }
+
+
+class Member:
+    """One member of a :class:`BatchedEngine` as an :class:`~gancurve.core.engines.protocol.Engine`.
+
+    The training loop of one run talks to this; :meth:`advance` advances the whole engine, which
+    is what a run trained alone wants (its engine has one member).
+    """
+
+    device = "cpu"
+    notice: str | None = None
+
+    def __init__(self, engine: BatchedEngine, index: int) -> None:
+        self.engine, self.index = engine, index
+        self.config = engine.configs[index]
+        self.artist = engine.artist
+
+    @property
+    def step_count(self) -> int:
+        """Steps this member has taken."""
+        return int(self.engine.steps[self.index])
+
+    def step(self) -> None:
+        """One step of the engine."""
+        self.engine.advance(1)
+
+    def advance(self, steps: int) -> None:
+        """``steps`` steps of the engine."""
+        self.engine.advance(steps)
+
+    def last_stats(self) -> dict[str, float]:
+        """What this member's latest step measured."""
+        return self.engine.last_stats(self.index)
+
+    def paint(self, ideas: np.ndarray) -> np.ndarray:
+        """This member's G's paintings for ``ideas``."""
+        return self.engine.paint(self.index, ideas)
+
+    def state(self) -> TrainState:
+        """This member's training state."""
+        return self.engine.state(self.index)
+
+    def load_state(self, state: TrainState) -> None:
+        """Continue this member from a saved state."""
+        self.engine.load_state(self.index, state)
+        self.engine.set_hyper(self.index, self.config)
+
+
+def single_run(config: TrainConfig, dtype: type[np.floating[Any]] = np.float32) -> Member:
+    """The engine of ``gancurve train`` on the CPU: a sweep of one."""
+    return Member(BatchedEngine([config], dtype), 0)

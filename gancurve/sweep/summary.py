@@ -1,0 +1,110 @@
+"""A sweep's summary: one row per seed, and the outcome read as a rate.
+
+The success rate is the share of members whose verdict is "converged", with a 95% Wilson
+score interval (it stays inside [0, 1] and is honest for small sweeps and for rates near 0 or
+1, where the textbook ``p ± 1.96·√(p(1−p)/n)`` is not).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+#: The two-sided 95% normal quantile.
+Z_95 = 1.959963984540054
+#: The columns of summary.csv, in order.
+ROW_FIELDS = (
+    "seed", "run", "step", "verdict", "w1", "ks", "residual", "in_bounds", "spread", "coverage",
+    "d_accuracy", "d_score", "reason",
+)  # fmt: skip
+METRIC_FIELDS = ROW_FIELDS[4:12]
+#: How many of the worst members the summary names.
+WORST_SHOWN = 5
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (95% by default)."""
+    if trials <= 0:
+        raise ValueError("an interval needs at least one trial")
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def member_row(
+    seed: int, run: str, step: int, verdict: str, reason: str, metrics: dict[str, float] | None
+) -> dict[str, Any]:
+    """One member's row; a diverged member has no metrics (NaN: written empty, null in JSON)."""
+    values = metrics or {}
+    row: dict[str, Any] = {"seed": seed, "run": run, "step": step, "verdict": verdict}
+    row.update({name: float(values.get(name, math.nan)) for name in METRIC_FIELDS})
+    row["reason"] = reason
+    return row
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """A quantile where a diverged member counts as +∞ (worse than any W1), not as missing."""
+    with np.errstate(invalid="ignore"):  # ∞ − ∞ between two diverged members: NaN, read as ∞
+        result = float(np.quantile(values, q))
+    return math.inf if math.isnan(result) else result
+
+
+def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The outcome of the whole sweep from its rows."""
+    verdicts = [row["verdict"] for row in rows]
+    converged = verdicts.count("converged")
+    low, high = wilson_interval(converged, len(rows))
+    w1 = np.array([row["w1"] if row["verdict"] != "diverged" else math.inf for row in rows])
+    scored = [row for row in rows if row["verdict"] != "diverged"]
+    by_badness = sorted(rows, key=lambda row: (row["verdict"] != "diverged", -w1_of(row), row["seed"]))
+    return {
+        "members": len(rows),
+        "converged": converged,
+        "success_rate": converged / len(rows),
+        "success_rate_95": [low, high],
+        "w1_median": _quantile(w1, 0.5),
+        "w1_p90": _quantile(w1, 0.9),
+        "w1_max": float(w1.max()),
+        "residual_mean": _mean(scored, "residual"),
+        "in_bounds_mean": _mean(scored, "in_bounds"),
+        "collapsed": verdicts.count("collapsed"),
+        "diverged": verdicts.count("diverged"),
+        "still_learning": verdicts.count("still learning"),
+        "worst": [
+            {"seed": row["seed"], "run": row["run"], "verdict": row["verdict"], "w1": row["w1"]}
+            for row in by_badness[:WORST_SHOWN]
+        ],
+    }
+
+
+def w1_of(row: dict[str, Any]) -> float:
+    """A row's W1 for ranking: a diverged member ranks worst."""
+    value = float(row["w1"])
+    return math.inf if row["verdict"] == "diverged" or math.isnan(value) else value
+
+
+def _mean(rows: Sequence[dict[str, Any]], key: str) -> float:
+    return float(np.mean([row[key] for row in rows])) if rows else math.nan
+
+
+def summary_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """summary.csv: one row per seed, metrics with 6 significant digits, NaN as an empty cell."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=ROW_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return text.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    return value

@@ -1,0 +1,206 @@
+"""``gancurve sweep``: seeds, members that are ordinary runs, the summary, resume, divergence."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import read_checkpoint_file, run_cli
+
+from gancurve.core.engines import kernel
+from gancurve.errors import UsageError
+from gancurve.sweep.seeds import describe, member_name, member_seed, parse_seeds
+from gancurve.sweep.session import SilentSweepReporter, SweepRequest, open_sweep
+from gancurve.sweep.summary import aggregate, member_row, wilson_interval
+from gancurve.training.cadence import Cadence
+from gancurve.training.signals import StopFlag
+
+SMALL = ["--log-every", "20", "--snapshot-every", "20", "--eval-every", "60", "--checkpoint-every", "60"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "seeds"),
+    [("3", (1, 2, 3)), ("1-4", (1, 2, 3, 4)), ("1-3,37,99", (1, 2, 3, 37, 99)), ("0,5-6", (0, 5, 6))],
+)
+def test_seeds_parse(spec: str, seeds: tuple[int, ...]) -> None:
+    assert parse_seeds(spec) == seeds
+    assert parse_seeds(describe(seeds)) == seeds
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("", "empty"), ("0", "at least 1"), ("5-3", "backwards"), ("a", "not a seed"), ("1,2,1", "twice"),
+     ("1-", "not a seed"), ("1-20000", "more than")],
+)  # fmt: skip
+def test_bad_seeds_are_refused_with_a_sentence(spec: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_seeds(spec)
+
+
+def test_bad_seeds_on_the_command_line_exit_2_with_one_line(tmp_path: Path) -> None:
+    code, _, stderr = run_cli("sweep", "--seeds", "5-3", "--runs-dir", str(tmp_path))
+    assert code == 2 and stderr.count("\n") == 1 and "backwards" in stderr
+    assert not any(tmp_path.iterdir())  # nothing created
+
+
+def test_member_names_round_trip() -> None:
+    assert member_name(7) == "seed-007" and member_name(1234) == "seed-1234"
+    assert member_seed("seed-007") == member_seed("seed-7") == 7 and member_seed("run-7") is None
+
+
+def test_wilson_interval_matches_the_published_values() -> None:
+    """Hand-checked against the textbook table (Newcombe 1998): 5/10, 0/10 and 10/10 at 95%."""
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(10, 10) == pytest.approx((0.7225, 1.0), abs=1e-4)
+    low, high = wilson_interval(81, 263)  # Newcombe's example: 0.3080 (0.2553 to 0.3662)
+    assert (low, high) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+
+
+def test_aggregate_counts_and_ranks_the_worst_first() -> None:
+    metrics = {"w1": 0.05, "residual": 0.02, "in_bounds": 0.95}
+    rows = [
+        member_row(1, "seed-001", 100, "converged", "", metrics),
+        member_row(2, "seed-002", 100, "converged", "", {**metrics, "w1": 0.07}),
+        member_row(3, "seed-003", 40, "diverged", "blew up", None),
+        member_row(4, "seed-004", 100, "collapsed", "", {**metrics, "w1": 0.3}),
+    ]
+    outcome = aggregate(rows)
+    assert outcome["converged"] == 2 and outcome["success_rate"] == 0.5
+    assert outcome["success_rate_95"] == list(wilson_interval(2, 4))
+    assert outcome["collapsed"] == 1 and outcome["diverged"] == 1
+    assert outcome["w1_max"] == math.inf and outcome["w1_median"] == pytest.approx((0.07 + 0.3) / 2)
+    assert [w["seed"] for w in outcome["worst"]] == [3, 4, 2, 1]
+    assert outcome["residual_mean"] == pytest.approx(0.02)  # the diverged member has no residual
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3-seed, 120-step sweep named 'trio', trained through the CLI."""
+    runs = tmp_path_factory.mktemp("runs")
+    code, stdout, stderr = run_cli(
+        "sweep", "--seeds", "1-2,5", "--steps", "120", "--runs-dir", str(runs), "--name", "trio", *SMALL
+    )
+    assert code == 0, stderr
+    assert "converged" in stdout or "still learning" in stdout
+    return runs
+
+
+def test_a_sweep_writes_its_files_and_one_run_per_seed(swept: Path) -> None:
+    sweep = swept / "trio"
+    assert {p.name for p in sweep.iterdir()} == {
+        "sweep.json", "summary.csv", "summary.json", "seed-001", "seed-002", "seed-005"
+    }  # fmt: skip
+    facts = json.loads((sweep / "sweep.json").read_text())
+    assert facts["seeds"] == [1, 2, 5] and facts["cadence"]["steps"] == 120
+    summary = json.loads((sweep / "summary.json").read_text())
+    assert [row["seed"] for row in summary["members"]] == [1, 2, 5]
+    assert summary["aggregate"]["members"] == 3
+    assert (sweep / "summary.csv").read_text().splitlines()[0].startswith("seed,run,step,verdict,w1")
+    for seed in (1, 2, 5):
+        member = json.loads((sweep / f"seed-{seed:03d}" / "config.json").read_text())
+        assert member["config"]["seed"] == seed
+
+
+def test_a_member_is_exactly_the_run_train_makes(swept: Path, tmp_path: Path) -> None:
+    code, _, stderr = run_cli("train", "--seed", "5", "--steps", "120", "--runs-dir", str(tmp_path),
+                              "--name", "alone", *SMALL)  # fmt: skip
+    assert code == 0, stderr
+    _, mine = read_checkpoint_file(swept / "trio" / "seed-005" / "checkpoint.safetensors")
+    _, theirs = read_checkpoint_file(tmp_path / "alone" / "checkpoint.safetensors")
+    assert mine.keys() == theirs.keys()
+    assert all(np.array_equal(mine[key], theirs[key]) for key in mine)
+    assert (swept / "trio" / "seed-005" / "metrics.csv").read_text() == (
+        tmp_path / "alone" / "metrics.csv"
+    ).read_text()
+
+
+def test_the_summary_row_is_what_evaluate_says(swept: Path) -> None:
+    code, stdout, _ = run_cli("evaluate", "--run", "trio/seed-2", "--runs-dir", str(swept), "--json")
+    assert code == 0
+    evaluation = json.loads(stdout)
+    row = json.loads((swept / "trio" / "summary.json").read_text())["members"][1]
+    assert row["run"] == "seed-002" and row["step"] == evaluation["step"] == 120
+    assert row["w1"] == pytest.approx(evaluation["generator"]["w1"], abs=1e-12)
+    assert row["verdict"] == evaluation["verdict"]["label"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sample", "-n", "3", "--format", "json"],
+        ["plot", "{tmp}/member.png"],
+        ["animate", "{tmp}/member.gif"],
+        ["export", "samples", "{tmp}/member.npz", "-n", "4"],
+        ["export", "metrics", "{tmp}/member.json"],
+    ],
+)
+def test_every_command_reads_a_member(swept: Path, tmp_path: Path, command: list[str]) -> None:
+    args = [part.replace("{tmp}", str(tmp_path)) for part in command]
+    code, _, stderr = run_cli(*args, "--run", "trio/seed-001", "--runs-dir", str(swept))
+    assert code == 0, stderr
+
+
+def test_a_member_continues_alone_with_train_resume(swept: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    shutil.copytree(swept / "trio", runs / "trio")
+    code, _, stderr = run_cli("train", "--resume", "--name", "trio/seed-005", "--steps", "140",
+                              "--runs-dir", str(runs), *SMALL)  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads((runs / "trio" / "seed-005" / "config.json").read_text())["cadence"]["steps"] == 140
+
+
+def test_resuming_a_sweep_equals_running_it_straight(tmp_path: Path) -> None:
+    def sweep(name: str, steps: int, *extra: str) -> None:
+        code, _, stderr = run_cli("sweep", "--name", name, "--steps", str(steps), "--runs-dir",
+                                  str(tmp_path), *SMALL, *extra)  # fmt: skip
+        assert code == 0, stderr
+
+    sweep("straight", 180, "--seeds", "3-5")
+    sweep("resumed", 120, "--seeds", "3-5")
+    # A crash mid-save: member seed-004 of 'resumed' is back at its step-60 checkpoint.
+    sweep("behind", 60, "--seeds", "3-5")
+    shutil.rmtree(tmp_path / "resumed" / "seed-004")
+    shutil.copytree(tmp_path / "behind" / "seed-004", tmp_path / "resumed" / "seed-004")
+    sweep("resumed", 180, "--resume")
+    straight = json.loads((tmp_path / "straight" / "summary.json").read_text())
+    resumed = json.loads((tmp_path / "resumed" / "summary.json").read_text())
+    assert straight == resumed
+    for seed in ("seed-003", "seed-004", "seed-005"):
+        _, mine = read_checkpoint_file(tmp_path / "resumed" / seed / "checkpoint.safetensors")
+        _, theirs = read_checkpoint_file(tmp_path / "straight" / seed / "checkpoint.safetensors")
+        assert all(np.array_equal(mine[key], theirs[key]) for key in theirs)
+        assert (tmp_path / "resumed" / seed / "metrics.csv").read_text() == (
+            tmp_path / "straight" / seed / "metrics.csv"
+        ).read_text()
+
+
+def test_resume_refuses_other_seeds_and_a_missing_sweep(swept: Path) -> None:
+    code, _, stderr = run_cli("sweep", "--resume", "--name", "trio", "--seeds", "1-4", "--steps", "200",
+                              "--runs-dir", str(swept))  # fmt: skip
+    assert code == 2 and "drop --seeds" in stderr
+    code, _, stderr = run_cli("sweep", "--resume", "--name", "nope", "--runs-dir", str(swept))
+    assert code == 1 and "No sweep 'nope'" in stderr and stderr.count("\n") == 1
+
+
+def test_a_diverging_member_is_recorded_and_the_others_finish(tmp_path: Path) -> None:
+    request = SweepRequest(
+        runs_dir=tmp_path, name="wild", seeds=(1, 2, 3),
+        cadence=Cadence(steps=200, log_every=20, snapshot_every=20, eval_every=20, checkpoint_every=100),
+        hyperparameters={},
+    )  # fmt: skip
+    with open_sweep(request) as session:
+        # The test hook: seed 2 alone learns a thousand times too fast.
+        session.engine.hyper[1, [kernel.LR_G, kernel.LR_D]] = 1.0
+        outcome = session.train(SilentSweepReporter(), StopFlag())
+    rows = {row["seed"]: row for row in outcome.rows}
+    assert rows[2]["verdict"] == "diverged" and rows[2]["step"] < 200
+    assert rows[1]["step"] == rows[3]["step"] == 200 and rows[1]["verdict"] != "diverged"
+    assert outcome.aggregate["diverged"] == 1 and outcome.aggregate["worst"][0]["seed"] == 2
+    summary = json.loads((tmp_path / "wild" / "summary.json").read_text())
+    assert summary["members"][1]["verdict"] == "diverged" and summary["members"][1]["w1"] is None
+    assert (tmp_path / "wild" / "seed-002" / "config.json").is_file()  # its run directory stays
