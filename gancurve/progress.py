@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 
 from rich.progress import (
@@ -13,7 +14,18 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from rich.status import Status
+
 from gancurve.console import err
+
+
+def preparing_the_step(enabled: bool = True) -> Status | contextlib.nullcontext[None]:
+    """A spinner while the compiled training step loads (compiles, the first time after an install)."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return err.status(
+        "Loading the compiled training step (the first run after an install compiles it, ~20 s) …"
+    )
 
 
 class RichReporter:

@@ -204,3 +204,21 @@ def test_a_diverging_member_is_recorded_and_the_others_finish(tmp_path: Path) ->
     summary = json.loads((tmp_path / "wild" / "summary.json").read_text())
     assert summary["members"][1]["verdict"] == "diverged" and summary["members"][1]["w1"] is None
     assert (tmp_path / "wild" / "seed-002" / "config.json").is_file()  # its run directory stays
+
+
+def test_plot_draws_the_sweep_figure(swept: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = run_cli("plot", "trio", "--runs-dir", str(swept))
+    assert code == 0, stderr
+    assert Path(stdout.strip()) == swept / "trio" / "plot.png"
+    code, _, stderr = run_cli("plot", str(tmp_path / "sweep.svg"), "--run", "trio", "--runs-dir", str(swept))
+    assert code == 0, stderr
+    svg = (tmp_path / "sweep.svg").read_text()
+    assert "the worst seed" in svg and "final W1 of each seed" in svg  # the panels' titles
+
+
+def test_plot_of_an_unfinished_sweep_says_how_to_finish_it(tmp_path: Path) -> None:
+    sweep = tmp_path / "half"
+    sweep.mkdir()
+    (sweep / "sweep.json").write_text(json.dumps({"seeds": [1, 2]}))
+    code, _, stderr = run_cli("plot", "--run", "half", "--runs-dir", str(tmp_path))
+    assert code == 1 and "gancurve sweep --resume" in stderr and stderr.count("\n") == 1

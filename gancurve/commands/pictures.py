@@ -5,17 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from gancurve.console import err, out
+from gancurve.store.rundir import RunDir
 from gancurve.store.runs import find_run
+from gancurve.sweep.store import SweepDir
 
 #: Paintings drawn for the fitted-a histogram of ``plot``: enough for a smooth shape.
 HISTOGRAM_SAMPLES = 5000
 
 
 def plot_command(runs_dir: Path, run_name: str | None, output: Path | None, curves: int) -> None:
-    """Draw the summary figure of a run; print where it went."""
+    """Draw the summary figure of a run, or the sweep figure of a sweep; print where it went."""
     from gancurve.render.plot import build_figure, check_plot_output, write_plot
     from gancurve.sampling import draw_samples
+    from gancurve.sweep.store import find_sweep, is_sweep
 
+    if run_name is None and output is not None and not output.suffix and (runs_dir / output).is_dir():
+        run_name, output = str(output), None  # 'gancurve plot NAME': the run or sweep to draw
+    if run_name is not None and is_sweep(runs_dir / run_name if "/" not in run_name else Path(run_name)):
+        _plot_sweep(find_sweep(runs_dir, run_name), output)
+        return
     run = find_run(runs_dir, run_name)
     output = output or run.path / "plot.png"
     check_plot_output(output)
@@ -46,4 +54,34 @@ def animate_command(
             markup=False,
             soft_wrap=True,
         )
+    out.print(str(output), markup=False, soft_wrap=True)
+
+
+def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
+    """The sweep figure: W1 over training for every seed, final W1 per seed, three histograms."""
+    from gancurve.render.plot import check_plot_output, write_plot
+    from gancurve.render.sweep_plot import MemberCurve, build_sweep_figure
+    from gancurve.render.plot import series
+    from gancurve.sampling import draw_samples
+
+    output = output or sweep.path / "plot.png"
+    check_plot_output(output)
+    summary = sweep.read_summary()
+    rows = summary["members"]
+    curves = []
+    for row in rows:
+        run = RunDir(sweep.path / row["run"])
+        metrics = run.read_metrics() if run.metrics_path.is_file() else []
+        steps, w1 = series(metrics, "w1")
+        curves.append(MemberCurve(row["seed"], steps, w1, row["verdict"]))
+    ranked = sorted((row for row in rows if row["w1"] is not None), key=lambda row: row["w1"])
+    chosen = (
+        [("best", ranked[0]), ("median", ranked[len(ranked) // 2]), ("worst", ranked[-1])] if ranked else []
+    )
+    picks = [
+        (label, row, draw_samples(RunDir(sweep.path / row["run"]), HISTOGRAM_SAMPLES, seed=0))
+        for label, row in chosen
+    ]
+    with err.status(f"Drawing sweep {sweep.name} ({len(rows)} seeds) …"):
+        write_plot(build_sweep_figure(sweep.name, summary, curves, picks), output)
     out.print(str(output), markup=False, soft_wrap=True)

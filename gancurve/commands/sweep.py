@@ -9,7 +9,8 @@ from rich.table import Table
 
 from gancurve.commands.evaluate import VERDICT_STYLES
 from gancurve.console import err, out, print_json
-from gancurve.progress import RichSweepReporter
+from gancurve.core.engines.batched import prepare
+from gancurve.progress import RichSweepReporter, preparing_the_step
 from gancurve.sweep.session import SweepOutcome, SweepRequest, open_sweep
 from gancurve.training.memory import keep_large_blocks_out_of_the_heap
 from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
@@ -18,6 +19,8 @@ from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
 def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
     """Run the sweep; return the exit code (0, or 130/143 when stopped by a signal)."""
     keep_large_blocks_out_of_the_heap()
+    with preparing_the_step(enabled=not as_json):
+        prepare()
     with open_sweep(request) as session:
         if stop.signal is not None:
             kept = "the sweep is unchanged" if request.resume else "no sweep was created"

@@ -10,7 +10,8 @@ from rich.table import Table
 
 from gancurve.console import err, out, print_json
 from gancurve.core.metrics import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
-from gancurve.progress import RichReporter
+from gancurve.device import select_device
+from gancurve.progress import RichReporter, preparing_the_step
 from gancurve.training.memory import keep_large_blocks_out_of_the_heap
 from gancurve.training.resume import TrainRequest, open_session
 from gancurve.training.session import Outcome
@@ -24,6 +25,11 @@ def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
     signal during start-up is handled here, between steps, never inside an import.
     """
     keep_large_blocks_out_of_the_heap()  # a long run's memory stays flat (see training.memory)
+    if request.engine == "fast" and select_device(request.device) == "cpu":
+        from gancurve.core.engines.batched import prepare
+
+        with preparing_the_step(enabled=not as_json):
+            prepare()
     with open_session(request) as session:
         torch = sys.modules.get("torch")  # only the reference and GPU engines import it
         if torch is not None and session.device == "cpu":

@@ -67,6 +67,7 @@ class BatchedEngine:
         self._ideas = np.zeros((members, self.BLOCK_STEPS, first.batch_size, first.ideas), dtype)
         self._block_used = self.BLOCK_STEPS  # nothing drawn yet
         self._basis = self.artist.basis(dtype)
+        prepare(dtype)
         for member, config in enumerate(configs):
             self.set_hyper(member, config)
             weights = initial_weights(config)
@@ -186,6 +187,21 @@ class BatchedEngine:
         # The block drawn so far is the other members' business: draw afresh for everyone, each
         # member from its own position, so no member skips or repeats a draw.
         self._block_used = self.BLOCK_STEPS
+
+
+def prepare(dtype: type[np.floating[Any]] = np.float32) -> None:
+    """Load the compiled step for ``dtype`` now (numba's cache: ~0.4 s), not in the middle of a run.
+
+    The first call after an install compiles it instead (~20 s), once: numba caches it on disk.
+    """
+    from gancurve.core.engines import kernel
+
+    empty = np.zeros((0, 1), dtype)
+    kernel.train_steps(
+        empty, empty, np.zeros((0, 2, 1), dtype), np.zeros((0, 2, 1), dtype), np.zeros(0, np.int64),
+        np.zeros((0, kernel.HYPER_COLUMNS)), np.zeros(0, np.bool_), np.zeros((0, 1, 1), dtype),
+        np.zeros((0, 1, 1, 1), dtype), 0, 0, np.ones(1, dtype), np.zeros((0, kernel.LOGIT_PARTS, 1), dtype),
+    )  # fmt: skip
 
 
 def _check_shapes(named: Weights, network: str, config: TrainConfig | None) -> None:

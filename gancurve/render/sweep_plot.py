@@ -1,0 +1,132 @@
+"""The sweep figure: how often the recipe works, and what the best, typical and worst runs learned."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from gancurve.core.metrics import CONVERGED_MAX_W1
+from gancurve.render.style import GREEN, REAL, UPPER
+from gancurve.sampling import Samples
+
+#: Colours of the verdicts, the same in every panel.
+VERDICT_COLOURS = {
+    "converged": GREEN,
+    "still learning": "#E0A800",
+    "collapsed": "#D62728",
+    "diverged": "#7F0000",
+}
+
+
+@dataclass(frozen=True)
+class MemberCurve:
+    """One member's W1 over training, and how it ended."""
+
+    seed: int
+    steps: np.ndarray
+    w1: np.ndarray
+    verdict: str
+
+
+def build_sweep_figure(
+    name: str,
+    summary: dict[str, Any],
+    curves: list[MemberCurve],
+    picks: list[tuple[str, dict[str, Any], Samples]],
+) -> Figure:
+    """Five panels: W1 over training (band and every member), final W1 per seed, three histograms.
+
+    ``picks`` are (label, summary row, samples) of the best, the median and the worst member.
+    """
+    figure = Figure(figsize=(15, 9), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    panels = figure.subplot_mosaic([["over", "over", "final"], ["pick0", "pick1", "pick2"]])
+    outcome = summary["aggregate"]
+    low, high = outcome["success_rate_95"]
+    figure.suptitle(
+        f"gancurve sweep {name} — {outcome['converged']} of {outcome['members']} seeds converged "
+        f"({outcome['success_rate']:.0%}, 95% interval {low:.0%}–{high:.0%}); "
+        f"median final W1 {_text(outcome['w1_median'])}",
+        fontsize=14,
+        weight="bold",
+    )
+    _over_training(panels["over"], curves)
+    _final(panels["final"], summary["members"])
+    for index, (label, row, samples) in enumerate(picks):
+        _histogram(panels[f"pick{index}"], label, row, samples, letter="cde"[index])
+    for index in range(len(picks), 3):
+        panels[f"pick{index}"].axis("off")  # every seed diverged: nothing to sample
+    return figure
+
+
+def _text(value: float | None) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def _over_training(axes: Axes, curves: list[MemberCurve]) -> None:
+    """Every member faint, their median bold, p10–p90 shaded: the spread between seeds."""
+    axes.set_title("(a) W1 to the artist over training, every seed (lower is better)")
+    axes.set_xlabel("step")
+    axes.set_ylabel("W1 of fitted a")
+    usable = [curve for curve in curves if len(curve.steps)]
+    if not usable:
+        axes.text(0.5, 0.5, "no quality metrics logged", ha="center", transform=axes.transAxes)
+        return
+    for curve in usable:
+        bad = curve.verdict in ("collapsed", "diverged")
+        colour = VERDICT_COLOURS[curve.verdict] if bad else REAL
+        axes.plot(curve.steps, curve.w1, color=colour, lw=0.8 if bad else 0.6, alpha=0.8 if bad else 0.25)
+    steps = max((curve.steps for curve in usable), key=len)
+    table = np.full((len(usable), len(steps)), np.nan)
+    for row, curve in enumerate(usable):
+        table[row, : len(curve.w1)] = curve.w1[: len(steps)]
+    with np.errstate(all="ignore"):
+        p10, median, p90 = np.nanpercentile(table, [10, 50, 90], axis=0)
+    axes.fill_between(steps, p10, p90, color=UPPER, alpha=0.35, lw=0, label="p10–p90 of the seeds")
+    axes.plot(steps, median, color="#1F4E99", lw=2.2, label="median seed")
+    axes.plot([], [], color=REAL, lw=0.8, alpha=0.6, label="one seed")
+    axes.axhline(CONVERGED_MAX_W1, color="black", ls=":", lw=1, label=f"converged below {CONVERGED_MAX_W1}")
+    axes.set_yscale("log")
+    axes.legend(fontsize=8, frameon=False, loc="upper right")
+
+
+def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:
+    """Final W1 of each seed as a dot, coloured by verdict; diverged seeds sit on the right edge."""
+    axes.set_title("(b) final W1 of each seed (one dot each, spread vertically to be seen)")
+    finite = [row["w1"] for row in rows if row["w1"] is not None and math.isfinite(row["w1"])]
+    right = max([*finite, CONVERGED_MAX_W1]) * 1.5
+    jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(rows))
+    for verdict, colour in VERDICT_COLOURS.items():
+        chosen = [i for i, row in enumerate(rows) if row["verdict"] == verdict]
+        if not chosen:
+            continue
+        w1 = [rows[i]["w1"] if rows[i]["w1"] is not None else right for i in chosen]
+        axes.scatter(w1, jitter[chosen], s=18, color=colour, label=f"{verdict} ({len(chosen)})", zorder=2)
+    axes.axvline(CONVERGED_MAX_W1, color="black", ls=":", lw=1)
+    worst = sorted((row for row in rows if row["w1"] is not None), key=lambda row: -row["w1"])[:3]
+    for row in worst:
+        index = rows.index(row)
+        axes.annotate(f"seed {row['seed']}", (row["w1"], jitter[index]), fontsize=7, xytext=(3, 3),
+                      textcoords="offset points")  # fmt: skip
+    axes.set_xscale("log")
+    axes.set_yticks([])
+    axes.set_ylim(-1, 1)
+    axes.set_xlabel("W1 of fitted a at the end (log scale)")
+    axes.legend(fontsize=8, frameon=False, loc="upper left")
+
+
+def _histogram(axes: Axes, label: str, row: dict[str, Any], samples: Samples, letter: str) -> None:
+    colour = VERDICT_COLOURS.get(row["verdict"], GREEN)
+    axes.hist(samples.a_hat, bins=40, range=(0.5, 2.5), density=True, color=colour, alpha=0.7,
+              label=f"fitted a of seed {row['seed']}")  # fmt: skip
+    axes.plot([0.5, 1, 1, 2, 2, 2.5], [0, 0, 1, 1, 0, 0], color="black", lw=1.5, label="the artist: U(1, 2)")
+    axes.set_xlim(0.5, 2.5)
+    axes.set_xlabel("a  (painting ≈ a·(x²+1) − 1)")
+    axes.set_title(f"({letter}) the {label} seed: {row['run']}, W1 {_text(row['w1'])}, {row['verdict']}")
+    axes.legend(fontsize=8, frameon=False, loc="upper left")
