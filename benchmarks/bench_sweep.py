@@ -78,9 +78,8 @@ def main() -> None:
     median = {name: statistics.median(values) for name, values in speeds.items()}
     single = median.get("N=1") or model_steps_per_second(1, args.steps)[0]
     tutorial = median["tutorial loop"]
-    print(
-        f"{platform.processor() or platform.machine()}, numpy {np.__version__}, {args.repeats} repeats, medians"
-    )
+    machine = platform.processor() or platform.machine()
+    print(f"{machine}, numpy {np.__version__}, {args.repeats} repeats, medians")
     print(f"{'':14}{'model-steps/s':>14}{'vs N=1':>9}{'vs tutorial':>13}{'engine MB':>11}")
     for name, value in median.items():
         mb = f"{memory[name] / 2**20:.1f}" if name in memory else ""

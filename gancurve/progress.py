@@ -13,7 +13,6 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-
 from rich.status import Status
 
 from gancurve.console import err

@@ -59,9 +59,8 @@ def animate_command(
 
 def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
     """The sweep figure: W1 over training for every seed, final W1 per seed, three histograms."""
-    from gancurve.render.plot import check_plot_output, write_plot
+    from gancurve.render.plot import check_plot_output, series, write_plot
     from gancurve.render.sweep_plot import MemberCurve, build_sweep_figure
-    from gancurve.render.plot import series
     from gancurve.sampling import draw_samples
 
     output = output or sweep.path / "plot.png"
