@@ -10,7 +10,11 @@ gancurve's modules are compiled to bytecode first, as ``pip install`` / ``pipx i
 editable checkout under ``PYTHONDONTWRITEBYTECODE=1`` would otherwise recompile ~60 modules on
 every start, which no installed copy does.
 
-    python benchmarks/bench_e2e.py [--repeats 3] [--steps 10000]
+With ``--sweep N`` each round also runs ``gancurve sweep --seeds 1-N`` (N runs of ``--steps``
+steps, with their evaluations and checkpoints) and compares it with N separate ``gancurve train``
+runs and N tutorial scripts (the medians above, times N).
+
+    python benchmarks/bench_e2e.py [--repeats 3] [--steps 10000] [--sweep 100]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--sweep", type=int, default=0, help="also time a sweep of this many seeds")
     args = parser.parse_args()
     import gancurve
 
@@ -56,10 +61,16 @@ def main() -> None:
             "gancurve --help": [*GANCURVE, "--help"],
             "import torch (reference)": [sys.executable, "-c", "import torch"],
         }  # fmt: skip
+        if args.sweep:
+            seeds, steps = f"1-{args.sweep}", str(args.steps)
+            commands["gancurve sweep"] = [*GANCURVE, "sweep", "--seeds", seeds, "--steps", steps,
+                                          "--runs-dir", runs_dir, "--name", "s", "--json"]  # fmt: skip
         for _ in range(args.repeats):
             for name, command in commands.items():
-                if name == "gancurve train":
-                    subprocess.run(["rm", "-rf", str(Path(runs_dir) / "bench")], check=True)
+                if name in ("gancurve train", "gancurve sweep"):
+                    subprocess.run(
+                        ["rm", "-rf", str(Path(runs_dir) / command[command.index("--name") + 1])], check=True
+                    )
                 times.setdefault(name, []).append(wall_time(command))
     median = {name: statistics.median(values) for name, values in times.items()}
     goals = {"gancurve sample -n 5": "< 0.5 s", "gancurve evaluate": "< 1 s", "gancurve plot": "< 2 s"}
@@ -68,6 +79,12 @@ def main() -> None:
         note = goals.get(name, "")
         if name == "gancurve train":
             note = f"{median['tutorial script'] / seconds:.1f}x the tutorial script (goal >= 10x)"
+        if name == "gancurve sweep":
+            separate, tutorial = args.sweep * median["gancurve train"], args.sweep * median["tutorial script"]
+            note = (
+                f"{args.sweep} trains: {separate:.0f} s ({separate / seconds:.1f}x), "
+                f"{args.sweep} tutorials: {tutorial / 60:.0f} min ({tutorial / seconds:.0f}x)"
+            )
         print(f"{name:28s} {seconds:7.2f} s   {note}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import sys
@@ -39,10 +40,20 @@ def test_every_command_of_the_tour_runs(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GANCURVE_RUNS_DIR", str(tmp_path / "runs"))
     commands = tour_commands()
-    assert [c[0] for c in commands] == ["train", "sample", "evaluate", "plot", "animate", "export"]
+    assert [c[0] for c in commands] == [
+        "train",
+        "sample",
+        "evaluate",
+        "plot",
+        "animate",
+        "export",
+        "sweep",
+        "plot",
+    ]
     for args in commands:
         result = cli_runner().invoke(app, args, catch_exceptions=False)
         assert result.exit_code == 0, (args, result.stderr)
     assert (tmp_path / "training.gif").stat().st_size > 0 and (tmp_path / "generator.pt2").is_file()
-    (run,) = (tmp_path / "runs").iterdir()
-    assert (run / "plot.png").is_file()
+    run, sweep = sorted((tmp_path / "runs").iterdir(), key=lambda path: path.name == "tut")
+    assert (run / "plot.png").is_file() and (sweep / "plot.png").is_file()
+    assert len(json.loads((sweep / "summary.json").read_text())["members"]) == 20

@@ -213,7 +213,7 @@ def test_plot_draws_the_sweep_figure(swept: Path, tmp_path: Path) -> None:
     code, _, stderr = run_cli("plot", str(tmp_path / "sweep.svg"), "--run", "trio", "--runs-dir", str(swept))
     assert code == 0, stderr
     svg = (tmp_path / "sweep.svg").read_text()
-    assert "the worst seed" in svg and "final W1 of each seed" in svg  # the panels' titles
+    assert "the worst seed" in svg and "one dot per seed" in svg  # the panels' titles
 
 
 def test_plot_of_an_unfinished_sweep_says_how_to_finish_it(tmp_path: Path) -> None:
@@ -222,3 +222,22 @@ def test_plot_of_an_unfinished_sweep_says_how_to_finish_it(tmp_path: Path) -> No
     (sweep / "sweep.json").write_text(json.dumps({"seeds": [1, 2]}))
     code, _, stderr = run_cli("plot", "--run", "half", "--runs-dir", str(tmp_path))
     assert code == 1 and "gancurve sweep --resume" in stderr and stderr.count("\n") == 1
+
+
+def test_resume_to_fewer_steps_than_done_says_where_the_sweep_is(swept: Path) -> None:
+    code, _, stderr = run_cli(
+        "sweep", "--resume", "--name", "trio", "--steps", "100", "--runs-dir", str(swept)
+    )
+    assert code == 2 and "already at step 120" in stderr
+
+
+def test_a_member_changed_behind_the_sweeps_back_needs_force(swept: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    shutil.copytree(swept / "trio", runs / "trio")
+    code, _, stderr = run_cli("train", "--resume", "--name", "trio/seed-005", "--steps", "140", "--force",
+                              "--lr-d", "2e-4", "--runs-dir", str(runs), *SMALL)  # fmt: skip
+    assert code == 0, stderr
+    code, _, stderr = run_cli(
+        "sweep", "--resume", "--name", "trio", "--steps", "180", "--runs-dir", str(runs)
+    )
+    assert code == 2 and "seed-005" in stderr and "lr_d" in stderr and "--force" in stderr

@@ -98,7 +98,7 @@ def _over_training(axes: Axes, curves: list[MemberCurve]) -> None:
 
 def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:
     """Final W1 of each seed as a dot, coloured by verdict; diverged seeds sit on the right edge."""
-    axes.set_title("(b) final W1 of each seed (one dot each, spread vertically to be seen)")
+    axes.set_title("(b) final W1, one dot per seed")
     finite = [row["w1"] for row in rows if row["w1"] is not None and math.isfinite(row["w1"])]
     right = max([*finite, CONVERGED_MAX_W1]) * 1.5
     jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(rows))

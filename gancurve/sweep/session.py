@@ -109,7 +109,8 @@ class SweepSession:
     @property
     def step(self) -> int:
         """The step every live member has reached (the lowest, while some catch up)."""
-        return int(self.engine.steps[self._live()].min(initial=self.cadence.steps))
+        live = self.engine.steps[self._live()]
+        return int(live.min()) if live.size else int(self.engine.steps.max())
 
     def _live(self) -> np.ndarray:
         mask = np.ones(len(self.sessions), np.bool_)
@@ -322,6 +323,12 @@ def _build(
             checkpoint = load_checkpoint(run)
             if checkpoint.config.seed != seed:
                 raise GancurveError(f"{run.path} holds seed {checkpoint.config.seed}, not {seed}.")
+            changes = checkpoint.config.differences(member_config)
+            if changes and not request.force:
+                raise UsageError(
+                    f"Member {run.name} of sweep {sweep.name!r} was trained with other hyperparameters "
+                    f"({'; '.join(changes)}); resume with --force to continue it with the sweep's."
+                )
             session.restore(checkpoint)
         sessions.append(session)
     sweep_session = SweepSession(sweep, seeds, sessions)
