@@ -7,7 +7,10 @@ measured alternately in this one process, repeated, medians reported. Also print
 engine's memory (its arrays: weights, Adam moments, draws, logits) for each N, and the
 process's peak resident memory at the end.
 
-    python benchmarks/bench_sweep.py [--members 1,8,64,256,1024] [--steps 256] [--repeats 3]
+With ``--device cuda`` it times the torch engine on the GPU instead (a CUDA graph per step) and
+skips the tutorial loop.
+
+    python benchmarks/bench_sweep.py [--members 1,8,64,256,1024] [--steps 256] [--repeats 3] [--device cpu]
 """
 
 from __future__ import annotations
@@ -35,12 +38,20 @@ def engine_bytes(engine: BatchedEngine) -> int:
     return sum(array.nbytes for array in arrays)
 
 
-def model_steps_per_second(members: int, steps: int) -> tuple[float, int]:
+def model_steps_per_second(members: int, steps: int, device: str = "cpu") -> tuple[float, int]:
     """Build an engine of ``members`` seeds, warm it up, time ``steps`` steps of all of them."""
-    engine = BatchedEngine([TrainConfig(seed=seed) for seed in range(1, members + 1)])
-    engine.advance(16)
+    configs = [TrainConfig(seed=seed) for seed in range(1, members + 1)]
+    if device == "cpu":
+        engine = BatchedEngine(configs)
+    else:
+        from gancurve.core.engines.batched_torch import TorchBatchedEngine
+
+        engine = TorchBatchedEngine(configs, device)
+    engine.advance(16)  # on CUDA: captures the graph
+    engine.last_stats(0)  # waits for the device
     start = time.perf_counter()
     engine.advance(steps)
+    engine.last_stats(0)
     seconds = time.perf_counter() - start
     return members * steps / seconds, engine_bytes(engine)
 
@@ -65,18 +76,22 @@ def main() -> None:
     parser.add_argument("--members", default="1,8,64,256,1024")
     parser.add_argument("--steps", type=int, default=256, help="steps per member per measurement")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     sizes = [int(n) for n in args.members.split(",")]
-    prepare()  # load the compiled step before timing anything
+    on_cpu = args.device == "cpu"
+    if on_cpu:
+        prepare()  # load the compiled step before timing anything
     speeds: dict[str, list[float]] = {"tutorial loop": [], **{f"N={n}": [] for n in sizes}}
     memory: dict[str, int] = {}
     for _ in range(args.repeats):  # alternate so that machine noise hits every contender alike
         speeds["tutorial loop"].append(tutorial_steps_per_second(max(200, args.steps)))
         for n in sizes:
-            speed, memory[f"N={n}"] = model_steps_per_second(n, args.steps if n < 256 else args.steps // 4)
+            steps = args.steps if n < 256 or not on_cpu else args.steps // 4
+            speed, memory[f"N={n}"] = model_steps_per_second(n, steps, args.device)
             speeds[f"N={n}"].append(speed)
     median = {name: statistics.median(values) for name, values in speeds.items()}
-    single = median.get("N=1") or model_steps_per_second(1, args.steps)[0]
+    single = median.get("N=1") or model_steps_per_second(1, args.steps, args.device)[0]
     tutorial = median["tutorial loop"]
     machine = platform.processor() or platform.machine()
     print(f"{machine}, numpy {np.__version__}, {args.repeats} repeats, medians")

@@ -111,3 +111,58 @@ def test_odd_sizes_train_like_the_reference() -> None:
     for _ in range(20):
         reference.step()
     assert largest_gap(engine.state(), reference.state()) < 1e-9
+
+
+def test_the_torch_engine_equals_the_compiled_one_in_float64() -> None:
+    """The GPU engine's step, run on the CPU: member for member the compiled engine's numbers."""
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+
+    configs = [TrainConfig(seed=seed, batch_size=30) for seed in (2, 3, 7)]
+    compiled, torch_engine = (
+        BatchedEngine(configs, np.float64),
+        TorchBatchedEngine(configs, "cpu", np.float64),
+    )
+    for steps in (37, 63):
+        compiled.advance(steps)
+        torch_engine.advance(steps)
+    for member in range(3):
+        mine, theirs = torch_engine.state(member), compiled.state(member)
+        assert largest_gap(mine, theirs) < 1e-10
+        assert np.array_equal(mine.rng, theirs.rng) and mine.step == theirs.step == 100
+        assert mine.adam["generator"].steps == 100
+        for name, value in compiled.last_stats(member).items():
+            assert abs(torch_engine.last_stats(member)[name] - value) < 1e-10
+
+
+def test_the_torch_engine_freezes_and_loads_members() -> None:
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+
+    configs = [TrainConfig(seed=seed) for seed in (4, 5)]
+    engine = TorchBatchedEngine(configs, "cpu", np.float64)
+    engine.advance(20)
+    frozen = engine.state(0)
+    engine.freeze(0)
+    engine.advance(10)
+    assert largest_gap(engine.state(0), frozen) == 0.0 and engine.steps.tolist() == [20, 30]
+    straight = BatchedEngine(configs, np.float64)
+    straight.advance(30)
+    engine.set_active(np.array([True, True]))
+    engine.load_state(0, straight.state(0))  # written into the device tensors in place
+    engine.advance(5)
+    straight.advance(5)
+    assert largest_gap(engine.state(0), straight.state(0)) < 1e-10
+
+
+def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
+    """Force the CUDA-graph path on the CPU, where capture cannot work: the warm-up is undone,
+    the engine says why in one line, and the members train exactly as without it."""
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+
+    configs = [TrainConfig(seed=seed) for seed in (1, 2)]
+    engine, plain = TorchBatchedEngine(configs, "cpu", np.float64), BatchedEngine(configs, np.float64)
+    engine._capture_wanted = True  # pretend capture is possible
+    engine.advance(12)
+    plain.advance(12)
+    assert engine.graph is None and engine.notice and "continues eagerly" in engine.notice
+    for member in range(2):
+        assert largest_gap(engine.state(member), plain.state(member)) < 1e-10

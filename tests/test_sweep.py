@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from helpers import read_checkpoint_file, run_cli
 
-from gancurve.core.engines import kernel
+from gancurve.core.engines import layout
 from gancurve.errors import UsageError
 from gancurve.sweep.seeds import describe, member_name, member_seed, parse_seeds
 from gancurve.sweep.session import SilentSweepReporter, SweepRequest, open_sweep
@@ -195,7 +195,7 @@ def test_a_diverging_member_is_recorded_and_the_others_finish(tmp_path: Path) ->
     )  # fmt: skip
     with open_sweep(request) as session:
         # The test hook: seed 2 alone learns a thousand times too fast.
-        session.engine.hyper[1, [kernel.LR_G, kernel.LR_D]] = 1.0
+        session.engine.hyper[1, [layout.LR_G, layout.LR_D]] = 1.0
         outcome = session.train(SilentSweepReporter(), StopFlag())
     rows = {row["seed"]: row for row in outcome.rows}
     assert rows[2]["verdict"] == "diverged" and rows[2]["step"] < 200
@@ -241,3 +241,26 @@ def test_a_member_changed_behind_the_sweeps_back_needs_force(swept: Path, tmp_pa
         "sweep", "--resume", "--name", "trio", "--steps", "180", "--runs-dir", str(runs)
     )
     assert code == 2 and "seed-005" in stderr and "lr_d" in stderr and "--force" in stderr
+
+
+def test_a_sweep_on_the_torch_engine_writes_the_same_kind_of_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The GPU path of a sweep, run on the CPU: the torch engine behind the same loop and files."""
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+    from gancurve.sweep import session as sweep_session
+
+    monkeypatch.setattr(
+        sweep_session, "_make_engine", lambda configs, device: TorchBatchedEngine(configs, "cpu")
+    )
+    request = SweepRequest(
+        runs_dir=tmp_path, name="gpu-path", seeds=(1, 2),
+        cadence=Cadence(steps=60, log_every=20, snapshot_every=20, eval_every=60, checkpoint_every=60),
+        hyperparameters={},
+    )  # fmt: skip
+    with open_sweep(request) as session:
+        assert isinstance(session.engine, TorchBatchedEngine)
+        outcome = session.train(SilentSweepReporter(), StopFlag())
+    assert [row["step"] for row in outcome.rows] == [60, 60]
+    code, _, stderr = run_cli("sample", "--run", "gpu-path/seed-2", "--runs-dir", str(tmp_path), "-n", "2")
+    assert code == 0, stderr

@@ -181,8 +181,8 @@ def sweep(
 
         if engine != "fast":
             raise UsageError("A sweep trains with the fast engine; train the reference one run at a time.")
-        if device not in ("auto", "cpu"):
-            raise UsageError(f"Sweeps train on the CPU in this version; use --device cpu, not {device}.")
+        from gancurve.device import select_device
+
         given = {
             "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
             "ideas": ideas, "points": points, "hidden": hidden,
@@ -201,6 +201,7 @@ def sweep(
             hyperparameters={key: value for key, value in given.items() if value is not None},
             resume=resume,
             force=force,
+            device=select_device(device),
         )
         code = sweep_command(request, stop, as_json=as_json)
     raise typer.Exit(code)

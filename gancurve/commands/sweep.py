@@ -19,8 +19,9 @@ from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
 def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
     """Run the sweep; return the exit code (0, or 130/143 when stopped by a signal)."""
     keep_large_blocks_out_of_the_heap()
-    with preparing_the_step(enabled=not as_json):
-        prepare()
+    if request.device == "cpu":
+        with preparing_the_step(enabled=not as_json):
+            prepare()
     with open_sweep(request) as session:
         if stop.signal is not None:
             kept = "the sweep is unchanged" if request.resume else "no sweep was created"
@@ -59,6 +60,7 @@ def _json(outcome: SweepOutcome, seconds: float) -> dict[str, object]:
     return {
         "sweep": outcome.sweep.name,
         "path": str(outcome.sweep.path),
+        "device": outcome.device,
         "step": outcome.step,
         "seconds": round(seconds, 3),
         "interrupted": outcome.interrupted_by is not None,
@@ -75,7 +77,7 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
     table = Table(title=f"Sweep {outcome.sweep.name} — {members} seeds at step {outcome.step:,}")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("time", f"{seconds:.1f} s ({speed}, cpu)")
+    table.add_row("time", f"{seconds:.1f} s ({speed}, {outcome.device})")
     rate = f"{summary['success_rate']:.0%} (95%: {low:.0%}–{high:.0%})"
     table.add_row("converged", f"{summary['converged']} of {members} = {rate}")
     w1 = " / ".join(_number(summary[key]) for key in ("w1_median", "w1_p90", "w1_max"))

@@ -40,7 +40,7 @@ from gancurve.sweep.summary import aggregate, member_row
 from gancurve.training.cadence import Cadence
 from gancurve.training.guard import DivergedError
 from gancurve.training.resume import resume_config
-from gancurve.training.session import Outcome, TrainingSession
+from gancurve.training.session import Outcome, Reporter, TrainingSession
 from gancurve.training.signals import StopFlag
 
 #: Model-steps one engine call may take at most: a stop request waits for the call (~0.1 s).
@@ -58,6 +58,7 @@ class SweepRequest:
     hyperparameters: dict[str, Any]  # only the ones the user gave explicitly (never the seed)
     resume: bool = False
     force: bool = False
+    device: str = "cpu"  # a resolved device: cpu (the compiled engine) or a torch device
 
 
 @dataclass
@@ -78,6 +79,7 @@ class SweepOutcome:
     aggregate: dict[str, Any]
     interrupted_by: int | None = None
     warnings: list[str] = field(default_factory=list)
+    device: str = "cpu"
 
 
 class QuietReporter:
@@ -104,7 +106,7 @@ class SweepSession:
         self.engine: BatchedEngine = first.engine
         self.diverged: dict[int, Diverged] = {}
         self.latest_quality: dict[int, dict[str, float]] = {}  # each member's latest evaluated row
-        self._quiet = QuietReporter()
+        self._quiet: Reporter = QuietReporter()
 
     @property
     def step(self) -> int:
@@ -143,7 +145,10 @@ class SweepSession:
         outcome = aggregate(rows)
         self.sweep.write_summary(rows, outcome)
         warnings = [f"{self.sessions[m].run.name}: {d.message}" for m, d in sorted(self.diverged.items())]
-        return SweepOutcome(self.sweep, self.step, rows, outcome, stop.signal, warnings)
+        if self.engine.notice:
+            warnings.insert(0, self.engine.notice)
+        device = self.sessions[0].device
+        return SweepOutcome(self.sweep, self.step, rows, outcome, stop.signal, warnings, device)
 
     def _after_step(self, member: int, step: int, outcome: Outcome) -> None:
         session = self.sessions[member]
@@ -225,7 +230,11 @@ class SilentSweepReporter:
 
 
 def sweep_facts(
-    seeds: tuple[int, ...], config: TrainConfig, hyperparameters: dict[str, Any], cadence: Cadence
+    seeds: tuple[int, ...],
+    config: TrainConfig,
+    hyperparameters: dict[str, Any],
+    cadence: Cadence,
+    device: str,
 ) -> dict[str, Any]:
     """What ``sweep.json`` records."""
     torch = sys.modules.get("torch")
@@ -235,7 +244,7 @@ def sweep_facts(
         "config": config.to_dict(),  # every member's, but for its seed
         "hyperparameters": hyperparameters,  # the ones given explicitly
         "cadence": asdict(cadence),
-        "device": "cpu",
+        "device": device,
         "engine": "fast",
         "gancurve_version": __version__,
         "numpy_version": np.__version__,
@@ -269,7 +278,7 @@ def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
         with _locked(sweep, seeds):
             session = _build(sweep, seeds, config, request, resume=True)
             given = {**facts.get("hyperparameters", {}), **request.hyperparameters}
-            sweep.write_facts(sweep_facts(seeds, config, given, request.cadence))
+            sweep.write_facts(sweep_facts(seeds, config, given, request.cadence, request.device))
             yield session
         return
     if request.seeds is None:
@@ -282,7 +291,9 @@ def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
     sweep = create_sweep(request.runs_dir, request.name)
     try:
         with _locked(sweep, ()):
-            sweep.write_facts(sweep_facts(seeds, config, request.hyperparameters, request.cadence))
+            sweep.write_facts(
+                sweep_facts(seeds, config, request.hyperparameters, request.cadence, request.device)
+            )
             members = [create_run(sweep.path, sweep.member(seed).name) for seed in seeds]
             with _member_locks(members):
                 yield _build(sweep, seeds, config, request, resume=False)
@@ -308,17 +319,27 @@ def _member_locks(members: list[RunDir]) -> Iterator[None]:
         yield
 
 
+def _make_engine(configs: list[TrainConfig], device: str) -> BatchedEngine:
+    """The compiled engine on the CPU; the torch one (a CUDA graph on CUDA) elsewhere."""
+    if device == "cpu":
+        return BatchedEngine(configs)
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+
+    return TorchBatchedEngine(configs, device)
+
+
 def _build(
     sweep: SweepDir, seeds: tuple[int, ...], config: TrainConfig, request: SweepRequest, resume: bool
 ) -> SweepSession:
     configs = [replace(config, seed=seed) for seed in seeds]
-    engine = BatchedEngine(configs)
+    engine = _make_engine(configs, request.device)
     sessions = []
     for index, (seed, member_config) in enumerate(zip(seeds, configs, strict=True)):
         run = sweep.member(seed)
         if not run.path.is_dir():
             run = create_run(sweep.path, run.name)
-        session = TrainingSession(run, member_config, request.cadence, "cpu", "fast", Member(engine, index))
+        member = Member(engine, index)
+        session = TrainingSession(run, member_config, request.cadence, member.device, "fast", member)
         if resume and run.existing_checkpoint() is not None:
             checkpoint = load_checkpoint(run)
             if checkpoint.config.seed != seed:

@@ -22,6 +22,7 @@ import numpy as np
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
 from gancurve.core.draws import BlockDraws
+from gancurve.core.engines import layout
 from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, forward, initial_weights, network_shapes
 from gancurve.core.numeric import log_sigmoid, sigmoid
@@ -38,6 +39,9 @@ class BatchedEngine:
 
     #: Steps of random draws made at once for every member (one numpy call per stream).
     BLOCK_STEPS = 64
+    #: A one-line message when the engine had to change course (a GPU engine that could not
+    #: capture its CUDA graph); None when there is nothing to say.
+    notice: str | None = None
 
     def __init__(self, configs: Sequence[TrainConfig], dtype: type[np.floating[Any]] = np.float32) -> None:
         if not configs:
@@ -47,27 +51,24 @@ class BatchedEngine:
             for name in SHARED_FIELDS:
                 if getattr(config, name) != getattr(first, name):
                     raise ValueError(f"every member must have the same {name}")
-        from gancurve.core.engines import kernel  # imports numba (see issue: compile once, cached)
-
-        self._kernel = kernel
         self.configs, self.dtype = list(configs), dtype
         self.artist = ParabolaArtist(first.points)
         members = len(configs)
-        self.g = np.zeros((members, kernel.generator_size(first.ideas, first.hidden, first.points)), dtype)
-        self.d = np.zeros((members, kernel.discriminator_size(first.points, first.hidden)), dtype)
+        self.g = np.zeros((members, layout.generator_size(first.ideas, first.hidden, first.points)), dtype)
+        self.d = np.zeros((members, layout.discriminator_size(first.points, first.hidden)), dtype)
         self.g_moments = np.zeros((members, 2, self.g.shape[1]), dtype)
         self.d_moments = np.zeros((members, 2, self.d.shape[1]), dtype)
         self.adam_steps = np.zeros(members, np.int64)
         self.steps = np.zeros(members, np.int64)  # a frozen member's count stops where it froze
         self.active = np.ones(members, np.bool_)
-        self.hyper = np.zeros((members, kernel.HYPER_COLUMNS), np.float64)
-        self.logits = np.zeros((members, kernel.LOGIT_PARTS, first.batch_size), dtype)
+        self.hyper = np.zeros((members, layout.HYPER_COLUMNS), np.float64)
+        self.logits = np.zeros((members, layout.LOGIT_PARTS, first.batch_size), dtype)
         self.draws = [BlockDraws(config, self.artist, dtype) for config in configs]
         self._real_a = np.zeros((members, self.BLOCK_STEPS, first.batch_size), dtype)
         self._ideas = np.zeros((members, self.BLOCK_STEPS, first.batch_size, first.ideas), dtype)
         self._block_used = self.BLOCK_STEPS  # nothing drawn yet
         self._basis = self.artist.basis(dtype)
-        prepare(dtype)
+        self._prepare()
         for member, config in enumerate(configs):
             self.set_hyper(member, config)
             weights = initial_weights(config)
@@ -82,10 +83,10 @@ class BatchedEngine:
     def set_hyper(self, member: int, config: TrainConfig) -> None:
         """Take a member's learning rates from its config (a forced resume may change them)."""
         self.configs[member] = config
-        self.hyper[member, self._kernel.LR_G] = config.lr_g
-        self.hyper[member, self._kernel.LR_D] = config.lr_d
-        self.hyper[member, self._kernel.BETA1], self.hyper[member, self._kernel.BETA2] = ADAM_BETAS
-        self.hyper[member, self._kernel.EPS] = ADAM_EPS
+        self.hyper[member, layout.LR_G] = config.lr_g
+        self.hyper[member, layout.LR_D] = config.lr_d
+        self.hyper[member, layout.BETA1], self.hyper[member, layout.BETA2] = ADAM_BETAS
+        self.hyper[member, layout.EPS] = ADAM_EPS
 
     def advance(self, steps: int) -> None:
         """Train every active member ``steps`` more steps."""
@@ -93,16 +94,26 @@ class BatchedEngine:
             if self._block_used == self.BLOCK_STEPS:
                 self._draw_block()
             count = min(steps, self.BLOCK_STEPS - self._block_used)
-            self._kernel.train_steps(
-                self.g, self.d, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
-                self.active, self._real_a, self._ideas, self._block_used, count, self._basis,
-                self.logits,
-            )  # fmt: skip
+            self._run_steps(count)
             for member in np.flatnonzero(self.active):
                 self.draws[member].use(count)
             self.steps[self.active] += count
             self._block_used += count
             steps -= count
+
+    def _prepare(self) -> None:
+        """Make the step ready to run (here: load the compiled kernel)."""
+        prepare(self.dtype)
+
+    def _run_steps(self, count: int) -> None:
+        """``count`` steps of every active member, on the current block's next draws."""
+        from gancurve.core.engines import kernel
+
+        kernel.train_steps(
+            self.g, self.d, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
+            self.active, self._real_a, self._ideas, self._block_used, count, self._basis,
+            self.logits,
+        )  # fmt: skip
 
     def _draw_block(self) -> None:
         for member in np.flatnonzero(self.active):
@@ -199,8 +210,8 @@ def prepare(dtype: type[np.floating[Any]] = np.float32) -> None:
     empty = np.zeros((0, 1), dtype)
     kernel.train_steps(
         empty, empty, np.zeros((0, 2, 1), dtype), np.zeros((0, 2, 1), dtype), np.zeros(0, np.int64),
-        np.zeros((0, kernel.HYPER_COLUMNS)), np.zeros(0, np.bool_), np.zeros((0, 1, 1), dtype),
-        np.zeros((0, 1, 1, 1), dtype), 0, 0, np.ones(1, dtype), np.zeros((0, kernel.LOGIT_PARTS, 1), dtype),
+        np.zeros((0, layout.HYPER_COLUMNS)), np.zeros(0, np.bool_), np.zeros((0, 1, 1), dtype),
+        np.zeros((0, 1, 1, 1), dtype), 0, 0, np.ones(1, dtype), np.zeros((0, layout.LOGIT_PARTS, 1), dtype),
     )  # fmt: skip
 
 
@@ -257,13 +268,16 @@ class Member:
     is what a run trained alone wants (its engine has one member).
     """
 
-    device = "cpu"
-    notice: str | None = None
-
     def __init__(self, engine: BatchedEngine, index: int) -> None:
         self.engine, self.index = engine, index
         self.config = engine.configs[index]
         self.artist = engine.artist
+        self.device: str = getattr(engine, "device", "cpu")
+
+    @property
+    def notice(self) -> str | None:
+        """The engine's message, if it had to change course."""
+        return self.engine.notice
 
     @property
     def step_count(self) -> int:

@@ -6,13 +6,8 @@ of many members; each member's weights, Adam moments and activations (about 100 
 the core's cache for all of its steps, and the members are shared between the cores.
 
 Every array has a leading **model axis** (member ``m``). A member's weights are one flat
-vector per network, in this layout (``I`` ideas, ``H`` hidden, ``P`` points):
-
-- G: ``W1 (I, H) | b1 (H) | W2 (P, H) | b2 (P)``
-- D: ``V1 (P, H) | c1 (H) | v2 (H) | c2 (1)``
-
-so that every inner loop runs over the hidden units, contiguous in memory (what the CPU's
-vector units want). ``W1`` and ``V1`` are torch's first-layer weights transposed;
+vector per network in the layout of :mod:`gancurve.core.engines.layout`, so that every inner
+loop runs over the hidden units, contiguous in memory (what the CPU's vector units want);
 :mod:`gancurve.core.engines.batched` converts to and from torch's names and shapes.
 
 The step is the reference trainer's (:class:`~gancurve.core.engines.reference.Trainer`): D
@@ -36,25 +31,12 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
+from gancurve.core.engines.layout import BETA1, BETA2, EPS, LR_D, LR_G
+
 CACHE = os.environ.get("GANCURVE_NOCACHE") is None
 FASTMATH = {"reassoc", "contract", "nsz"}
-#: Columns of the per-member hyper-parameter table ``hyper`` (float64).
-LR_G, LR_D, BETA1, BETA2, EPS = range(5)
-HYPER_COLUMNS = 5
-#: Per member, the last step's logits: D on the artist's batch, D on G's batch, new D on G's batch.
-LOGIT_PARTS = 3
 #: Rows of the batch computed together: each weight row loaded serves this many rows.
 ROWS = 4
-
-
-def generator_size(ideas: int, hidden: int, points: int) -> int:
-    """Numbers in G's flat weight vector."""
-    return ideas * hidden + hidden + points * hidden + points
-
-
-def discriminator_size(points: int, hidden: int) -> int:
-    """Numbers in D's flat weight vector."""
-    return points * hidden + 2 * hidden + 1
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")

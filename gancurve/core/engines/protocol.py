@@ -45,9 +45,11 @@ class Engine(Protocol):
     config: TrainConfig
     device: str
     artist: ParabolaArtist
-    #: A one-line message for the user when the engine had to change course (e.g. a CUDA graph
-    #: could not be captured and it runs eagerly); None when there is nothing to say.
-    notice: str | None
+
+    @property
+    def notice(self) -> str | None:
+        """A one-line message for the user when the engine had to change course (e.g. a CUDA graph
+        could not be captured and it runs eagerly); None when there is nothing to say."""
 
     @property
     def step_count(self) -> int:

@@ -1,0 +1,28 @@
+"""The batched engines' memory layout, shared by the compiled CPU step and the torch one.
+
+A member's weights are one flat vector per network (``I`` ideas, ``H`` hidden, ``P`` points):
+
+- G: ``W1 (I, H) | b1 (H) | W2 (P, H) | b2 (P)``
+- D: ``V1 (P, H) | c1 (H) | v2 (H) | c2 (1)``
+
+``W1`` and ``V1`` are torch's first-layer weights transposed, so that the hidden units are the
+contiguous axis. The per-member numbers the step reads are the columns of a ``hyper`` table.
+"""
+
+from __future__ import annotations
+
+#: Columns of the per-member hyper-parameter table ``hyper`` (float64).
+LR_G, LR_D, BETA1, BETA2, EPS = range(5)
+HYPER_COLUMNS = 5
+#: Per member, the last step's logits: D on the artist's batch, D on G's batch, new D on G's batch.
+LOGIT_PARTS = 3
+
+
+def generator_size(ideas: int, hidden: int, points: int) -> int:
+    """Numbers in G's flat weight vector."""
+    return ideas * hidden + hidden + points * hidden + points
+
+
+def discriminator_size(points: int, hidden: int) -> int:
+    """Numbers in D's flat weight vector."""
+    return points * hidden + 2 * hidden + 1
