@@ -27,7 +27,7 @@ def top_level(modules: set[str]) -> set[str]:
     return {name.split(".")[0] for name in modules}
 
 
-@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["sample", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["sweep", "--help"], ["sample", "--help"]])
 def test_help_imports_neither_torch_nor_matplotlib(args: list[str]) -> None:
     assert not top_level(imported_modules(*args)) & HEAVY_FOR_HELP
 
@@ -44,6 +44,7 @@ def test_help_imports_neither_torch_nor_matplotlib(args: list[str]) -> None:
         ["animate", "{out}/a.gif", "--run", "tiny", "--every", "3"],
         ["export", "samples", "{out}/s.npz", "--run", "tiny"],
         ["export", "metrics", "{out}/m.csv", "--run", "tiny"],
+        ["sweep", "--seeds", "2", "--steps", "60", "--name", "s"],
     ],
     ids=lambda args: " ".join(args[:2]),
 )

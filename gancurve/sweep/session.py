@@ -43,8 +43,8 @@ from gancurve.training.resume import resume_config
 from gancurve.training.session import Outcome, Reporter, TrainingSession
 from gancurve.training.signals import StopFlag
 
-#: Model-steps one engine call may take at most: a stop request waits for the call (~0.1 s).
-CALL_MODEL_STEPS = 4096
+#: Model-steps one engine call may take at most: a stop request waits for the call (~0.6 s).
+CALL_MODEL_STEPS = 16_384
 
 
 @dataclass(frozen=True)
