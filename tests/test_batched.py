@@ -166,3 +166,19 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
     assert engine.graph is None and engine.notice and "continues eagerly" in engine.notice
     for member in range(2):
         assert largest_gap(engine.state(member), plain.state(member)) < 1e-10
+
+
+def test_betas_reach_every_engine() -> None:
+    """Adam's betas from the config (issue 13's --betas): the compiled and the torch engines
+    against the reference trainer, float64, 50 steps."""
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+
+    config = TrainConfig(seed=3, beta1=0.5, beta2=0.9, lr_g=8e-4, lr_d=8e-4)
+    reference = Trainer(config, dtype=torch.float64)
+    reference.advance(50)
+    for engine in (BatchedEngine([config], np.float64), TorchBatchedEngine([config], "cpu", np.float64)):
+        engine.advance(50)
+        assert largest_gap(engine.state(0), reference.state()) < 1e-8
+    default = BatchedEngine([TrainConfig(seed=3, lr_g=8e-4, lr_d=8e-4)], np.float64)
+    default.advance(50)
+    assert largest_gap(default.state(0), reference.state()) > 1e-3  # the betas made a difference

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import torch
-from helpers import cli_runner
+from helpers import cli_runner, run_cli
 
 from gancurve.cli import app
 
@@ -79,3 +80,21 @@ def test_runs_dir_that_is_a_file(tmp_path: Path) -> None:
 def test_output_directory_missing(trained_runs_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "no" / "such" / "s.json"
     fails(["sample", "--runs-dir", str(trained_runs_dir), "-o", str(target)], 2, "does not exist")
+
+
+@pytest.mark.parametrize("value", ["2,0", "0.5", "a,b", "0.5,1", "-0.1,0.9"])
+def test_bad_betas_are_one_line_and_exit_2(value: str, tmp_path: Path) -> None:
+    code, _, stderr = run_cli("train", "--betas", value, "--runs-dir", str(tmp_path))
+    assert code == 2 and stderr.count("\n") == 1 and "--betas" in stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_betas_are_saved_and_a_resume_may_not_change_them_silently(tmp_path: Path) -> None:
+    code, _, stderr = run_cli("train", "--betas", "0.5,0.99", "--steps", "60", "--name", "b",
+                              "--runs-dir", str(tmp_path))  # fmt: skip
+    assert code == 0, stderr
+    config = json.loads((tmp_path / "b" / "config.json").read_text())["config"]
+    assert (config["beta1"], config["beta2"]) == (0.5, 0.99)
+    code, _, stderr = run_cli("train", "--resume", "--name", "b", "--steps", "90", "--betas", "0.9,0.999",
+                              "--runs-dir", str(tmp_path))  # fmt: skip
+    assert code == 2 and "beta1" in stderr and "--force" in stderr

@@ -20,6 +20,7 @@ from gancurve.cli.options import (
     CADENCE,
     DEFAULT_DEVICE,
     BatchSizeOption,
+    BetasOption,
     CheckpointEveryOption,
     DeviceOption,
     EngineOption,
@@ -90,6 +91,7 @@ def train(
     batch_size: BatchSizeOption = None,
     lr_g: LrGOption = None,
     lr_d: LrDOption = None,
+    betas: BetasOption = None,
     ideas: IdeasOption = None,
     points: PointsOption = None,
     hidden: HiddenOption = None,
@@ -119,7 +121,7 @@ def train(
 
         given = {
             "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
-            "ideas": ideas, "points": points, "hidden": hidden,
+            "ideas": ideas, "points": points, "hidden": hidden, **_betas(betas),
         }  # fmt: skip
         cadence = Cadence(
             steps=steps,
@@ -150,6 +152,7 @@ def sweep(
     batch_size: BatchSizeOption = None,
     lr_g: LrGOption = None,
     lr_d: LrDOption = None,
+    betas: BetasOption = None,
     ideas: IdeasOption = None,
     points: PointsOption = None,
     hidden: HiddenOption = None,
@@ -185,7 +188,7 @@ def sweep(
 
         given = {
             "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
-            "ideas": ideas, "points": points, "hidden": hidden,
+            "ideas": ideas, "points": points, "hidden": hidden, **_betas(betas),
         }  # fmt: skip
         request = SweepRequest(
             runs_dir=_runs_dir(runs_dir),
@@ -354,6 +357,14 @@ def export_metrics(
     from gancurve.commands.export import export_metrics_command
 
     export_metrics_command(_runs_dir(runs_dir), run, output)
+
+
+def _betas(option: str | None) -> dict[str, float]:
+    """``--betas B1,B2`` (already checked) as the config's two fields; nothing when not given."""
+    if option is None:
+        return {}
+    beta1, beta2 = (float(part) for part in option.split(","))
+    return {"beta1": beta1, "beta2": beta2}
 
 
 def _runs_dir(option: str | None) -> Path:

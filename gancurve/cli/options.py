@@ -104,6 +104,31 @@ LrGOption = Annotated[
 LrDOption = Annotated[
     float | None, typer.Option(help=f"Discriminator's Adam learning rate. [default: {DEFAULTS.lr_d:g}]")
 ]
+
+
+def parse_betas(value: str | None) -> str | None:
+    """``B1,B2``: two numbers from 0 up to 1 (checked here so a typo fails before any work)."""
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        betas = [float(part) for part in parts]
+    except ValueError:
+        betas = []
+    if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
+        raise typer.BadParameter(f"{value!r} is not two numbers from 0 up to 1, like 0.5,0.99.")
+    return value
+
+
+BetasOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="<b1,b2>",
+        callback=parse_betas,
+        help=f"Both Adams' betas, e.g. 0.5,0.99. [default: {DEFAULTS.beta1:g},{DEFAULTS.beta2:g}]",
+        show_default=False,
+    ),
+]
 IdeasOption = Annotated[int | None, size_option("ideas", "Random ideas G paints from.")]
 PointsOption = Annotated[int | None, size_option("points", "Points per painting on [-1, 1].")]
 HiddenOption = Annotated[int | None, size_option("hidden", "Hidden units of G and D.")]
@@ -142,7 +167,7 @@ ResumeOption = Annotated[
     ),
 ]
 ForceOption = Annotated[
-    bool, typer.Option("--force", help="With --resume: allow other learning rates or batch size.")
+    bool, typer.Option("--force", help="With --resume: allow other learning rates, betas or batch size.")
 ]
 
 # -- sweeps -----------------------------------------------------------------------------------

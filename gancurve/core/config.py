@@ -42,6 +42,8 @@ class TrainConfig:
     hidden: int = 128  # width of the one hidden layer of G and of D
     seed: int = 1  # seeds the weights, the artist and the ideas
     loss: str = "minimax"  # the GAN objective; the tutorial's log D(x) + log(1 - D(G(z)))
+    beta1: float = 0.9  # both Adams' first-moment decay (torch's default, the tutorial's)
+    beta2: float = 0.999  # both Adams' second-moment decay (torch's default, the tutorial's)
 
     def __post_init__(self) -> None:
         # Types are checked too: a config read from a damaged file may hold 128.5 or true.
@@ -55,6 +57,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive finite number, got {value!r}")
         if not _is_int(self.seed) or not 0 <= self.seed <= SEED_MAX:
             raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed!r}")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            if not _is_real(value) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be a number from 0 up to (not including) 1, got {value!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
 

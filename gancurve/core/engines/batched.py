@@ -27,8 +27,7 @@ from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, Tra
 from gancurve.core.networks import NETWORKS, Weights, forward, initial_weights, network_shapes
 from gancurve.core.numeric import log_sigmoid, sigmoid
 
-#: torch.optim.Adam's defaults, which the reference trainer uses.
-ADAM_BETAS = (0.9, 0.999)
+#: torch.optim.Adam's default epsilon, which the reference trainer uses.
 ADAM_EPS = 1e-8
 #: The architecture every member of one engine must share (it fixes the arrays' shapes).
 SHARED_FIELDS = ("ideas", "hidden", "points", "batch_size")
@@ -81,11 +80,11 @@ class BatchedEngine:
         return len(self.configs)
 
     def set_hyper(self, member: int, config: TrainConfig) -> None:
-        """Take a member's learning rates from its config (a forced resume may change them)."""
+        """Take a member's learning rates and betas from its config (a forced resume may change them)."""
         self.configs[member] = config
         self.hyper[member, layout.LR_G] = config.lr_g
         self.hyper[member, layout.LR_D] = config.lr_d
-        self.hyper[member, layout.BETA1], self.hyper[member, layout.BETA2] = ADAM_BETAS
+        self.hyper[member, layout.BETA1], self.hyper[member, layout.BETA2] = config.beta1, config.beta2
         self.hyper[member, layout.EPS] = ADAM_EPS
 
     def advance(self, steps: int) -> None:

@@ -45,8 +45,13 @@ class Trainer:
         self.generator = generator.to(self.torch_device, dtype)
         self.discriminator = discriminator.to(self.torch_device, dtype)
         # capturable keeps Adam's step count on the device, so a CUDA graph can replay the update.
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, capturable=capturable)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, capturable=capturable)
+        betas = (config.beta1, config.beta2)
+        self.opt_g = torch.optim.Adam(
+            self.generator.parameters(), lr=config.lr_g, betas=betas, capturable=capturable
+        )
+        self.opt_d = torch.optim.Adam(
+            self.discriminator.parameters(), lr=config.lr_d, betas=betas, capturable=capturable
+        )
         self.on_host = self.torch_device.type == "cpu"
         self.streams = TrainingStreams.for_run(config)  # the CPU's draws
         self.device_rng = torch.Generator(device=self.torch_device).manual_seed(config.seed)  # a GPU's draws
@@ -160,11 +165,11 @@ class Trainer:
         except (KeyError, RuntimeError, TypeError, ValueError) as error:
             raise ValueError(f"the saved training state does not fit this model: {error}") from error
         self.step_count = state.step
-        # The config is the truth for learning rates (a forced resume may change them).
-        for group in self.opt_g.param_groups:
-            group["lr"] = self.config.lr_g
-        for group in self.opt_d.param_groups:
-            group["lr"] = self.config.lr_d
+        # The config is the truth for learning rates and betas (a forced resume may change them).
+        betas = (self.config.beta1, self.config.beta2)
+        for optimizer, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"], group["betas"] = lr, betas
 
 
 def _array(tensor: torch.Tensor) -> np.ndarray:
