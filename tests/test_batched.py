@@ -168,17 +168,29 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
         assert largest_gap(engine.state(member), plain.state(member)) < 1e-10
 
 
-def test_betas_reach_every_engine() -> None:
-    """Adam's betas from the config (issue 13's --betas): the compiled and the torch engines
-    against the reference trainer, float64, 50 steps."""
+@pytest.mark.parametrize(
+    "changes",
+    [{"beta1": 0.5, "beta2": 0.9, "lr_g": 8e-4, "lr_d": 8e-4}, {"loss": "non-saturating"}],
+    ids=["betas", "non-saturating"],
+)
+def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
+    """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,
+    float64, 50 steps — in one engine beside a member with the defaults (the per-member plug)."""
     from gancurve.core.engines.batched_torch import TorchBatchedEngine
 
-    config = TrainConfig(seed=3, beta1=0.5, beta2=0.9, lr_g=8e-4, lr_d=8e-4)
-    reference = Trainer(config, dtype=torch.float64)
-    reference.advance(50)
-    for engine in (BatchedEngine([config], np.float64), TorchBatchedEngine([config], "cpu", np.float64)):
+    chosen, default = TrainConfig(seed=3, **changes), TrainConfig(seed=4)  # type: ignore[arg-type]
+    references = [Trainer(config, dtype=torch.float64) for config in (chosen, default)]
+    for reference in references:
+        reference.advance(50)
+    for engine in (
+        BatchedEngine([chosen, default], np.float64),
+        TorchBatchedEngine([chosen, default], "cpu", np.float64),
+    ):
         engine.advance(50)
-        assert largest_gap(engine.state(0), reference.state()) < 1e-8
-    default = BatchedEngine([TrainConfig(seed=3, lr_g=8e-4, lr_d=8e-4)], np.float64)
-    default.advance(50)
-    assert largest_gap(default.state(0), reference.state()) > 1e-3  # the betas made a difference
+        for member, reference in enumerate(references):
+            assert largest_gap(engine.state(member), reference.state()) < 1e-8
+            for name, value in reference.last_stats().items():
+                assert abs(engine.last_stats(member)[name] - value) < 1e-8
+    plain = Trainer(TrainConfig(seed=3), dtype=torch.float64)
+    plain.advance(50)
+    assert largest_gap(plain.state(), references[0].state()) > 1e-4  # the choice made a difference

@@ -98,3 +98,8 @@ def test_betas_are_saved_and_a_resume_may_not_change_them_silently(tmp_path: Pat
     code, _, stderr = run_cli("train", "--resume", "--name", "b", "--steps", "90", "--betas", "0.9,0.999",
                               "--runs-dir", str(tmp_path))  # fmt: skip
     assert code == 2 and "beta1" in stderr and "--force" in stderr
+
+
+def test_an_unknown_loss_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    code, _, stderr = run_cli("train", "--loss", "hinge", "--runs-dir", str(tmp_path))
+    assert code == 2 and stderr.count("\n") == 1 and "minimax, non-saturating" in stderr

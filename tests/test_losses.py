@@ -45,3 +45,16 @@ def test_the_numpy_stats_equal_the_torch_ones() -> None:
     real_t, fake_t = torch.from_numpy(real), torch.from_numpy(fake)
     assert math.isclose(metrics.d_accuracy(real), float(d_accuracy(real_t)), rel_tol=1e-12)
     assert math.isclose(metrics.d_score(real, fake), float(d_score(real_t, fake_t)), rel_tol=1e-12)
+
+
+def test_non_saturating_loss_is_minus_log_d() -> None:
+    from gancurve.core.losses import G_LOSSES
+    from gancurve.core.metrics import equilibrium_g_loss
+
+    logits = torch.tensor([-30.0, -1.0, 0.0, 2.0], dtype=torch.float64)
+    expected = -torch.log(torch.sigmoid(logits)).mean()
+    assert torch.isclose(G_LOSSES["non-saturating"](logits), expected, rtol=1e-12)
+    assert torch.isfinite(G_LOSSES["non-saturating"](torch.tensor([-1e4]))).all()  # no log(0)
+    zero = torch.zeros(3, dtype=torch.float64)  # D says 0.5 everywhere: the equilibrium lines
+    for loss in ("minimax", "non-saturating"):
+        assert abs(float(G_LOSSES[loss](zero)) - equilibrium_g_loss(loss)) < 1e-12

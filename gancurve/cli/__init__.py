@@ -31,6 +31,7 @@ from gancurve.cli.options import (
     IdeasSeedOption,
     JsonOption,
     LogEveryOption,
+    LossOption,
     LrDOption,
     LrGOption,
     NameOption,
@@ -92,6 +93,7 @@ def train(
     lr_g: LrGOption = None,
     lr_d: LrDOption = None,
     betas: BetasOption = None,
+    loss: LossOption = None,
     ideas: IdeasOption = None,
     points: PointsOption = None,
     hidden: HiddenOption = None,
@@ -121,7 +123,7 @@ def train(
 
         given = {
             "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
-            "ideas": ideas, "points": points, "hidden": hidden, **_betas(betas),
+            "ideas": ideas, "points": points, "hidden": hidden, "loss": loss, **_betas(betas),
         }  # fmt: skip
         cadence = Cadence(
             steps=steps,
@@ -153,6 +155,7 @@ def sweep(
     lr_g: LrGOption = None,
     lr_d: LrDOption = None,
     betas: BetasOption = None,
+    loss: LossOption = None,
     ideas: IdeasOption = None,
     points: PointsOption = None,
     hidden: HiddenOption = None,
@@ -188,7 +191,7 @@ def sweep(
 
         given = {
             "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
-            "ideas": ideas, "points": points, "hidden": hidden, **_betas(betas),
+            "ideas": ideas, "points": points, "hidden": hidden, "loss": loss, **_betas(betas),
         }  # fmt: skip
         request = SweepRequest(
             runs_dir=_runs_dir(runs_dir),

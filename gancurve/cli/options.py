@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gancurve.core.config import PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
+from gancurve.core.config import LOSSES, PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
 from gancurve.core.engines import ENGINES
 from gancurve.device import DEVICE_CHOICES
 from gancurve.training.cadence import Cadence
@@ -126,6 +126,16 @@ BetasOption = Annotated[
         metavar="<b1,b2>",
         callback=parse_betas,
         help=f"Both Adams' betas, e.g. 0.5,0.99. [default: {DEFAULTS.beta1:g},{DEFAULTS.beta2:g}]",
+        show_default=False,
+    ),
+]
+LossOption = Annotated[
+    str | None,
+    choice_option(
+        LOSSES,
+        f"G's loss: minimax is the tutorial's log(1 - D(G(z))); non-saturating is -log D(G(z)). "
+        f"[default: {DEFAULTS.loss}]",
+        "--loss",
         show_default=False,
     ),
 ]

@@ -28,7 +28,8 @@ def plot_command(runs_dir: Path, run_name: str | None, output: Path | None, curv
     output = output or run.path / "plot.png"
     check_plot_output(output)
     samples = draw_samples(run, max(curves, HISTOGRAM_SAMPLES), seed=0)
-    figure = build_figure(samples, run.read_metrics(), run.name, curves)
+    loss = str(run.read_config().get("config", {}).get("loss", "minimax"))
+    figure = build_figure(samples, run.read_metrics(), run.name, curves, loss)
     write_plot(figure, output)
     out.print(str(output), markup=False, soft_wrap=True)
 

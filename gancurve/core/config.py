@@ -6,7 +6,9 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-LOSSES = ("minimax",)
+#: G's objective (D's is the minimax one for both): the tutorial's ``log(1 − D(G(z)))``, or
+#: Goodfellow's non-saturating ``−log D(G(z))``, which keeps G's gradient alive while D wins.
+LOSSES = ("minimax", "non-saturating")
 #: Seeds are at most 63 bits: every generator that takes one (torch's, numpy's) accepts them.
 SEED_MAX = 2**63 - 1
 #: The sizes a run may ask for, (smallest, largest). The largest keep one step's arrays far
@@ -41,7 +43,7 @@ class TrainConfig:
     points: int = 15  # points per painting, evenly spaced on [-1, 1]
     hidden: int = 128  # width of the one hidden layer of G and of D
     seed: int = 1  # seeds the weights, the artist and the ideas
-    loss: str = "minimax"  # the GAN objective; the tutorial's log D(x) + log(1 - D(G(z)))
+    loss: str = "minimax"  # G's objective (LOSSES); the tutorial's minimises log(1 - D(G(z)))
     beta1: float = 0.9  # both Adams' first-moment decay (torch's default, the tutorial's)
     beta2: float = 0.999  # both Adams' second-moment decay (torch's default, the tutorial's)
 

@@ -21,9 +21,29 @@ def minimax_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torc
     return -d_score(real_logits, fake_logits)
 
 
+def minimax_g_terms(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Each painting's ``log(1 − D(G(z)))``: the tutorial's G loss before the mean."""
+    return F.logsigmoid(-fake_logits)
+
+
+def non_saturating_g_terms(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Each painting's ``−log D(G(z))`` (Goodfellow et al. 2014): the same fixed point, but a
+    strong gradient where D rejects G's paintings, where ``log(1 − D)`` goes flat."""
+    return -F.logsigmoid(fake_logits)
+
+
 def minimax_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """G's loss: ``mean(log(1 − D(G(z))))``, the tutorial's ``G_loss``; G minimises it."""
-    return F.logsigmoid(-fake_logits).mean()
+    return minimax_g_terms(fake_logits).mean()
+
+
+def non_saturating_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """G's non-saturating loss: ``mean(−log D(G(z)))``."""
+    return non_saturating_g_terms(fake_logits).mean()
+
+
+#: G's loss by ``TrainConfig.loss``.
+G_LOSSES = {"minimax": minimax_g_loss, "non-saturating": non_saturating_g_loss}
 
 
 def d_accuracy(real_logits: torch.Tensor) -> torch.Tensor:

@@ -20,6 +20,12 @@ EQUILIBRIUM_D_SCORE = 2.0 * math.log(0.5)
 #: D's mean probability on real paintings when it can only guess.
 EQUILIBRIUM_D_ACCURACY = 0.5
 
+
+def equilibrium_g_loss(loss: str) -> float:
+    """G's loss when D says 0.5 everywhere: ``log(1/2)`` (minimax) or ``−log(1/2)`` (non-saturating)."""
+    return -math.log(2.0) if loss == "minimax" else math.log(2.0)
+
+
 #: The standard deviation of U(1, 2): what ``spread`` should be.
 TARGET_SPREAD = 1.0 / math.sqrt(12.0)
 #: Points this close outside a bound still count as inside (float32 rounding of a = 1 or 2).

@@ -10,7 +10,12 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gancurve.core.metrics import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE, TARGET_SPREAD
+from gancurve.core.metrics import (
+    EQUILIBRIUM_D_ACCURACY,
+    EQUILIBRIUM_D_SCORE,
+    TARGET_SPREAD,
+    equilibrium_g_loss,
+)
 from gancurve.errors import UsageError
 from gancurve.formats import PLOT_FORMATS
 from gancurve.render.style import GREEN, LOWER, REAL, UPPER, draw_canvas
@@ -18,8 +23,6 @@ from gancurve.sampling import Samples
 from gancurve.store.atomic import atomic_write
 from gancurve.store.outputs import check_output
 
-#: G's loss log(1 − D(G(z))) when D says 0.5 everywhere.
-EQUILIBRIUM_G_LOSS = EQUILIBRIUM_D_SCORE / 2
 EQUILIBRIUM_STYLE: dict[str, Any] = {"color": "black", "ls": ":", "lw": 1}
 
 
@@ -45,7 +48,9 @@ def smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
     return np.convolve(padded, kernel, mode="valid")
 
 
-def build_figure(samples: Samples, rows: list[dict[str, float]], run_name: str, curves: int) -> Figure:
+def build_figure(
+    samples: Samples, rows: list[dict[str, float]], run_name: str, curves: int, loss: str = "minimax"
+) -> Figure:
     """Six panels: paintings, fitted-a histogram, distance to the artist, losses, D accuracy, shape."""
     figure = Figure(figsize=(15, 8.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
@@ -54,7 +59,7 @@ def build_figure(samples: Samples, rows: list[dict[str, float]], run_name: str, 
     _paintings(panels[0, 0], samples, curves)
     _a_histogram(panels[0, 1], samples)
     _distance(panels[0, 2], rows)
-    _losses(panels[1, 0], rows)
+    _losses(panels[1, 0], rows, loss)
     _accuracy(panels[1, 1], rows)
     _shape(panels[1, 2], rows)
     return figure
@@ -116,20 +121,21 @@ def _distance(axes: Axes, rows: list[dict[str, float]]) -> None:
     axes.legend(fontsize=8, frameon=False)
 
 
-def _losses(axes: Axes, rows: list[dict[str, float]]) -> None:
+def _losses(axes: Axes, rows: list[dict[str, float]], loss: str) -> None:
     steps, d_loss = series(rows, "d_loss")
     _, g_loss = series(rows, "g_loss")
     axes.plot(steps, d_loss, color=UPPER, alpha=0.25, lw=0.8)
     axes.plot(steps, g_loss, color=LOWER, alpha=0.25, lw=0.8)
     axes.plot(steps, smooth(d_loss), color=UPPER, lw=2, label="D loss")
     axes.plot(steps, smooth(g_loss), color=LOWER, lw=2, label="G loss")
+    g_at_equilibrium = equilibrium_g_loss(loss)
     axes.axhline(
         -EQUILIBRIUM_D_SCORE,
         **EQUILIBRIUM_STYLE,
-        label=f"equilibrium ({-EQUILIBRIUM_D_SCORE:.2f}, {EQUILIBRIUM_G_LOSS:.2f})",
+        label=f"equilibrium ({-EQUILIBRIUM_D_SCORE:.2f}, {g_at_equilibrium:.2f})",
     )
-    axes.axhline(EQUILIBRIUM_G_LOSS, **EQUILIBRIUM_STYLE)
-    axes.set_title("(d) losses")
+    axes.axhline(g_at_equilibrium, **EQUILIBRIUM_STYLE)
+    axes.set_title(f"(d) losses (G: {loss})")
     axes.set_xlabel("step")
     axes.legend(fontsize=8, frameon=False)
 

@@ -86,6 +86,7 @@ class BatchedEngine:
         self.hyper[member, layout.LR_D] = config.lr_d
         self.hyper[member, layout.BETA1], self.hyper[member, layout.BETA2] = config.beta1, config.beta2
         self.hyper[member, layout.EPS] = ADAM_EPS
+        self.hyper[member, layout.NON_SATURATING] = float(config.loss == "non-saturating")
 
     def advance(self, steps: int) -> None:
         """Train every active member ``steps`` more steps."""
@@ -140,7 +141,8 @@ class BatchedEngine:
         real, fake, new = (part.astype(np.float64) for part in self.logits[member])
         batch = real.shape[0]
         score = float(np.sum(log_sigmoid(real) + log_sigmoid(-fake))) / batch
-        g_loss = float(np.sum(log_sigmoid(-new))) / batch
+        non_saturating = self.configs[member].loss == "non-saturating"
+        g_loss = float(np.sum(-log_sigmoid(new) if non_saturating else log_sigmoid(-new))) / batch
         accuracy = float(np.sum(sigmoid(real))) / batch
         return dict(zip(STAT_NAMES, (-score, g_loss, accuracy, score), strict=True))
 

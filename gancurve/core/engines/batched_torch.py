@@ -24,7 +24,7 @@ from gancurve.core.config import TrainConfig
 from gancurve.core.engines import layout
 from gancurve.core.engines.batched import BatchedEngine
 from gancurve.core.engines.protocol import TrainState
-from gancurve.core.losses import minimax_d_loss, minimax_g_loss
+from gancurve.core.losses import minimax_d_loss, minimax_g_terms, non_saturating_g_terms
 
 #: Steps run eagerly before capture (cuBLAS handles, allocator); they are undone.
 WARMUP_STEPS = 3
@@ -133,9 +133,11 @@ class TorchBatchedEngine(BatchedEngine):
         (d_grad,) = torch.autograd.grad(d_loss, [on["d"]])
         self._adam(on["d"], d_grad, on["d_moments"], on["hyper"][:, layout.LR_D])
 
-        # (2) Update G against the updated D.
+        # (2) Update G against the updated D, each member with its own G loss.
         new_logits = self._discriminator(on["d"], fake)
-        (g_grad,) = torch.autograd.grad(members * minimax_g_loss(new_logits), [on["g"]])
+        non_saturating = on["hyper"][:, layout.NON_SATURATING, None] != 0
+        terms = torch.where(non_saturating, non_saturating_g_terms(new_logits), minimax_g_terms(new_logits))
+        (g_grad,) = torch.autograd.grad(members * terms.mean(), [on["g"]])
         self._adam(on["g"], g_grad, on["g_moments"], on["hyper"][:, layout.LR_G])
         with torch.no_grad():
             on["adam_steps"].add_(on["active"].to(torch.float64))

@@ -31,7 +31,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from gancurve.core.engines.layout import BETA1, BETA2, EPS, LR_D, LR_G
+from gancurve.core.engines.layout import BETA1, BETA2, EPS, LR_D, LR_G, NON_SATURATING
 
 CACHE = os.environ.get("GANCURVE_NOCACHE") is None
 FASTMATH = {"reassoc", "contract", "nsz"}
@@ -200,6 +200,9 @@ def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, log
     rows = work.g_hidden.shape[0]
     one, zero, half = _typed(g, 1.0), _typed(g, 0.0), _typed(g, 0.5)
     inv_batch = _typed(g, 1.0 / batch)
+    # G's loss: minimax ∂ mean log(1 − σ(l))/∂l = −σ(l)/B; non-saturating ∂ mean −log σ(l)/∂l
+    # = (σ(l) − 1)/B. With σ = (1 + tanh(l/2))/2 both are −(1 ± tanh(l/2))/(2B).
+    tanh_sign = -one if hyper[NON_SATURATING] != 0.0 else one
     w1, b1, w2, b2 = _split_g(g, n_ideas, hidden, points)
     v1, c1, v2, c2 = _split_d(d, hidden, points)
     gv1, gc1, gv2, gc2 = _split_d(work.d_grads, hidden, points)
@@ -244,7 +247,7 @@ def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, log
         _outer_add(gv1, x, r, grad)
     _adam(d, work.d_grads, d_moments, t, hyper[LR_D], hyper[BETA1], hyper[BETA2], hyper[EPS])
 
-    # (2) Update G against the new D: minimise mean log(1 − D(G(z))).
+    # (2) Update G against the new D: minimise mean log(1 − D(G(z))), or mean −log D(G(z)).
     for r in range(0, rows, ROWS):
         _relu_layer(x, rows + r, v1, c1, h, zero)
         for k in range(ROWS):
@@ -256,7 +259,7 @@ def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, log
             for j in range(hidden):
                 s += h[k, j] * v2[j]
             logits[2, r + k] = s
-            g_logit = -half * (one + math.tanh(half * s)) * inv_batch  # ∂ mean log(1 − σ(l)) / ∂l
+            g_logit = -half * (one + tanh_sign * math.tanh(half * s)) * inv_batch
             for j in range(hidden):
                 grad[k, j] = g_logit * v2[j] if h[k, j] > zero else zero
         # ∂/∂fake[k, p] = grad[k] · V1[p]  (grad already holds g_logit · v2 · [pre > 0])

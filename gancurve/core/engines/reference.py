@@ -15,7 +15,7 @@ from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
 from gancurve.core.draws import TrainingStreams, draw_batch
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, STAT_NAMES, AdamState, TrainState
-from gancurve.core.losses import d_accuracy, d_score, minimax_d_loss, minimax_g_loss
+from gancurve.core.losses import G_LOSSES, d_accuracy, d_score, minimax_d_loss
 from gancurve.core.models import build_models, load_weights, module_weights
 from gancurve.core.networks import PARAMETERS
 
@@ -87,8 +87,9 @@ class Trainer:
         d_loss.backward()
         self.opt_d.step()
 
-        # (2) Update G against the D that just learned: minimise log(1 - D(G(z))).
-        g_loss = minimax_g_loss(self.discriminator(fake))
+        # (2) Update G against the D that just learned: minimise log(1 - D(G(z))) (or, with the
+        # non-saturating loss, -log D(G(z))).
+        g_loss = G_LOSSES[self.config.loss](self.discriminator(fake))
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
