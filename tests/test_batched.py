@@ -170,8 +170,13 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
 
 @pytest.mark.parametrize(
     "changes",
-    [{"beta1": 0.5, "beta2": 0.9, "lr_g": 8e-4, "lr_d": 8e-4}, {"loss": "non-saturating"}],
-    ids=["betas", "non-saturating"],
+    [
+        {"beta1": 0.5, "beta2": 0.9, "lr_g": 8e-4, "lr_d": 8e-4},
+        {"loss": "non-saturating"},
+        # decays from step 20 to 0 at step 45: the last five steps have no learning rate at all
+        {"lr_schedule": "linear-decay", "decay_start": 20, "decay_end": 45, "lr_g": 8e-4, "lr_d": 8e-4},
+    ],
+    ids=["betas", "non-saturating", "linear-decay"],
 )
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,

@@ -22,6 +22,7 @@ from gancurve.cli.options import (
     BatchSizeOption,
     BetasOption,
     CheckpointEveryOption,
+    DecayStartOption,
     DeviceOption,
     EngineOption,
     EvalEveryOption,
@@ -34,6 +35,7 @@ from gancurve.cli.options import (
     LossOption,
     LrDOption,
     LrGOption,
+    LrScheduleOption,
     NameOption,
     PaintingsOption,
     PointsOption,
@@ -94,6 +96,8 @@ def train(
     lr_d: LrDOption = None,
     betas: BetasOption = None,
     loss: LossOption = None,
+    lr_schedule: LrScheduleOption = None,
+    decay_start: DecayStartOption = None,
     ideas: IdeasOption = None,
     points: PointsOption = None,
     hidden: HiddenOption = None,
@@ -124,6 +128,7 @@ def train(
         given = {
             "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
             "ideas": ideas, "points": points, "hidden": hidden, "loss": loss, **_betas(betas),
+            **_schedule(lr_schedule, decay_start, steps),
         }  # fmt: skip
         cadence = Cadence(
             steps=steps,
@@ -156,6 +161,8 @@ def sweep(
     lr_d: LrDOption = None,
     betas: BetasOption = None,
     loss: LossOption = None,
+    lr_schedule: LrScheduleOption = None,
+    decay_start: DecayStartOption = None,
     ideas: IdeasOption = None,
     points: PointsOption = None,
     hidden: HiddenOption = None,
@@ -192,6 +199,7 @@ def sweep(
         given = {
             "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
             "ideas": ideas, "points": points, "hidden": hidden, "loss": loss, **_betas(betas),
+            **_schedule(lr_schedule, decay_start, steps),
         }  # fmt: skip
         request = SweepRequest(
             runs_dir=_runs_dir(runs_dir),
@@ -368,6 +376,20 @@ def _betas(option: str | None) -> dict[str, float]:
         return {}
     beta1, beta2 = (float(part) for part in option.split(","))
     return {"beta1": beta1, "beta2": beta2}
+
+
+def _schedule(schedule: str | None, decay_start: float | None, steps: int) -> dict[str, object]:
+    """``--lr-schedule``/``--decay-start`` as the config's fields: the decay's steps are fixed
+    from ``--steps`` now, so a resumed run keeps its schedule unless asked (with --force)."""
+    from gancurve.cli.options import DEFAULT_DECAY_START
+    from gancurve.errors import UsageError
+
+    if schedule != "linear-decay":
+        if decay_start is not None:
+            raise UsageError("--decay-start belongs to --lr-schedule linear-decay; add that, or drop it.")
+        return {} if schedule is None else {"lr_schedule": schedule, "decay_start": 0, "decay_end": 0}
+    share = DEFAULT_DECAY_START if decay_start is None else decay_start
+    return {"lr_schedule": schedule, "decay_start": round(share * steps), "decay_end": steps}
 
 
 def _runs_dir(option: str | None) -> Path:

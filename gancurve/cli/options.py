@@ -14,6 +14,7 @@ import typer
 
 from gancurve.core.config import LOSSES, PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
 from gancurve.core.engines import ENGINES
+from gancurve.core.schedule import SCHEDULES
 from gancurve.device import DEVICE_CHOICES
 from gancurve.training.cadence import Cadence
 
@@ -126,6 +127,35 @@ BetasOption = Annotated[
         metavar="<b1,b2>",
         callback=parse_betas,
         help=f"Both Adams' betas, e.g. 0.5,0.99. [default: {DEFAULTS.beta1:g},{DEFAULTS.beta2:g}]",
+        show_default=False,
+    ),
+]
+LrScheduleOption = Annotated[
+    str | None,
+    choice_option(
+        SCHEDULES,
+        "Both learning rates: constant, or linear-decay to 0 at the end of --steps. [default: constant]",
+        "--lr-schedule",
+        show_default=False,
+    ),
+]
+#: Where linear-decay starts by default, as a share of --steps.
+DEFAULT_DECAY_START = 0.5
+
+
+def share_of_the_run(value: float | None) -> float | None:
+    """A share of --steps: from 0 up to (not including) 1."""
+    if value is not None and not 0 <= value < 1:
+        raise typer.BadParameter(f"{value:g} is not a share of the run from 0 up to (not including) 1.")
+    return value
+
+
+DecayStartOption = Annotated[
+    float | None,
+    typer.Option(
+        callback=share_of_the_run,
+        help=f"With --lr-schedule linear-decay: where the decay starts, as a share of --steps. "
+        f"[default: {DEFAULT_DECAY_START}]",
         show_default=False,
     ),
 ]

@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from gancurve.core.schedule import SCHEDULES
+
 #: G's objective (D's is the minimax one for both): the tutorial's ``log(1 − D(G(z)))``, or
 #: Goodfellow's non-saturating ``−log D(G(z))``, which keeps G's gradient alive while D wins.
 LOSSES = ("minimax", "non-saturating")
@@ -46,6 +48,9 @@ class TrainConfig:
     loss: str = "minimax"  # G's objective (LOSSES); the tutorial's minimises log(1 - D(G(z)))
     beta1: float = 0.9  # both Adams' first-moment decay (torch's default, the tutorial's)
     beta2: float = 0.999  # both Adams' second-moment decay (torch's default, the tutorial's)
+    lr_schedule: str = "constant"  # or "linear-decay": both learning rates fall to 0 ...
+    decay_start: int = 0  # ... linearly from this step ...
+    decay_end: int = 0  # ... to this one (steps, fixed when the run starts)
 
     def __post_init__(self) -> None:
         # Types are checked too: a config read from a damaged file may hold 128.5 or true.
@@ -63,8 +68,20 @@ class TrainConfig:
             value = getattr(self, name)
             if not _is_real(value) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be a number from 0 up to (not including) 1, got {value!r}")
+        self._check_schedule()
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+
+    def _check_schedule(self) -> None:
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose from {', '.join(SCHEDULES)}")
+        start, end = self.decay_start, self.decay_end
+        if not (_is_int(start) and _is_int(end)):
+            raise ValueError(f"decay_start and decay_end must be whole numbers, got {start!r} and {end!r}")
+        if self.lr_schedule == "constant" and (start, end) != (0, 0):
+            raise ValueError("decay_start and decay_end belong to the linear-decay schedule only")
+        if self.lr_schedule == "linear-decay" and not 0 <= start < end:
+            raise ValueError(f"the decay must start before it ends, at step 0 or later; got {start} to {end}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly copy of the fields."""

@@ -87,6 +87,8 @@ class BatchedEngine:
         self.hyper[member, layout.BETA1], self.hyper[member, layout.BETA2] = config.beta1, config.beta2
         self.hyper[member, layout.EPS] = ADAM_EPS
         self.hyper[member, layout.NON_SATURATING] = float(config.loss == "non-saturating")
+        self.hyper[member, layout.DECAY_START] = config.decay_start
+        self.hyper[member, layout.DECAY_END] = config.decay_end
 
     def advance(self, steps: int) -> None:
         """Train every active member ``steps`` more steps."""

@@ -171,10 +171,13 @@ class TorchBatchedEngine(BatchedEngine):
         )
         t = on["adam_steps"][:, None] + 1.0
         bias1, bias2_sqrt = 1.0 - beta1**t, torch.sqrt(1.0 - beta2**t)
+        lr = lr[:, None] * _linear_decay_factor(
+            t, hyper[:, layout.DECAY_START, None], hyper[:, layout.DECAY_END, None]
+        )
         dtype = weights.dtype
         m = moments[:, 0] * beta1.to(dtype) + grad * (1.0 - beta1).to(dtype)
         v = moments[:, 1] * beta2.to(dtype) + grad * grad * (1.0 - beta2).to(dtype)
-        step = (lr[:, None] / bias1).to(dtype) * m / (torch.sqrt(v) / bias2_sqrt.to(dtype) + eps.to(dtype))
+        step = (lr / bias1).to(dtype) * m / (torch.sqrt(v) / bias2_sqrt.to(dtype) + eps.to(dtype))
         moments[:, 0] = torch.where(active, m, moments[:, 0])
         moments[:, 1] = torch.where(active, v, moments[:, 1])
         weights.sub_(torch.where(active, step, torch.zeros_like(step)))
@@ -241,3 +244,9 @@ class TorchBatchedEngine(BatchedEngine):
         super().set_hyper(member, config)
         if getattr(self, "_on_device", None):
             self._push()
+
+
+def _linear_decay_factor(step: torch.Tensor, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
+    """:func:`gancurve.core.schedule.linear_decay_factor` on tensors (one value per member)."""
+    falling = ((end - step) / (end - start).clamp(min=1.0)).clamp(0.0, 1.0)
+    return torch.where((end <= start) | (step <= start), torch.ones_like(step), falling)

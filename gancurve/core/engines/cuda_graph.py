@@ -33,13 +33,17 @@ class GraphEngine:
     ) -> None:
         self.config = config
         use_graph = torch.device(device).type == "cuda"
-        self.trainer = Trainer(config, device, dtype, capturable=use_graph)
+        scheduled = config.lr_schedule != "constant"  # a new learning rate every step: not in a graph
+        self.trainer = Trainer(config, device, dtype, capturable=use_graph and not scheduled)
         self.device = self.trainer.device
         self.artist = self.trainer.artist
         self.graph: Any = None
         self.fallback_reason: str | None = None if use_graph else "CUDA graphs need a CUDA device"
         self._static_stats: dict[str, torch.Tensor] | None = None
         self.notice: str | None = None  # a one-line warning for the user, set if capture fails
+        if use_graph and scheduled:
+            self.fallback_reason = "a learning-rate schedule changes the step every step"
+            self.notice = f"No CUDA graph: {self.fallback_reason}; training runs eagerly."
 
     @property
     def step_count(self) -> int:

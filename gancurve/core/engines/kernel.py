@@ -31,7 +31,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from gancurve.core.engines.layout import BETA1, BETA2, EPS, LR_D, LR_G, NON_SATURATING
+from gancurve.core.engines.layout import BETA1, BETA2, DECAY_END, DECAY_START, EPS, LR_D, LR_G, NON_SATURATING
+from gancurve.core.schedule import linear_decay_factor
 
 CACHE = os.environ.get("GANCURVE_NOCACHE") is None
 FASTMATH = {"reassoc", "contract", "nsz"}
@@ -68,6 +69,9 @@ def _adam(weights, grads, moments, t, lr, beta1, beta2, eps):  # type: ignore[no
         m[q] = b1 * m[q] + c1 * g
         v[q] = b2 * v[q] + c2 * (g * g)
         weights[q] -= step_size * m[q] / (math.sqrt(v[q]) + eps_scaled)
+
+
+_lr_factor = njit(error_model="numpy", cache=CACHE, inline="always")(linear_decay_factor)
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, parallel=True)
@@ -200,6 +204,7 @@ def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, log
     rows = work.g_hidden.shape[0]
     one, zero, half = _typed(g, 1.0), _typed(g, 0.0), _typed(g, 0.5)
     inv_batch = _typed(g, 1.0 / batch)
+    lr_factor = _lr_factor(float(t), hyper[DECAY_START], hyper[DECAY_END])
     # G's loss: minimax ∂ mean log(1 − σ(l))/∂l = −σ(l)/B; non-saturating ∂ mean −log σ(l)/∂l
     # = (σ(l) − 1)/B. With σ = (1 + tanh(l/2))/2 both are −(1 ± tanh(l/2))/(2B).
     tanh_sign = -one if hyper[NON_SATURATING] != 0.0 else one
@@ -245,7 +250,7 @@ def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, log
                 grad[k, j] = g_logit * v2[j] if h[k, j] > zero else zero
                 gc1[j] += grad[k, j]
         _outer_add(gv1, x, r, grad)
-    _adam(d, work.d_grads, d_moments, t, hyper[LR_D], hyper[BETA1], hyper[BETA2], hyper[EPS])
+    _adam(d, work.d_grads, d_moments, t, hyper[LR_D] * lr_factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
 
     # (2) Update G against the new D: minimise mean log(1 − D(G(z))), or mean −log D(G(z)).
     for r in range(0, rows, ROWS):
@@ -301,4 +306,4 @@ def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, log
                     grad[k, j] = zero
                 gb1[j] += grad[k, j]
         _outer_add(gw1, work.ideas, r, grad)
-    _adam(g, work.g_grads, g_moments, t, hyper[LR_G], hyper[BETA1], hyper[BETA2], hyper[EPS])
+    _adam(g, work.g_grads, g_moments, t, hyper[LR_G] * lr_factor, hyper[BETA1], hyper[BETA2], hyper[EPS])

@@ -18,6 +18,7 @@ from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, STAT_NAMES, Ada
 from gancurve.core.losses import G_LOSSES, d_accuracy, d_score, minimax_d_loss
 from gancurve.core.models import build_models, load_weights, module_weights
 from gancurve.core.networks import PARAMETERS
+from gancurve.core.schedule import linear_decay_factor
 
 
 class Trainer:
@@ -77,6 +78,8 @@ class Trainer:
         """One round of the game: D learns on this batch, then G learns against the new D."""
         real, ideas = self.draw_batch()
         fake = self.generator(ideas)
+        if self.config.lr_schedule != "constant":
+            self._schedule_learning_rates(self.step_count + 1)
 
         # (1) Update D: score the artist's paintings up and G's down. `detach` keeps
         # D's loss from reaching into G.
@@ -147,6 +150,13 @@ class Trainer:
             rng=self.streams.state() if on_host else self.device_rng.get_state().numpy().copy(),
             rng_kind=RNG_NUMPY if on_host else RNG_TORCH,
         )
+
+    def _schedule_learning_rates(self, step: int) -> None:
+        """Both learning rates for this step of the schedule (a Python number: eager only)."""
+        factor = linear_decay_factor(step, self.config.decay_start, self.config.decay_end)
+        for optimizer, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * factor
 
     def load_state(self, state: TrainState) -> None:
         """Continue from a state; ``ValueError`` when it does not fit."""

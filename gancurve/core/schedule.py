@@ -1,0 +1,23 @@
+"""Learning-rate schedules: the factor each step's learning rate is multiplied by.
+
+Plain arithmetic on numbers, so that the reference trainer calls it as Python, the compiled CPU
+step compiles it (numba), and the torch engine writes the same formula on tensors.
+"""
+
+from __future__ import annotations
+
+#: ``--lr-schedule`` choices.
+SCHEDULES = ("constant", "linear-decay")
+
+
+def linear_decay_factor(step: float, decay_start: float, decay_end: float) -> float:
+    """The learning rate's factor at Adam step ``step`` (1 for the first step).
+
+    1 up to ``decay_start``, then falling linearly to 0 at ``decay_end``, 0 after. A schedule with
+    ``decay_end <= decay_start`` (the constant one: both 0) is 1 everywhere.
+    """
+    if decay_end <= decay_start or step <= decay_start:
+        return 1.0
+    if step >= decay_end:
+        return 0.0
+    return (decay_end - step) / (decay_end - decay_start)
