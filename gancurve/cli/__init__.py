@@ -51,7 +51,7 @@ from gancurve.cli.options import (
     choice_option,
 )
 from gancurve.console import out
-from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED, PAINTINGS_MAX
+from gancurve.core.config import COMPARE_METRICS, EVALUATE_SAMPLES, EVALUATE_SEED, PAINTINGS_MAX
 from gancurve.core.engines import DEFAULT_ENGINE
 from gancurve.formats import ANIMATION_FPS_RANGE, MODEL_FORMATS, SAMPLE_FORMATS
 
@@ -219,6 +219,27 @@ def sweep(
         )
         code = sweep_command(request, stop, as_json=as_json)
     raise typer.Exit(code)
+
+
+@app.command()
+def compare(
+    first: Annotated[str, typer.Argument(metavar="A", help="The sweep to compare against (name or path).")],
+    second: Annotated[str, typer.Argument(metavar="B", help="The sweep compared with A (name or path).")],
+    runs_dir: RunsDirOption = None,
+    metric: Annotated[
+        str,
+        choice_option(COMPARE_METRICS, "The metric compared, seed by seed.", "--metric"),
+    ] = COMPARE_METRICS[0],
+    as_json: JsonOption = False,
+) -> None:
+    """Recipe B against recipe A: two sweeps over the same seeds, compared seed by seed.
+
+    Member k of both sweeps started from the same weights and saw the same draws, so the
+    difference per seed is the recipe's effect; its median comes with a 95% bootstrap interval.
+    """
+    from gancurve.commands.compare import compare_command
+
+    compare_command(_runs_dir(runs_dir), first, second, metric, as_json)
 
 
 @app.command()

@@ -28,6 +28,8 @@ PAINTINGS_MAX = 1_000_000
 #: ``gancurve evaluate --run SWEEP/seed-007`` prints the numbers of the summary's row.
 EVALUATE_SAMPLES = 10_000
 EVALUATE_SEED = 0
+#: What ``gancurve compare`` compares sweeps by (``w1`` first: the default).
+COMPARE_METRICS = ("w1", "ks", "residual", "in_bounds", "coverage")
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def member_row(
 
 
 def _quantile(values: np.ndarray, q: float) -> float:
-    """A quantile where a diverged member counts as +∞ (worse than any W1), not as missing."""
+    """A quantile where a member without a W1 (stopped by the guard) counts as +∞, not as missing."""
     with np.errstate(invalid="ignore"):  # ∞ − ∞ between two diverged members: NaN, read as ∞
         result = float(np.quantile(values, q))
     return math.inf if math.isnan(result) else result
@@ -61,8 +61,8 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     verdicts = [row["verdict"] for row in rows]
     converged = verdicts.count("converged")
     low, high = wilson_interval(converged, len(rows))
-    w1 = np.array([row["w1"] if row["verdict"] != "diverged" else math.inf for row in rows])
-    scored = [row for row in rows if row["verdict"] != "diverged"]
+    w1 = np.array([w1_of(row) for row in rows])
+    scored = [row for row in rows if math.isfinite(w1_of(row))]
     by_badness = sorted(rows, key=lambda row: (row["verdict"] != "diverged", -w1_of(row), row["seed"]))
     return {
         "members": len(rows),
@@ -85,9 +85,9 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def w1_of(row: dict[str, Any]) -> float:
-    """A row's W1 for ranking: a diverged member ranks worst."""
-    value = float(row["w1"])
-    return math.inf if row["verdict"] == "diverged" or math.isnan(value) else value
+    """A row's W1; a member the guard stopped has none and ranks worst (∞)."""
+    value = row["w1"]
+    return math.inf if value is None or not math.isfinite(float(value)) else float(value)
 
 
 def _mean(rows: Sequence[dict[str, Any]], key: str) -> float:
