@@ -9,6 +9,7 @@ Options are declared once, in :mod:`gancurve.cli.options`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -127,8 +128,7 @@ def train(
 
         given = {
             "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
-            "ideas": ideas, "points": points, "hidden": hidden, "loss": loss, **_betas(betas),
-            **_schedule(lr_schedule, decay_start, steps),
+            "ideas": ideas, "points": points, "hidden": hidden, "loss": loss,
         }  # fmt: skip
         cadence = Cadence(
             steps=steps,
@@ -142,7 +142,7 @@ def train(
             name=name,
             device=device,
             cadence=cadence,
-            hyperparameters={key: value for key, value in given.items() if value is not None},
+            hyperparameters=_hyperparameters(given, betas, lr_schedule, decay_start, steps),
             resume=resume,
             force=force,
             engine=engine,
@@ -198,8 +198,7 @@ def sweep(
 
         given = {
             "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
-            "ideas": ideas, "points": points, "hidden": hidden, "loss": loss, **_betas(betas),
-            **_schedule(lr_schedule, decay_start, steps),
+            "ideas": ideas, "points": points, "hidden": hidden, "loss": loss,
         }  # fmt: skip
         request = SweepRequest(
             runs_dir=_runs_dir(runs_dir),
@@ -212,7 +211,7 @@ def sweep(
                 eval_every=eval_every,
                 checkpoint_every=checkpoint_every,
             ),
-            hyperparameters={key: value for key, value in given.items() if value is not None},
+            hyperparameters=_hyperparameters(given, betas, lr_schedule, decay_start, steps),
             resume=resume,
             force=force,
             device=select_device(device),
@@ -389,6 +388,18 @@ def export_metrics(
     from gancurve.commands.export import export_metrics_command
 
     export_metrics_command(_runs_dir(runs_dir), run, output)
+
+
+def _hyperparameters(
+    given: Mapping[str, object],
+    betas: str | None,
+    schedule: str | None,
+    decay_start: float | None,
+    steps: int,
+) -> dict[str, object]:
+    """The hyperparameters the user gave (None: not given), in the config's own fields."""
+    fields = {key: value for key, value in given.items() if value is not None}
+    return {**fields, **_betas(betas), **_schedule(schedule, decay_start, steps)}
 
 
 def _betas(option: str | None) -> dict[str, float]:
