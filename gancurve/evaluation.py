@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,20 +10,15 @@ import numpy as np
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import PAINTINGS_MAX, TrainConfig
 from gancurve.core.draws import ARTIST_FLOOR_STREAM, stream
-from gancurve.core.metrics import (
-    EQUILIBRIUM_D_SCORE,
-    TARGET_SPREAD,
-    Verdict,
-    discriminator_stats,
-    quality,
-    verdict,
-)
+from gancurve.core.metrics import TARGET_SPREAD, Verdict, quality, verdict
 from gancurve.core.networks import Weights, logits, paint
+from gancurve.core.objectives import OBJECTIVES
+from gancurve.core.stats import discriminator_stats
 from gancurve.errors import UsageError
 from gancurve.store.checkpoint import load_networks
 from gancurve.store.rundir import RunDir
 
-#: The ideal value of each metric (what a perfect generator gets with infinite samples).
+#: The ideal value of each quality metric (what a perfect generator gets with infinite samples).
 IDEAL = {
     "w1": 0.0,
     "ks": 0.0,
@@ -30,9 +26,18 @@ IDEAL = {
     "in_bounds": 1.0,
     "spread": TARGET_SPREAD,
     "coverage": 1.0,
-    "d_accuracy": 0.5,
-    "d_score": EQUILIBRIUM_D_SCORE,
 }
+
+
+def ideal(loss: str) -> dict[str, float | None]:
+    """Every metric's ideal for a run of this objective: D's at the objective's equilibrium."""
+    objective = OBJECTIVES[loss]
+    d_loss = objective.d_loss_at_equilibrium
+    return {
+        **IDEAL,
+        "d_accuracy": objective.view_at_equilibrium,
+        "d_score": None if d_loss is None else -d_loss,
+    }
 
 
 @dataclass(frozen=True)
@@ -45,14 +50,18 @@ class Evaluation:
     generator: dict[str, float]
     artist: dict[str, float]
     verdict: Verdict
+    loss: str  # the run's objective: what d_accuracy and d_score mean
+    ema: float = 0.0  # the decay of G's moving average that was scored; 0: G itself
 
 
-def evaluate_run(run: RunDir, n: int, seed: int) -> Evaluation:
-    """Draw ``n`` paintings from G and ``n`` from the artist; score both the same way."""
+def evaluate_run(run: RunDir, n: int, seed: int, raw: bool = False) -> Evaluation:
+    """Draw ``n`` paintings from G (its moving average when the run keeps one, unless ``raw``)
+    and ``n`` from the artist; score both the same way."""
     if not 2 <= n <= PAINTINGS_MAX:
         raise UsageError(f"-n must be from 2 to {PAINTINGS_MAX:,}, got {n:,}.")
-    weights, config, step = load_networks(run)
-    return evaluate_weights(weights, config, run.name, step, n, seed)
+    weights, config, step = load_networks(run, raw)
+    result = evaluate_weights(weights, config, run.name, step, n, seed)
+    return dataclasses.replace(result, ema=0.0 if raw else config.ema)
 
 
 def evaluate_weights(
@@ -67,14 +76,17 @@ def evaluate_weights(
     real_as_fake = artist.sample(n, stream(seed, ARTIST_FLOOR_STREAM))
     discriminator = weights["discriminator"]
     real_logits = logits(discriminator, real)
-    g_accuracy, g_score = discriminator_stats(real_logits, logits(discriminator, fake))
-    _, a_score = discriminator_stats(real_logits, logits(discriminator, real_as_fake))
+    g_view, g_score = discriminator_stats(config.loss, real_logits, logits(discriminator, fake))
+    a_view, a_score = discriminator_stats(config.loss, real_logits, logits(discriminator, real_as_fake))
     g_quality, a_quality = quality(fake, artist), quality(real_as_fake, artist)
+    # The artist's view: the tutorial's accuracy looks at real paintings only (the same number);
+    # a margin compares them with the second real sample instead of G's.
     return Evaluation(
         run=name,
         step=step,
         samples=n,
-        generator={**g_quality.to_dict(), "d_accuracy": g_accuracy, "d_score": g_score},
-        artist={**a_quality.to_dict(), "d_accuracy": g_accuracy, "d_score": a_score},
-        verdict=verdict(g_quality, g_accuracy),
+        generator={**g_quality.to_dict(), "d_accuracy": g_view, "d_score": g_score},
+        artist={**a_quality.to_dict(), "d_accuracy": a_view, "d_score": a_score},
+        verdict=verdict(g_quality, g_view, OBJECTIVES[config.loss]),
+        loss=config.loss,
     )

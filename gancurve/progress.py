@@ -28,9 +28,11 @@ def preparing_the_step(enabled: bool = True) -> Status | contextlib.nullcontext[
 
 
 class RichReporter:
-    """Shows steps, speed, D accuracy, D score and (once evaluated) W1, as a context manager."""
+    """Shows steps, speed, D's view (its accuracy, for the tutorial's loss), D score and (once
+    evaluated) W1, as a context manager."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, view: str = "D accuracy") -> None:
+        self.view = view
         self.progress = Progress(
             BarColumn(bar_width=16),
             MofNCompleteColumn(),
@@ -73,7 +75,7 @@ class RichReporter:
         if "w1" in row:
             self.w1_text = f" · W1 {row['w1']:.3f}"
         speed = self.progress.tasks[self.task].speed
-        stats = f"D acc {row['d_accuracy']:.2f} · score {row['d_score']:.2f}{self.w1_text}"
+        stats = f"{self.view} {row['d_accuracy']:.2f} · score {row['d_score']:.2f}{self.w1_text}"
         self.progress.update(self.task, completed=step, speed=f"{speed:,.0f}/s" if speed else "", stats=stats)
         if self.plain_lines and step >= self.next_line_at:
             line = f"step {step:,}/{self.total:,} · {stats}"

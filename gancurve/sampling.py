@@ -31,13 +31,15 @@ class Samples:
     a_hat: np.ndarray  # (n,) fitted a of each painting
     residual: np.ndarray  # (n,) RMS distance from the family
     step: int  # the training step of the generator that drew them
+    ema: float = 0.0  # the decay of G's moving average that drew them; 0: G itself
 
 
-def draw_samples(run: RunDir, n: int, seed: int) -> Samples:
-    """``n`` paintings from the run's generator, for ideas drawn from ``seed``."""
+def draw_samples(run: RunDir, n: int, seed: int, raw: bool = False) -> Samples:
+    """``n`` paintings from the run's generator, for ideas drawn from ``seed``: G's moving average
+    when the run keeps one, unless ``raw``."""
     if not 1 <= n <= PAINTINGS_MAX:
         raise UsageError(f"-n must be from 1 to {PAINTINGS_MAX:,}, got {n:,}.")
-    weights, config, step = load_networks(run)
+    weights, config, step = load_networks(run, raw)
     ideas = stream(seed).standard_normal((n, config.ideas), dtype=np.float32)
     paintings = paint(weights["generator"], ideas)
     artist = ParabolaArtist(config.points)
@@ -48,6 +50,7 @@ def draw_samples(run: RunDir, n: int, seed: int) -> Samples:
         a_hat=a_hat,
         residual=residual,
         step=step,
+        ema=0.0 if raw else config.ema,
     )
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
 from gancurve.core.config import TrainConfig
-from gancurve.core.engines.batched import BatchedEngine, single_run
+from gancurve.core.engines.batched import BatchedEngine, Member, single_run
 from gancurve.core.engines.protocol import TrainState
 from gancurve.core.engines.reference import Trainer
-from gancurve.core.networks import NETWORKS
+from gancurve.core.networks import NETWORKS, forward
 
 
 def largest_gap(a: TrainState, b: TrainState) -> float:
@@ -24,6 +26,9 @@ def largest_gap(a: TrainState, b: TrainState) -> float:
         ]
         for mine, theirs in pairs:
             gaps += [float(np.abs(mine[name] - theirs[name]).max()) for name in mine]
+    assert (a.ema is None) == (b.ema is None)
+    if a.ema is not None and b.ema is not None:
+        gaps += [float(np.abs(a.ema[name] - b.ema[name]).max()) for name in a.ema]
     return max(gaps)
 
 
@@ -173,17 +178,26 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
     [
         {"beta1": 0.5, "beta2": 0.9, "lr_g": 8e-4, "lr_d": 8e-4},
         {"loss": "non-saturating"},
+        {"loss": "least-squares", "lr_d": 1e-3},
+        {"loss": "hinge", "lr_d": 1e-3},  # D's logits cross the hinge's kinks at ±1
         # decays from step 20 to 0 at step 45: the last five steps have no learning rate at all
         {"lr_schedule": "linear-decay", "decay_start": 20, "decay_end": 45, "lr_g": 8e-4, "lr_d": 8e-4},
+        {"r1": 10.0, "batch_size": 30},  # 30: R1 on a partial block of rows
+        {"r1": 1.0, "loss": "hinge", "lr_d": 1e-3},
+        {"ema": 0.9, "lr_g": 1e-3},
+        {"d_steps": 3, "lr_d": 1e-3},
+        {"loss": "wasserstein-gp", "d_steps": 5, "beta1": 0.5, "beta2": 0.9, "batch_size": 30},
     ],
-    ids=["betas", "non-saturating", "linear-decay"],
-)
+    ids=["betas", "non-saturating", "least-squares", "hinge", "linear-decay", "r1", "r1-hinge", "ema",
+         "d-steps", "wgan-gp"],
+)  # fmt: skip
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,
     float64, 50 steps — in one engine beside a member with the defaults (the per-member plug)."""
     from gancurve.core.engines.batched_torch import TorchBatchedEngine
 
-    chosen, default = TrainConfig(seed=3, **changes), TrainConfig(seed=4)  # type: ignore[arg-type]
+    chosen = TrainConfig(seed=3, **changes)  # type: ignore[arg-type]
+    default = TrainConfig(seed=4, batch_size=chosen.batch_size, d_steps=chosen.d_steps)
     references = [Trainer(config, dtype=torch.float64) for config in (chosen, default)]
     for reference in references:
         reference.advance(50)
@@ -196,6 +210,49 @@ def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None
             assert largest_gap(engine.state(member), reference.state()) < 1e-8
             for name, value in reference.last_stats().items():
                 assert abs(engine.last_stats(member)[name] - value) < 1e-8
-    plain = Trainer(TrainConfig(seed=3), dtype=torch.float64)
+    plain = Trainer(
+        TrainConfig(seed=3, batch_size=chosen.batch_size, d_steps=chosen.d_steps), dtype=torch.float64
+    )
     plain.advance(50)
-    assert largest_gap(plain.state(), references[0].state()) > 1e-4  # the choice made a difference
+    chosen_state = dataclasses.replace(references[0].state(), ema=None)  # G itself
+    assert largest_gap(plain.state(), chosen_state) > 1e-4  # the choice made a difference
+
+
+def test_the_moving_average_is_the_closed_form_in_every_engine() -> None:
+    """After k steps the average is ``dᵏ·G₀ + (1 − d)·Σᵢ dᵏ⁻ⁱ·Gᵢ`` of the weights G took (G₀ the
+    initial ones); what the readers paint with is the average, and ``raw`` is G itself."""
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+
+    decay, steps = 0.8, 12
+    config = TrainConfig(seed=6, ema=decay, lr_g=1e-3)
+    ideas = np.random.default_rng(0).standard_normal((7, config.ideas))
+    for engine in (
+        Member(BatchedEngine([config], np.float64), 0),
+        Member(TorchBatchedEngine([config], "cpu", np.float64), 0),
+        Trainer(config, dtype=torch.float64),
+    ):
+        history = [engine.state().weights["generator"]]
+        for _ in range(steps):
+            engine.advance(1)
+            history.append(engine.state().weights["generator"])
+        expected = {
+            name: decay**steps * history[0][name]
+            + (1 - decay) * sum(decay ** (steps - i) * history[i][name] for i in range(1, steps + 1))
+            for name in history[0]
+        }
+        state = engine.state()
+        assert state.ema is not None
+        for name, value in expected.items():
+            assert float(np.abs(state.ema[name] - value).max()) < 1e-12, (type(engine).__name__, name)
+        assert np.abs(state.ema["net.2.weight"] - state.weights["generator"]["net.2.weight"]).max() > 1e-6
+        averaged = forward(state.ema, ideas)
+        assert np.allclose(engine.paint(ideas), averaged, atol=1e-6)
+        assert np.allclose(
+            engine.paint(ideas, raw=True), forward(state.weights["generator"], ideas), atol=1e-6
+        )
+
+
+def test_no_average_is_kept_or_saved_without_ema() -> None:
+    engine = single_run(TrainConfig(seed=2))
+    engine.advance(3)
+    assert engine.state().ema is None

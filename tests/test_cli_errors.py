@@ -100,6 +100,18 @@ def test_betas_are_saved_and_a_resume_may_not_change_them_silently(tmp_path: Pat
     assert code == 2 and "beta1" in stderr and "--force" in stderr
 
 
-def test_an_unknown_loss_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    code, _, stderr = run_cli("train", "--loss", "hinge", "--runs-dir", str(tmp_path))
-    assert code == 2 and stderr.count("\n") == 1 and "minimax, non-saturating" in stderr
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--loss", "cross-entropy", "minimax, non-saturating, least-squares, hinge"),
+        ("--r1", "-1", "0 or more"),
+        ("--r1", "inf", "finite"),
+        ("--recipe", "fastest", "tutorial, best"),
+    ],
+)
+def test_bad_training_choices_are_one_line_and_exit_2(
+    option: str, value: str, said: str, tmp_path: Path
+) -> None:
+    code, _, stderr = run_cli("train", option, value, "--runs-dir", str(tmp_path))
+    assert code == 2 and stderr.count("\n") == 1 and said in stderr, stderr
+    assert not any(tmp_path.iterdir())

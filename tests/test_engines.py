@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
+from gancurve.core import losses
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import TrainingStreams, draw_batch
+from gancurve.core.draws import TrainingStreams, draw_batch, draw_mix
 from gancurve.core.engines import make_engine
 from gancurve.core.engines.batched import BatchedEngine, Member, single_run
 from gancurve.core.engines.cuda_graph import GraphEngine, restore_in_place, warm_up
 from gancurve.core.engines.protocol import TrainState
 from gancurve.core.engines.reference import Trainer
-from gancurve.core.losses import minimax_d_loss, minimax_g_loss
 from gancurve.core.networks import NETWORKS
 
 F64 = torch.float64
@@ -33,24 +33,39 @@ def max_difference(a: TrainState, b: TrainState, part: str = "weights") -> float
     return worst
 
 
-def test_gradients_match_autograd_in_float64() -> None:
-    """After one step Adam's first moment is (1 − β1)·gradient: the kernel's gradients, exactly."""
-    config = TrainConfig(seed=5, batch_size=30)  # not a multiple of the kernel's row block
+@pytest.mark.parametrize(
+    ("loss", "r1"),
+    [("minimax", 0.0), ("non-saturating", 0.0), ("least-squares", 0.0), ("hinge", 0.0), ("minimax", 10.0),
+     ("least-squares", 0.1), ("wasserstein-gp", 0.0), ("wasserstein-gp", 1.0)],
+)  # fmt: skip
+def test_gradients_match_autograd_in_float64(loss: str, r1: float) -> None:
+    """After one step Adam's first moment is (1 − β1)·gradient: the kernel's gradients, exactly —
+    for every objective, and for R1's and WGAN-GP's double backward (written here with autograd,
+    from scratch)."""
+    config = TrainConfig(seed=5, batch_size=30, loss=loss, r1=r1)  # 30: not a multiple of the row block
     fast = single_run(config, dtype=np.float64)
     reference = Trainer(config, dtype=F64)
-    real_array, ideas_array = draw_batch(
-        reference.artist, config, TrainingStreams.for_run(config), np.float64
-    )
+    streams = TrainingStreams.for_run(config)
+    real_array, ideas_array = draw_batch(reference.artist, config, streams, np.float64)
     real, ideas = torch.from_numpy(real_array), torch.from_numpy(ideas_array)  # the engine's own draws
     fake = reference.generator(ideas)
     d_params = list(reference.discriminator.parameters())
-    d_loss = minimax_d_loss(reference.discriminator(real), reference.discriminator(fake.detach()))
+    real.requires_grad_(True)
+    real_logits = reference.discriminator(real)
+    d_loss = losses.d_loss(loss, real_logits, reference.discriminator(fake.detach()))
+    (slopes,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    d_loss = d_loss + r1 / 2 * (slopes**2).sum(1).mean()
+    if loss == "wasserstein-gp":  # Gulrajani et al.'s penalty, λ = 10, at points between the batches
+        eps = torch.from_numpy(draw_mix(config, streams, np.float64))[:, None]
+        mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+        (mixed_slopes,) = torch.autograd.grad(reference.discriminator(mixed).sum(), mixed, create_graph=True)
+        d_loss = d_loss + 10.0 * ((mixed_slopes.norm(dim=1) - 1) ** 2).mean()
     d_grads = torch.autograd.grad(d_loss, d_params)
     reference.opt_d.zero_grad()
     for param, grad in zip(d_params, d_grads, strict=True):
         param.grad = grad.clone()
     reference.opt_d.step()  # G's gradient is taken against the updated D
-    g_loss = minimax_g_loss(reference.discriminator(fake))
+    g_loss = losses.g_loss(loss, reference.discriminator(fake))
     g_grads = torch.autograd.grad(g_loss, list(reference.generator.parameters()))
 
     fast.step()

@@ -13,8 +13,9 @@ from helpers import read_checkpoint_file, run_cli
 
 from gancurve.core.engines import layout
 from gancurve.errors import UsageError
+from gancurve.sweep.opening import SweepRequest, open_sweep
 from gancurve.sweep.seeds import describe, member_name, member_seed, parse_seeds
-from gancurve.sweep.session import SilentSweepReporter, SweepRequest, open_sweep
+from gancurve.sweep.session import SilentSweepReporter
 from gancurve.sweep.summary import aggregate, member_row, wilson_interval
 from gancurve.training.cadence import Cadence
 from gancurve.training.signals import StopFlag
@@ -248,7 +249,7 @@ def test_a_sweep_on_the_torch_engine_writes_the_same_kind_of_sweep(
 ) -> None:
     """The GPU path of a sweep, run on the CPU: the torch engine behind the same loop and files."""
     from gancurve.core.engines.batched_torch import TorchBatchedEngine
-    from gancurve.sweep import session as sweep_session
+    from gancurve.sweep import opening as sweep_session
 
     monkeypatch.setattr(
         sweep_session, "_make_engine", lambda configs, device: TorchBatchedEngine(configs, "cpu")

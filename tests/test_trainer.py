@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from gancurve.core import losses
 from gancurve.core.config import TrainConfig
 from gancurve.core.draws import TrainingStreams, draw_batch, fixed_ideas
 from gancurve.core.engines.reference import Trainer
-from gancurve.core.losses import minimax_d_loss, minimax_g_loss
 from gancurve.core.models import build_models
 
 
@@ -62,11 +62,11 @@ def test_step_updates_d_first_then_g_against_the_updated_d() -> None:
     real, ideas = torch.from_numpy(real_array), torch.from_numpy(ideas_array)
 
     fake = generator(ideas)
-    d_loss = minimax_d_loss(discriminator(real), discriminator(fake.detach()))
+    d_loss = losses.d_loss("minimax", discriminator(real), discriminator(fake.detach()))
     opt_d.zero_grad()
     d_loss.backward()
     opt_d.step()
-    g_loss = minimax_g_loss(discriminator(fake))  # D already updated
+    g_loss = losses.g_loss("minimax", discriminator(fake))  # D already updated
     opt_g.zero_grad()
     g_loss.backward()
     opt_g.step()

@@ -43,38 +43,32 @@ def assert_same_state(a: Path, b: Path) -> None:
 # -- resume ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine", ["fast", "reference"])
-def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str) -> None:
+@pytest.mark.parametrize(
+    ("engine", "choices"),
+    [
+        ("fast", []),
+        ("reference", []),
+        ("fast", ["--ema", "0.99"]),
+        ("reference", ["--ema", "0.99", "--r1", "1"]),
+        ("fast", ["--loss", "wasserstein-gp", "--d-steps", "3"]),
+        ("reference", ["--loss", "wasserstein-gp"]),
+    ],
+)
+def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str, choices: list[str]) -> None:
+    """Also with G's moving average (saved in the checkpoint), a penalty, and WGAN-GP's extra
+    stream and critic steps: the resumed half continues the same average and the same draws. The
+    resume does not repeat the choices: the run remembers them."""
     runs = str(tmp_path)
-    assert (
-        run_cli(
-            "train", "--steps", "300", "--name", "straight", "--runs-dir", runs, "--engine", engine, *SMALL
-        )[0]
-        == 0
-    )
-    assert (
-        run_cli(
-            "train", "--steps", "150", "--name", "halves", "--runs-dir", runs, "--engine", engine, *SMALL
-        )[0]
-        == 0
-    )
-    code, _, _ = run_cli(
-        "train",
-        "--resume",
-        "--steps",
-        "300",
-        "--name",
-        "halves",
-        "--runs-dir",
-        runs,
-        "--engine",
-        engine,
-        *SMALL,
-    )
-    assert code == 0
+    common = ["--runs-dir", runs, "--engine", engine, *SMALL]
+    assert run_cli("train", "--steps", "300", "--name", "straight", *common, *choices)[0] == 0
+    assert run_cli("train", "--steps", "150", "--name", "halves", *common, *choices)[0] == 0
+    code, _, stderr = run_cli("train", "--resume", "--steps", "300", "--name", "halves", *common)
+    assert code == 0, stderr
     straight, halves = RunDir(tmp_path / "straight"), RunDir(tmp_path / "halves")
     assert load_checkpoint(straight).step == load_checkpoint(halves).step == 300
     assert_same_state(straight.checkpoint_path, halves.checkpoint_path)  # weights, Adam, RNG, step
+    has_average = any(key.startswith("ema/") for key in read_checkpoint_file(halves.checkpoint_path)[1])
+    assert has_average == ("--ema" in choices)
     assert straight.metrics_path.read_text() == halves.metrics_path.read_text()
     with np.load(straight.snapshots_path) as x, np.load(halves.snapshots_path) as y:
         assert all(np.array_equal(x[key], y[key]) for key in x.files)

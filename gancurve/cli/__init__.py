@@ -9,7 +9,6 @@ Options are declared once, in :mod:`gancurve.cli.options`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +24,9 @@ from gancurve.cli.options import (
     CheckpointEveryOption,
     DecayStartOption,
     DeviceOption,
+    DStepsOption,
+    EmaOption,
+    EmasOption,
     EngineOption,
     EvalEveryOption,
     ForceOption,
@@ -33,13 +35,22 @@ from gancurve.cli.options import (
     IdeasSeedOption,
     JsonOption,
     LogEveryOption,
+    LossesOption,
     LossOption,
     LrDOption,
+    LrDsOption,
     LrGOption,
+    LrGsOption,
     LrScheduleOption,
+    LrSchedulesOption,
     NameOption,
     PaintingsOption,
     PointsOption,
+    R1Option,
+    R1sOption,
+    RawOption,
+    RecipeOption,
+    RecipesOption,
     ResumeOption,
     RunOption,
     RunsDirOption,
@@ -96,7 +107,11 @@ def train(
     lr_g: LrGOption = None,
     lr_d: LrDOption = None,
     betas: BetasOption = None,
+    recipe: RecipeOption = None,
     loss: LossOption = None,
+    r1: R1Option = None,
+    ema: EmaOption = None,
+    d_steps: DStepsOption = None,
     lr_schedule: LrScheduleOption = None,
     decay_start: DecayStartOption = None,
     ideas: IdeasOption = None,
@@ -122,6 +137,7 @@ def train(
         # One BLAS thread: for these tiny matrices a second thread only adds overhead. This
         # must be set before numpy loads, which is why it is here and not in the engine.
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        from gancurve.cli.hyperparameters import hyperparameters
         from gancurve.commands.train import train_command
         from gancurve.training.cadence import Cadence
         from gancurve.training.resume import TrainRequest
@@ -129,6 +145,7 @@ def train(
         given = {
             "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
             "ideas": ideas, "points": points, "hidden": hidden, "loss": loss,
+            "r1": r1, "ema": ema, "d_steps": d_steps,
         }  # fmt: skip
         cadence = Cadence(
             steps=steps,
@@ -142,7 +159,7 @@ def train(
             name=name,
             device=device,
             cadence=cadence,
-            hyperparameters=_hyperparameters(given, betas, lr_schedule, decay_start, steps),
+            hyperparameters=hyperparameters(given, betas, lr_schedule, decay_start, steps, recipe),
             resume=resume,
             force=force,
             engine=engine,
@@ -157,11 +174,15 @@ def sweep(
     steps: StepsOption = CADENCE.steps,
     device: DeviceOption = DEFAULT_DEVICE,
     batch_size: BatchSizeOption = None,
-    lr_g: LrGOption = None,
-    lr_d: LrDOption = None,
+    lr_g: LrGsOption = None,
+    lr_d: LrDsOption = None,
     betas: BetasOption = None,
-    loss: LossOption = None,
-    lr_schedule: LrScheduleOption = None,
+    recipe: RecipesOption = None,
+    loss: LossesOption = None,
+    r1: R1sOption = None,
+    ema: EmasOption = None,
+    d_steps: DStepsOption = None,
+    lr_schedule: LrSchedulesOption = None,
     decay_start: DecayStartOption = None,
     ideas: IdeasOption = None,
     points: PointsOption = None,
@@ -177,29 +198,34 @@ def sweep(
     engine: EngineOption = DEFAULT_ENGINE,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Train one recipe on many seeds at once; summarise how often it works.
+    """Train a recipe on many seeds at once; summarise how often it works.
 
     Every member is an ordinary run (NAME/seed-007): sample, evaluate, plot, animate and export
     read it as any run. The sweep writes sweep.json, summary.csv and summary.json beside them.
+    Options given several values (--loss minimax,hinge --ema 0,0.999) make a grid: every
+    combination is a recipe (NAME/loss-hinge_ema-0.999/ is its sweep), all train the same seeds
+    together, and the summary compares each recipe with the first, seed by seed.
     """
     from gancurve.training.signals import StopFlag, stop_on_signals
 
     with stop_on_signals(StopFlag()) as stop:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        from gancurve.cli.hyperparameters import sweep_hyperparameters
         from gancurve.commands.sweep import sweep_command
+        from gancurve.device import select_device
         from gancurve.errors import UsageError
+        from gancurve.sweep.opening import SweepRequest
         from gancurve.sweep.seeds import parse_seeds
-        from gancurve.sweep.session import SweepRequest
         from gancurve.training.cadence import Cadence
 
         if engine != "fast":
             raise UsageError("A sweep trains with the fast engine; train the reference one run at a time.")
-        from gancurve.device import select_device
-
-        given = {
-            "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
-            "ideas": ideas, "points": points, "hidden": hidden, "loss": loss,
+        listed = {
+            "recipe": recipe, "loss": loss, "lr_g": lr_g, "lr_d": lr_d, "r1": r1, "ema": ema,
+            "lr_schedule": lr_schedule,
         }  # fmt: skip
+        given = {"batch_size": batch_size, "ideas": ideas, "points": points, "hidden": hidden}
+        shared, grid = sweep_hyperparameters(listed, {**given, "d_steps": d_steps}, betas, decay_start, steps)
         request = SweepRequest(
             runs_dir=_runs_dir(runs_dir),
             name=name,
@@ -211,10 +237,11 @@ def sweep(
                 eval_every=eval_every,
                 checkpoint_every=checkpoint_every,
             ),
-            hyperparameters=_hyperparameters(given, betas, lr_schedule, decay_start, steps),
+            hyperparameters=shared,
             resume=resume,
             force=force,
             device=select_device(device),
+            grid=grid,
         )
         code = sweep_command(request, stop, as_json=as_json)
     raise typer.Exit(code)
@@ -259,11 +286,12 @@ def sample(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")
     ] = None,
+    raw: RawOption = False,
 ) -> None:
     """Draw paintings from a trained generator."""
     from gancurve.commands.sample import sample_command
 
-    sample_command(_runs_dir(runs_dir), run, num, seed, fmt, output)
+    sample_command(_runs_dir(runs_dir), run, num, seed, fmt, output, raw)
 
 
 @app.command()
@@ -278,11 +306,12 @@ def evaluate(
     ] = EVALUATE_SAMPLES,
     seed: IdeasSeedOption = EVALUATE_SEED,
     as_json: JsonOption = False,
+    raw: RawOption = False,
 ) -> None:
     """Did it work? Score G against the known target and give a verdict."""
     from gancurve.commands.evaluate import evaluate_command
 
-    evaluate_command(_runs_dir(runs_dir), run, num, seed, as_json)
+    evaluate_command(_runs_dir(runs_dir), run, num, seed, as_json, raw)
 
 
 @app.command()
@@ -298,11 +327,12 @@ def plot(
     num: Annotated[
         int, typer.Option("-n", "--num", min=1, max=500, help="Paintings drawn in panel (a).")
     ] = 20,
+    raw: RawOption = False,
 ) -> None:
-    """Draw one figure of a run: paintings, fitted a, distance to the artist, losses, D accuracy."""
+    """Draw one figure of a run: paintings, fitted a, distance to the artist, losses, D's view."""
     from gancurve.commands.pictures import plot_command
 
-    plot_command(_runs_dir(runs_dir), run, output, num)
+    plot_command(_runs_dir(runs_dir), run, output, num, raw)
 
 
 @app.command()
@@ -348,11 +378,12 @@ def export_samples(
     runs_dir: RunsDirOption = None,
     num: PaintingsOption = 1000,
     seed: IdeasSeedOption = 0,
+    raw: RawOption = False,
 ) -> None:
     """Paintings with the x grid and each one's fitted a and residual."""
     from gancurve.commands.export import export_samples_command
 
-    export_samples_command(_runs_dir(runs_dir), run, output, num, seed)
+    export_samples_command(_runs_dir(runs_dir), run, output, num, seed, raw)
 
 
 MODEL_FORMAT_NAMES = tuple(MODEL_FORMATS.values())
@@ -371,11 +402,12 @@ def export_model(
             MODEL_FORMAT_NAMES, "Model format. [default: from the extension]", "--format", show_default=False
         ),
     ] = None,
+    raw: RawOption = False,
 ) -> None:
     """The generator as a model file: ideas (n, 5) float32 in, paintings (n, 15) out, any n."""
     from gancurve.commands.export import export_model_command
 
-    export_model_command(_runs_dir(runs_dir), run, output, fmt)
+    export_model_command(_runs_dir(runs_dir), run, output, fmt, raw)
 
 
 @export_app.command("metrics")
@@ -388,40 +420,6 @@ def export_metrics(
     from gancurve.commands.export import export_metrics_command
 
     export_metrics_command(_runs_dir(runs_dir), run, output)
-
-
-def _hyperparameters(
-    given: Mapping[str, object],
-    betas: str | None,
-    schedule: str | None,
-    decay_start: float | None,
-    steps: int,
-) -> dict[str, object]:
-    """The hyperparameters the user gave (None: not given), in the config's own fields."""
-    fields = {key: value for key, value in given.items() if value is not None}
-    return {**fields, **_betas(betas), **_schedule(schedule, decay_start, steps)}
-
-
-def _betas(option: str | None) -> dict[str, float]:
-    """``--betas B1,B2`` (already checked) as the config's two fields; nothing when not given."""
-    if option is None:
-        return {}
-    beta1, beta2 = (float(part) for part in option.split(","))
-    return {"beta1": beta1, "beta2": beta2}
-
-
-def _schedule(schedule: str | None, decay_start: float | None, steps: int) -> dict[str, object]:
-    """``--lr-schedule``/``--decay-start`` as the config's fields: the decay's steps are fixed
-    from ``--steps`` now, so a resumed run keeps its schedule unless asked (with --force)."""
-    from gancurve.cli.options import DEFAULT_DECAY_START
-    from gancurve.errors import UsageError
-
-    if schedule != "linear-decay":
-        if decay_start is not None:
-            raise UsageError("--decay-start belongs to --lr-schedule linear-decay; add that, or drop it.")
-        return {} if schedule is None else {"lr_schedule": schedule, "decay_start": 0, "decay_end": 0}
-    share = DEFAULT_DECAY_START if decay_start is None else decay_start
-    return {"lr_schedule": schedule, "decay_start": round(share * steps), "decay_end": steps}
 
 
 def _runs_dir(option: str | None) -> Path:

@@ -12,8 +12,11 @@ from typing import Annotated, Any
 
 import typer
 
-from gancurve.core.config import LOSSES, PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
+from gancurve.cli.hyperparameters import DEFAULT_DECAY_START
+from gancurve.core.config import PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
 from gancurve.core.engines import ENGINES
+from gancurve.core.objectives import LOSSES
+from gancurve.core.recipes import RECIPES
 from gancurve.core.schedule import SCHEDULES
 from gancurve.device import DEVICE_CHOICES
 from gancurve.training.cadence import Cadence
@@ -139,8 +142,6 @@ LrScheduleOption = Annotated[
         show_default=False,
     ),
 ]
-#: Where linear-decay starts by default, as a share of --steps.
-DEFAULT_DECAY_START = 0.5
 
 
 def share_of_the_run(value: float | None) -> float | None:
@@ -163,11 +164,74 @@ LossOption = Annotated[
     str | None,
     choice_option(
         LOSSES,
-        f"G's loss: minimax is the tutorial's log(1 - D(G(z))); non-saturating is -log D(G(z)). "
+        "The objective of D and G: minimax (the tutorial's: G minimises log(1 - D(G(z)))), "
+        "non-saturating (G minimises -log D(G(z))), least-squares (LSGAN), hinge, or wasserstein-gp "
+        "(a critic with a gradient penalty, lambda 10; use it with --d-steps 5). "
         f"[default: {DEFAULTS.loss}]",
         "--loss",
         show_default=False,
     ),
+]
+
+
+def penalty_weight(value: float | None) -> float | None:
+    """A penalty's weight: a finite number, 0 or more."""
+    if value is not None and not 0 <= value < float("inf"):
+        raise typer.BadParameter(f"{value:g} is not a finite number, 0 or more.")
+    return value
+
+
+R1Option = Annotated[
+    float | None,
+    typer.Option(
+        "--r1",
+        metavar="<gamma>",
+        callback=penalty_weight,
+        help="R1 penalty: gamma/2 times D's squared slope on the artist's paintings (Mescheder et al. "
+        f"2018); 0: none. [default: {DEFAULTS.r1:g}]",
+        show_default=False,
+    ),
+]
+RecipeOption = Annotated[
+    str | None,
+    choice_option(
+        tuple(RECIPES),
+        "A named set of training choices; options you give override it. "
+        + "; ".join(f"{recipe.name}: {recipe.summary}" for recipe in RECIPES.values())
+        + ". [default: tutorial]",
+        "--recipe",
+        show_default=False,
+    ),
+]
+
+
+def ema_decay(value: float | None) -> float | None:
+    """A moving average's decay: from 0 up to (not including) 1."""
+    if value is not None and not 0 <= value < 1:
+        raise typer.BadParameter(f"{value:g} is not a decay from 0 up to (not including) 1, like 0.999.")
+    return value
+
+
+EmaOption = Annotated[
+    float | None,
+    typer.Option(
+        "--ema",
+        metavar="<decay>",
+        callback=ema_decay,
+        help="Keep a moving average of G's weights with this decay (0.999: a half-life of ~700 steps), "
+        "saved with the run; sample, evaluate, plot and export then use it (--raw: G itself). "
+        f"0: none. [default: {DEFAULTS.ema:g}]",
+        show_default=False,
+    ),
+]
+RawOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw", help="Use G itself, not the moving average of its weights (a run trained with --ema)."
+    ),
+]
+DStepsOption = Annotated[
+    int | None, size_option("d_steps", "Updates of D per update of G, each on fresh draws (WGAN-GP: 5).")
 ]
 IdeasOption = Annotated[int | None, size_option("ideas", "Random ideas G paints from.")]
 PointsOption = Annotated[int | None, size_option("points", "Points per painting on [-1, 1].")]
@@ -228,3 +292,54 @@ SweepResumeOption = Annotated[
     bool,
     typer.Option("--resume", help="Continue the sweep named by --name, every member from its checkpoint."),
 ]
+
+
+# -- a sweep's grid: the same options, several values each ----------------------------------------
+
+
+def grid_option(alias: Any, convert: Callable[[str], Any]) -> Any:
+    """The sweep's form of a training option (``alias``): its help and checks, but several
+    comma-separated values, which make an axis of a grid (one recipe per combination)."""
+    info = alias.__metadata__[0]
+    check = info.callback
+
+    def parse(value: str | None) -> str | None:
+        if value is None:
+            return None
+        items = [item.strip() for item in value.split(",")]
+        for item in items:
+            try:
+                converted = convert(item)
+            except ValueError:
+                raise typer.BadParameter(f"{item!r} is not a number.") from None
+            if check is not None:
+                check(converted)
+        if len(set(items)) != len(items):
+            raise typer.BadParameter(f"{value!r} names a value twice.")
+        return value
+
+    metavar = (info.metavar or ("<number>" if convert is float else "<text>")) + "[,...]"
+    return Annotated[
+        str | None,
+        typer.Option(
+            *info.param_decls,
+            metavar=metavar,
+            callback=parse,
+            help=f"{info.help} Several values, comma-separated, make a grid: a recipe per combination.",
+            show_default=False,
+        ),
+    ]
+
+
+def split_values(value: str | None, convert: Callable[[str], Any]) -> tuple[Any, ...] | None:
+    """A grid option's values (already checked by its callback); None when it was not given."""
+    return None if value is None else tuple(convert(item.strip()) for item in value.split(","))
+
+
+LossesOption = grid_option(LossOption, str)
+RecipesOption = grid_option(RecipeOption, str)
+LrGsOption = grid_option(LrGOption, float)
+LrDsOption = grid_option(LrDOption, float)
+R1sOption = grid_option(R1Option, float)
+EmasOption = grid_option(EmaOption, float)
+LrSchedulesOption = grid_option(LrScheduleOption, str)

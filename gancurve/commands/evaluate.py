@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from gancurve.commands import say_which_generator
 from gancurve.console import out, print_json
 from gancurve.store.runs import find_run
 
@@ -18,8 +19,6 @@ LABELS = {
     "in_bounds": ("in bounds", "points within the bounds"),
     "spread": ("spread of a", "std of fitted a"),
     "coverage": ("coverage", "share of [1, 2] reached"),
-    "d_accuracy": ("D accuracy", "D's mean P(real) on real"),
-    "d_score": ("D score", "log D(x) + log(1−D(G(z)))"),
 }
 VERDICT_STYLES = {
     "converged": "bold green",
@@ -29,24 +28,41 @@ VERDICT_STYLES = {
 }
 
 
-def evaluate_command(runs_dir: Path, run_name: str | None, n: int, seed: int, as_json: bool) -> None:
+def evaluate_command(
+    runs_dir: Path, run_name: str | None, n: int, seed: int, as_json: bool, raw: bool
+) -> None:
     """Evaluate a run and print the table (or JSON)."""
-    from gancurve.evaluation import IDEAL, evaluate_run
+    from gancurve.core.objectives import OBJECTIVES
+    from gancurve.evaluation import evaluate_run, ideal
 
     run = find_run(runs_dir, run_name)
-    result = evaluate_run(run, n, seed)
+    result = evaluate_run(run, n, seed, raw)
+    say_which_generator(result.ema)
+    ideals = ideal(result.loss)
     if as_json:
-        print_json({**asdict(result), "ideal": IDEAL})
+        print_json({**asdict(result), "ideal": ideals})
         return
+    objective = OBJECTIVES[result.loss]
+    score_meaning = "log D(x) + log(1−D(G(z)))" if result.loss == "minimax" else f"−(D's {result.loss} loss)"
+    labels = {
+        **LABELS,
+        "d_accuracy": (objective.view, objective.view_help),
+        "d_score": ("D score", score_meaning),
+    }
     table = Table(title=f"Run {result.run} at step {result.step:,}: {result.samples:,} paintings each")
     table.add_column("metric")
     table.add_column("G", justify="right")
     table.add_column("artist", justify="right")
     table.add_column("ideal", justify="right")
     table.add_column("meaning", style="dim")
-    for key, (label, meaning) in LABELS.items():
+    for key, (label, meaning) in labels.items():
+        best = ideals[key]
         table.add_row(
-            label, f"{result.generator[key]:.4f}", f"{result.artist[key]:.4f}", f"{IDEAL[key]:.3f}", meaning
+            label,
+            f"{result.generator[key]:.4f}",
+            f"{result.artist[key]:.4f}",
+            "-" if best is None else f"{best:.3f}",
+            meaning,
         )
     out.print(table)
     out.print(

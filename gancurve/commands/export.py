@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gancurve.commands import say_which_generator
 from gancurve.console import out
 from gancurve.errors import UsageError
 from gancurve.store.runs import find_run
 
 
-def export_samples_command(runs_dir: Path, run_name: str | None, output: Path, n: int, seed: int) -> None:
+def export_samples_command(
+    runs_dir: Path, run_name: str | None, output: Path, n: int, seed: int, raw: bool
+) -> None:
     """Paintings with the x grid and each painting's fitted a and residual."""
     from gancurve.formats import EXPORT_SAMPLE_FORMATS
     from gancurve.sampling import draw_samples, write_samples
@@ -18,11 +21,15 @@ def export_samples_command(runs_dir: Path, run_name: str | None, output: Path, n
     if fmt not in EXPORT_SAMPLE_FORMATS:
         raise UsageError(f"Cannot write {output.name!r}: use a .csv, .json, .npy or .npz file name.")
     run = find_run(runs_dir, run_name)
-    write_samples(draw_samples(run, n, seed), fmt, output, with_fit=True)
+    samples = draw_samples(run, n, seed, raw)
+    write_samples(samples, fmt, output, with_fit=True)
+    say_which_generator(samples.ema)
     out.print(str(output), markup=False, soft_wrap=True)
 
 
-def export_model_command(runs_dir: Path, run_name: str | None, output: Path, fmt: str | None) -> None:
+def export_model_command(
+    runs_dir: Path, run_name: str | None, output: Path, fmt: str | None, raw: bool
+) -> None:
     """The generator as a standalone model file, checked against the original."""
     from gancurve.exports import model_format
     from gancurve.store.checkpoint import load_networks
@@ -31,10 +38,11 @@ def export_model_command(runs_dir: Path, run_name: str | None, output: Path, fmt
     chosen = model_format(output, fmt)
     check_output(output)  # before torch is imported: a bad path fails at once
     run = find_run(runs_dir, run_name)
-    weights, config, step = load_networks(run)
+    weights, config, step = load_networks(run, raw)
     from gancurve.model_export import export_model, generator_module
 
     difference = export_model(generator_module(weights["generator"], config), config.ideas, output, chosen)
+    say_which_generator(0.0 if raw else config.ema)
     out.print(
         f"{output}  ({chosen}, G of run {run.name} at step {step}; "
         f"ideas (n, {config.ideas}) → paintings (n, {config.points}); max difference {difference:.1e})",

@@ -3,33 +3,46 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from gancurve.commands import say_which_generator
 from gancurve.console import err, out
 from gancurve.store.rundir import RunDir
 from gancurve.store.runs import find_run
+from gancurve.sweep.grid import GridDir
 from gancurve.sweep.store import SweepDir
+
+if TYPE_CHECKING:
+    from gancurve.render.sweep_plot import MemberCurve
 
 #: Paintings drawn for the fitted-a histogram of ``plot``: enough for a smooth shape.
 HISTOGRAM_SAMPLES = 5000
 
 
-def plot_command(runs_dir: Path, run_name: str | None, output: Path | None, curves: int) -> None:
-    """Draw the summary figure of a run, or the sweep figure of a sweep; print where it went."""
+def plot_command(runs_dir: Path, run_name: str | None, output: Path | None, curves: int, raw: bool) -> None:
+    """Draw the summary figure of a run, the sweep figure of a sweep or the grid figure of a grid;
+    print where it went."""
     from gancurve.render.plot import build_figure, check_plot_output, write_plot
     from gancurve.sampling import draw_samples
-    from gancurve.sweep.store import find_sweep, is_sweep
+    from gancurve.sweep.grid import is_grid
+    from gancurve.sweep.store import find_sweep
 
     if run_name is None and output is not None and not output.suffix and (runs_dir / output).is_dir():
         run_name, output = str(output), None  # 'gancurve plot NAME': the run or sweep to draw
-    if run_name is not None and is_sweep(runs_dir / run_name if "/" not in run_name else Path(run_name)):
-        _plot_sweep(find_sweep(runs_dir, run_name), output)
-        return
+    if run_name is not None:
+        place = find_sweep(runs_dir, run_name, grids=True) if _is_sweep_or_grid(runs_dir, run_name) else None
+        if place is not None and is_grid(place.path):
+            _plot_grid(GridDir(place.path), output)
+            return
+        if place is not None:
+            _plot_sweep(place, output)
+            return
     run = find_run(runs_dir, run_name)
     output = output or run.path / "plot.png"
     check_plot_output(output)
-    samples = draw_samples(run, max(curves, HISTOGRAM_SAMPLES), seed=0)
-    loss = str(run.read_config().get("config", {}).get("loss", "minimax"))
-    figure = build_figure(samples, run.read_metrics(), run.name, curves, loss)
+    samples = draw_samples(run, max(curves, HISTOGRAM_SAMPLES), seed=0, raw=raw)
+    say_which_generator(samples.ema)
+    figure = build_figure(samples, run.read_metrics(), run.name, curves, run.train_config())
     write_plot(figure, output)
     out.print(str(output), markup=False, soft_wrap=True)
 
@@ -38,6 +51,7 @@ def animate_command(
     runs_dir: Path, run_name: str | None, output: Path, fps: float, every: int | None, size: str
 ) -> None:
     """Render the run's snapshots as a GIF or MP4; print where it went."""
+    from gancurve.core.objectives import OBJECTIVES
     from gancurve.render.animate import check_animation_output, parse_size, write_animation
 
     frame_size = parse_size(size)
@@ -46,8 +60,9 @@ def animate_command(
     snapshots = run.read_snapshots()
     rows = run.read_metrics() if run.metrics_path.is_file() else []
     w1 = [(int(row["step"]), row["w1"]) for row in rows if "w1" in row]
+    objective = OBJECTIVES[run.train_config().loss]
     with err.status(f"Rendering {len(snapshots.steps)} snapshots of run {run.name} …"):
-        plan = write_animation(snapshots, output, fps, every, frame_size, w1)
+        plan = write_animation(snapshots, output, fps, every, frame_size, w1, objective)
     if plan.auto_thinned:
         err.print(
             f"Note: {len(snapshots.steps)} snapshots; kept every {plan.every}th "
@@ -58,22 +73,57 @@ def animate_command(
     out.print(str(output), markup=False, soft_wrap=True)
 
 
-def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
-    """The sweep figure: W1 over training for every seed, final W1 per seed, three histograms."""
-    from gancurve.render.plot import check_plot_output, series, write_plot
-    from gancurve.render.sweep_plot import MemberCurve, build_sweep_figure
-    from gancurve.sampling import draw_samples
+def _is_sweep_or_grid(runs_dir: Path, name: str) -> bool:
+    from gancurve.sweep.grid import is_grid
+    from gancurve.sweep.store import is_sweep
 
-    output = output or sweep.path / "plot.png"
-    check_plot_output(output)
-    summary = sweep.read_summary()
-    rows = summary["members"]
+    candidates = [runs_dir / name] if "/" not in name else [Path(name), runs_dir / name]
+    return any(is_sweep(path) or is_grid(path) for path in candidates)
+
+
+def _member_curves(sweep: SweepDir, rows: list[dict[str, Any]]) -> list[MemberCurve]:
+    """Each member's W1 over training, read from its metrics.csv."""
+    from gancurve.render.plot import series
+    from gancurve.render.sweep_plot import MemberCurve
+
     curves = []
     for row in rows:
         run = RunDir(sweep.path / row["run"])
         metrics = run.read_metrics() if run.metrics_path.is_file() else []
         steps, w1 = series(metrics, "w1")
         curves.append(MemberCurve(row["seed"], steps, w1, row["verdict"]))
+    return curves
+
+
+def _plot_grid(grid: GridDir, output: Path | None) -> None:
+    """The grid figure: the recipes over training, their final W1, each against the first."""
+    from gancurve.render.grid_plot import RecipeCurves, build_grid_figure
+    from gancurve.render.plot import check_plot_output, write_plot
+
+    output = output or grid.path / "plot.png"
+    check_plot_output(output)
+    summary = grid.read_summary()
+    recipes = []
+    with err.status(f"Drawing grid {grid.name} …"):
+        for outcome in summary["recipes"]:
+            sweep = SweepDir(grid.path / outcome["sweep"])
+            rows = sweep.read_summary()["members"]
+            recipes.append(RecipeCurves(outcome["recipe"], rows, _member_curves(sweep, rows)))
+        write_plot(build_grid_figure(grid.name, summary, recipes), output)
+    out.print(str(output), markup=False, soft_wrap=True)
+
+
+def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
+    """The sweep figure: W1 over training for every seed, final W1 per seed, three histograms."""
+    from gancurve.render.plot import check_plot_output, write_plot
+    from gancurve.render.sweep_plot import build_sweep_figure
+    from gancurve.sampling import draw_samples
+
+    output = output or sweep.path / "plot.png"
+    check_plot_output(output)
+    summary = sweep.read_summary()
+    rows = summary["members"]
+    curves = _member_curves(sweep, rows)
     ranked = sorted((row for row in rows if row["w1"] is not None), key=lambda row: row["w1"])
     chosen = (
         [("best", ranked[0]), ("median", ranked[len(ranked) // 2]), ("worst", ranked[-1])] if ranked else []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from gancurve.commands import say_which_generator
 from gancurve.console import err, out
 from gancurve.errors import UsageError
 from gancurve.sampling import Samples, draw_samples, infer_format, to_csv, to_json, write_samples
@@ -14,7 +15,7 @@ from gancurve.store.runs import find_run
 
 
 def sample_command(
-    runs_dir: Path, run_name: str | None, n: int, seed: int, fmt: str | None, output: Path | None
+    runs_dir: Path, run_name: str | None, n: int, seed: int, fmt: str | None, output: Path | None, raw: bool
 ) -> None:
     """Draw ``n`` paintings and print or write them in the chosen format."""
     fmt = infer_format(output, fmt)
@@ -23,7 +24,8 @@ def sample_command(
     if fmt == "table" and output is not None:
         raise UsageError("--format table is for the terminal; use json, csv or npy with -o/--output.")
     run = find_run(runs_dir, run_name)
-    samples = draw_samples(run, n, seed)
+    samples = draw_samples(run, n, seed, raw)
+    say_which_generator(samples.ema)
     if output is not None:
         write_samples(samples, fmt, output)
         err.print(f"Wrote {n} paintings ({fmt}) to {output}", markup=False, soft_wrap=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from dataclasses import asdict
 
 from rich.table import Table
 
@@ -11,7 +12,9 @@ from gancurve.commands.evaluate import VERDICT_STYLES
 from gancurve.console import err, out, print_json
 from gancurve.core.engines.batched import prepare
 from gancurve.progress import RichSweepReporter, preparing_the_step
-from gancurve.sweep.session import SweepOutcome, SweepRequest, open_sweep
+from gancurve.sweep.grid import RecipeOutcome
+from gancurve.sweep.opening import SweepRequest, open_sweep
+from gancurve.sweep.session import SweepOutcome
 from gancurve.training.memory import keep_large_blocks_out_of_the_heap
 from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
 
@@ -57,6 +60,16 @@ def _where(request: SweepRequest, outcome: SweepOutcome) -> str:
 
 
 def _json(outcome: SweepOutcome, seconds: float) -> dict[str, object]:
+    if outcome.recipes is not None:
+        return {
+            "grid": outcome.sweep.name,
+            "path": str(outcome.sweep.path),
+            "device": outcome.device,
+            "step": outcome.step,
+            "seconds": round(seconds, 3),
+            "interrupted": outcome.interrupted_by is not None,
+            "recipes": [asdict(recipe) for recipe in outcome.recipes],
+        }
     return {
         "sweep": outcome.sweep.name,
         "path": str(outcome.sweep.path),
@@ -70,6 +83,9 @@ def _json(outcome: SweepOutcome, seconds: float) -> dict[str, object]:
 
 
 def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> None:
+    if outcome.recipes is not None:
+        _print_grid(outcome, outcome.recipes, seconds, model_steps)
+        return
     summary = outcome.aggregate
     members = summary["members"]
     low, high = summary["success_rate_95"]
@@ -102,6 +118,39 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
             soft_wrap=True,
         )
     out.print(f"Sweep directory: {outcome.sweep.path}", markup=False, soft_wrap=True)
+    for warning in outcome.warnings:
+        err.print(f"Warning: {warning}", style="yellow", markup=False, soft_wrap=True)
+
+
+def _print_grid(
+    outcome: SweepOutcome, recipes: list[RecipeOutcome], seconds: float, model_steps: int
+) -> None:
+    """One row per recipe, and each recipe against the first, seed by seed."""
+    seeds = recipes[0].aggregate["members"]
+    speed = f"{model_steps / seconds:,.0f} model-steps/s" if seconds > 0 and model_steps else "-"
+    table = Table(
+        title=f"Grid {outcome.sweep.name}: {len(recipes)} recipes × {seeds} seeds, step {outcome.step:,}",
+        caption=f"{seconds:.1f} s ({speed}, {outcome.device}). ΔW1: the median over the seeds of "
+        "(this recipe − the first), with its 95% bootstrap interval; better: on how many seeds.",
+    )
+    table.add_column("recipe", no_wrap=True)
+    for column in ("converged", "W1 median", "residual", "in bounds", "ΔW1", "95%", "better"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for recipe in recipes:
+        a, versus = recipe.aggregate, recipe.versus_first
+        paired = ["", "", ""]
+        if versus is not None:
+            interval = f"{versus.low:+.3f}…{versus.high:+.3f}"
+            paired = [f"{versus.median:+.4f}", interval, f"{versus.b_better}/{versus.seeds}"]
+        numbers = [_number(a[key]) for key in ("w1_median", "residual_mean", "in_bounds_mean")]
+        table.add_row(recipe.recipe, f"{a['converged']}/{a['members']}", *numbers, *paired)
+    out.print(table)
+    out.print(
+        f"Each recipe is an ordinary sweep: gancurve plot {outcome.sweep.name}/{recipes[0].sweep}",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(f"Grid directory: {outcome.sweep.path}", markup=False, soft_wrap=True)
     for warning in outcome.warnings:
         err.print(f"Warning: {warning}", style="yellow", markup=False, soft_wrap=True)
 

@@ -9,7 +9,9 @@ import time
 from rich.table import Table
 
 from gancurve.console import err, out, print_json
-from gancurve.core.metrics import EQUILIBRIUM_D_ACCURACY, EQUILIBRIUM_D_SCORE
+from gancurve.core.config import TrainConfig
+from gancurve.core.objectives import OBJECTIVES
+from gancurve.core.recipes import describe
 from gancurve.device import select_device
 from gancurve.progress import RichReporter, preparing_the_step
 from gancurve.training.memory import keep_large_blocks_out_of_the_heap
@@ -38,10 +40,10 @@ def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
             kept = "the run is unchanged" if request.resume else "no run was created"
             raise StoppedError(f"Stopped before training started; {kept}.", stop.signal)
         started_at, start_step = time.perf_counter(), session.trainer.step_count
-        with RichReporter(enabled=not as_json) as reporter:
+        with RichReporter(enabled=not as_json, view=OBJECTIVES[session.config.loss].view) as reporter:
             outcome = session.train(reporter, stop)
     seconds = time.perf_counter() - started_at
-    summary = _summary(outcome, str(session.device), outcome.step - start_step, seconds)
+    summary = _summary(outcome, session.config, str(session.device), outcome.step - start_step, seconds)
     if as_json:
         print_json(summary)
     else:
@@ -52,10 +54,14 @@ def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
     return 0
 
 
-def _summary(outcome: Outcome, device: str, steps_done: int, seconds: float) -> dict[str, object]:
+def _summary(
+    outcome: Outcome, config: TrainConfig, device: str, steps_done: int, seconds: float
+) -> dict[str, object]:
     return {
         "run": outcome.run.name,
         "path": str(outcome.run.path),
+        "recipe": describe(config),
+        "loss": config.loss,
         "device": device,
         "step": outcome.step,
         "steps_this_session": steps_done,
@@ -72,15 +78,21 @@ def _print_summary(summary: dict[str, object]) -> None:
     steps_done = summary["steps_this_session"]
     assert isinstance(steps_done, int)
     seconds = float(summary["seconds"])  # type: ignore[arg-type]
-    table = Table(title=f"Run {summary['run']} — step {summary['step']}", show_header=True)
+    table = Table(
+        title=f"Run {summary['run']} — step {summary['step']}",
+        caption=str(summary["recipe"]),
+        show_header=True,
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("at equilibrium", justify="right", style="dim")
     speed = f"{steps_done / seconds:,.0f} steps/s" if seconds > 0 and steps_done else "-"
     table.add_row("time", f"{seconds:.1f} s ({speed}, {summary['device']})", "")
     if final:
-        table.add_row("D accuracy on real", f"{final['d_accuracy']:.3f}", f"{EQUILIBRIUM_D_ACCURACY}")
-        table.add_row("D score", f"{final['d_score']:.3f}", f"{EQUILIBRIUM_D_SCORE:.2f}")
+        objective = OBJECTIVES[str(summary["loss"])]
+        d_loss = objective.d_loss_at_equilibrium
+        table.add_row(objective.view, f"{final['d_accuracy']:.3f}", f"{objective.view_at_equilibrium:g}")
+        table.add_row("D score", f"{final['d_score']:.3f}", "-" if d_loss is None else f"{-d_loss:.2f}")
         for key, label, ideal in (("w1", "W1 to the artist", "0"), ("in_bounds", "in bounds", "1")):
             if key in final:
                 table.add_row(label, f"{final[key]:.3f}", ideal)

@@ -6,11 +6,9 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from gancurve.core.objectives import LOSSES
 from gancurve.core.schedule import SCHEDULES
 
-#: G's objective (D's is the minimax one for both): the tutorial's ``log(1 − D(G(z)))``, or
-#: Goodfellow's non-saturating ``−log D(G(z))``, which keeps G's gradient alive while D wins.
-LOSSES = ("minimax", "non-saturating")
 #: Seeds are at most 63 bits: every generator that takes one (torch's, numpy's) accepts them.
 SEED_MAX = 2**63 - 1
 #: The sizes a run may ask for, (smallest, largest). The largest keep one step's arrays far
@@ -20,6 +18,7 @@ SIZE_LIMITS = {
     "ideas": (1, 1_024),
     "points": (2, 1_024),
     "hidden": (1, 4_096),
+    "d_steps": (1, 100),
 }
 #: The most paintings one ``sample``/``evaluate``/``export samples`` draws: G's hidden layer for
 #: a million paintings is already half a gigabyte.
@@ -47,12 +46,15 @@ class TrainConfig:
     points: int = 15  # points per painting, evenly spaced on [-1, 1]
     hidden: int = 128  # width of the one hidden layer of G and of D
     seed: int = 1  # seeds the weights, the artist and the ideas
-    loss: str = "minimax"  # G's objective (LOSSES); the tutorial's minimises log(1 - D(G(z)))
+    loss: str = "minimax"  # the objective (objectives.LOSSES); the tutorial's
     beta1: float = 0.9  # both Adams' first-moment decay (torch's default, the tutorial's)
     beta2: float = 0.999  # both Adams' second-moment decay (torch's default, the tutorial's)
     lr_schedule: str = "constant"  # or "linear-decay": both learning rates fall to 0 ...
     decay_start: int = 0  # ... linearly from this step ...
     decay_end: int = 0  # ... to this one (steps, fixed when the run starts)
+    r1: float = 0.0  # γ of the R1 penalty γ/2·‖∇ₓ D(x)‖² on the artist's paintings (0: none)
+    ema: float = 0.0  # decay of an exponential moving average of G's weights (0: none kept)
+    d_steps: int = 1  # updates of D per update of G (WGAN-GP's critic takes 5), each on fresh draws
 
     def __post_init__(self) -> None:
         # Types are checked too: a config read from a damaged file may hold 128.5 or true.
@@ -70,6 +72,10 @@ class TrainConfig:
             value = getattr(self, name)
             if not _is_real(value) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be a number from 0 up to (not including) 1, got {value!r}")
+        if not _is_real(self.r1) or not 0 <= self.r1 < math.inf:
+            raise ValueError(f"r1 must be a finite number, 0 or more, got {self.r1!r}")
+        if not _is_real(self.ema) or not 0 <= self.ema < 1:
+            raise ValueError(f"ema must be a decay from 0 up to (not including) 1, got {self.ema!r}")
         self._check_schedule()
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")

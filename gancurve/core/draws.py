@@ -5,9 +5,12 @@ generator seeded by ``SeedSequence``: the same seed gives the same numbers on ev
 and every numpy ≥ 1.17. Streams, each derived from the run's seed:
 
 - the **weights** stream draws G's and D's initial weights (see :mod:`gancurve.core.networks`);
-- two **training** streams draw, every step, the artist's batch (its ``a``) and G's ideas. They
-  are separate streams so that an engine may draw many steps at once and still get exactly the
-  numbers a step-by-step engine gets (numpy's generators fill arrays sequentially);
+- two **training** streams draw, for every update of D, the artist's batch (its ``a``) and G's
+  ideas (``--d-steps K``: K of each per step; G learns on the last ideas). They are separate
+  streams so that an engine may draw many steps at once and still get exactly the numbers a
+  step-by-step engine gets (numpy's generators fill arrays sequentially);
+- a third training stream, for WGAN-GP only, draws the mixing weights ``ε ~ U(0, 1)`` of the
+  points where the gradient penalty is taken (one per painting per update of D);
 - side streams draw the fixed snapshot ideas and the evaluation ideas, so that changing how
   often a run snapshots or evaluates never changes the run itself.
 
@@ -35,9 +38,12 @@ ARTIST_STREAM = 4  # the training stream of the artist's a
 #: A run written by gancurve 0.1.0 (torch's generator) continues on numpy streams from here.
 LEGACY_CONTINUATION_STREAM = 5
 IDEAS_STREAM = 6  # the training stream of G's ideas
-#: uint64 words that hold one PCG64 generator's state, and both training streams'.
+MIX_STREAM = 7  # the training stream of WGAN-GP's mixing weights
+#: uint64 words that hold one PCG64 generator's state, and the training streams' (two, or three
+#: with WGAN-GP's).
 STATE_WORDS = 6
 STREAMS_STATE_WORDS = 2 * STATE_WORDS
+STREAMS_STATE_SIZES = (2 * STATE_WORDS, 3 * STATE_WORDS)
 
 
 def stream(seed: int, *path: int) -> np.random.Generator:
@@ -45,16 +51,25 @@ def stream(seed: int, *path: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *path])))
 
 
-class TrainingStreams:
-    """A run's per-step draws: the artist's ``a`` from one stream, G's ideas from another."""
+def needs_mix(config: TrainConfig) -> bool:
+    """Whether a run draws WGAN-GP's mixing weights (a third training stream)."""
+    return config.loss == "wasserstein-gp"
 
-    def __init__(self, artist: np.random.Generator, ideas: np.random.Generator) -> None:
-        self.artist, self.ideas = artist, ideas
+
+class TrainingStreams:
+    """A run's per-step draws: the artist's ``a`` from one stream, G's ideas from another, and
+    (WGAN-GP) the penalty's mixing weights from a third."""
+
+    def __init__(
+        self, artist: np.random.Generator, ideas: np.random.Generator, mix: np.random.Generator | None = None
+    ) -> None:
+        self.artist, self.ideas, self.mix = artist, ideas, mix
 
     @classmethod
     def for_run(cls, config: TrainConfig) -> TrainingStreams:
         """The streams of a fresh run."""
-        return cls(stream(config.seed, ARTIST_STREAM), stream(config.seed, IDEAS_STREAM))
+        mix = stream(config.seed, MIX_STREAM) if needs_mix(config) else None
+        return cls(stream(config.seed, ARTIST_STREAM), stream(config.seed, IDEAS_STREAM), mix)
 
     @classmethod
     def continuing(cls, config: TrainConfig, step: int) -> TrainingStreams:
@@ -62,15 +77,22 @@ class TrainingStreams:
         return cls(*(stream(config.seed, LEGACY_CONTINUATION_STREAM, step, part) for part in (0, 1)))
 
     def state(self) -> np.ndarray:
-        """Both streams' positions as twelve uint64 words (for the checkpoint)."""
-        return np.concatenate([generator_state(self.artist), generator_state(self.ideas)])
+        """The streams' positions as twelve uint64 words, eighteen with the mixing stream."""
+        streams = [self.artist, self.ideas] + ([self.mix] if self.mix is not None else [])
+        return np.concatenate([generator_state(generator) for generator in streams])
 
     def set_state(self, words: np.ndarray) -> None:
-        """Restore :meth:`state`; ``ValueError`` if the words are not one."""
-        if words.shape != (STREAMS_STATE_WORDS,):
-            raise ValueError("the random stream state is not twelve 64-bit words")
+        """Restore :meth:`state`; ``ValueError`` if the words are not one.
+
+        A state without the mixing stream leaves a run that has one at the stream's start (a run
+        resumed with --force into WGAN-GP); a state with it, for a run without, drops it.
+        """
+        if words.shape not in [(size,) for size in STREAMS_STATE_SIZES]:
+            raise ValueError("the random stream state is not twelve or eighteen 64-bit words")
         set_generator_state(self.artist, words[:STATE_WORDS])
-        set_generator_state(self.ideas, words[STATE_WORDS:])
+        set_generator_state(self.ideas, words[STATE_WORDS : 2 * STATE_WORDS])
+        if self.mix is not None and words.shape[0] > 2 * STATE_WORDS:
+            set_generator_state(self.mix, words[2 * STATE_WORDS :])
 
 
 def fixed_ideas(config: TrainConfig, n: int = 16) -> np.ndarray:
@@ -86,17 +108,26 @@ def eval_ideas(config: TrainConfig, n: int) -> np.ndarray:
 def draw_batch(
     artist: ParabolaArtist, config: TrainConfig, streams: TrainingStreams, dtype: FloatType = np.float32
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One step's random draws: the artist's batch and G's ideas, each from its own stream."""
+    """One update of D's random draws: the artist's batch and G's ideas, each from its own stream
+    (a step makes ``config.d_steps`` of them; WGAN-GP also draws :func:`draw_mix`)."""
     real = artist.sample(config.batch_size, streams.artist, dtype)
     ideas = streams.ideas.standard_normal((config.batch_size, config.ideas), dtype=dtype)
     return real, ideas
 
 
+def draw_mix(config: TrainConfig, streams: TrainingStreams, dtype: FloatType = np.float32) -> np.ndarray:
+    """WGAN-GP's mixing weights ``ε ~ U(0, 1)`` for one update of D, one per painting."""
+    assert streams.mix is not None, "only a WGAN-GP run draws mixing weights"
+    return streams.mix.random(config.batch_size, dtype=dtype)
+
+
 def skip_steps(streams: TrainingStreams, steps: int, config: TrainConfig, dtype: FloatType) -> None:
-    """Advance both streams past ``steps`` steps' draws (what :func:`draw_batch` would consume)."""
-    count = steps * config.batch_size
+    """Advance the streams past ``steps`` steps' draws (what the draw functions would consume)."""
+    count = steps * config.d_steps * config.batch_size
     streams.artist.random(count, dtype=dtype)
     streams.ideas.standard_normal((count, config.ideas), dtype=dtype)
+    if streams.mix is not None:
+        streams.mix.random(count, dtype=dtype)
 
 
 def generator_state(rng: np.random.Generator) -> np.ndarray:
@@ -136,8 +167,9 @@ class BlockDraws:
         self._used: int | None = None  # steps of the current block used; None: no block drawn
         self._block_steps = 0
 
-    def fill(self, real_a: np.ndarray, ideas: np.ndarray) -> None:
-        """Draw the next block: the artist's ``a`` ``(steps, batch)`` and ideas ``(steps, batch, ideas)``.
+    def fill(self, real_a: np.ndarray, ideas: np.ndarray, mix: np.ndarray) -> None:
+        """Draw the next block: the artist's ``a`` ``(steps, d_steps, batch)``, ideas ``(steps,
+        d_steps, batch, ideas)`` and (WGAN-GP; else left alone) mixing weights like ``a``.
 
         A block abandoned part-way (e.g. the engine redraws after a member was loaded) is not
         skipped: the new block starts after the last step used.
@@ -148,6 +180,8 @@ class BlockDraws:
         self._block_steps = real_a.shape[0]
         real_a[...] = self.artist.sample_a(real_a.size, self.streams.artist, self.dtype).reshape(real_a.shape)
         self.streams.ideas.standard_normal(dtype=self.dtype, out=ideas)
+        if self.streams.mix is not None:
+            self.streams.mix.random(dtype=self.dtype, out=mix)
         self._used = 0
 
     def use(self, steps: int) -> None:

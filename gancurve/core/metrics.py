@@ -13,17 +13,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from gancurve.core.artist import ParabolaArtist
-from gancurve.core.numeric import log_sigmoid, sigmoid
+from gancurve.core.objectives import OBJECTIVES, Objective
 
 #: D's score ``log D(x) + log(1 − D(G(z)))`` when D outputs 0.5 everywhere: 2·log(1/2).
 EQUILIBRIUM_D_SCORE = 2.0 * math.log(0.5)
-#: D's mean probability on real paintings when it can only guess.
-EQUILIBRIUM_D_ACCURACY = 0.5
-
-
-def equilibrium_g_loss(loss: str) -> float:
-    """G's loss when D says 0.5 everywhere: ``log(1/2)`` (minimax) or ``−log(1/2)`` (non-saturating)."""
-    return -math.log(2.0) if loss == "minimax" else math.log(2.0)
 
 
 #: The standard deviation of U(1, 2): what ``spread`` should be.
@@ -112,27 +105,12 @@ def quality(paintings: np.ndarray, artist: ParabolaArtist | None = None) -> Qual
     )
 
 
-def d_accuracy(real_logits: np.ndarray) -> float:
-    """The tutorial's 'D accuracy': D's mean probability that real paintings are real."""
-    return float(np.mean(sigmoid(np.asarray(real_logits, dtype=np.float64))))
-
-
-def d_score(real_logits: np.ndarray, fake_logits: np.ndarray) -> float:
-    """The tutorial's ``mean(log D(x) + log(1 − D(G(z))))``; D maximises it."""
-    real, fake = (np.asarray(v, dtype=np.float64) for v in (real_logits, fake_logits))
-    return float(np.mean(log_sigmoid(real) + log_sigmoid(-fake)))
-
-
-def discriminator_stats(real_logits: np.ndarray, fake_logits: np.ndarray) -> tuple[float, float]:
-    """The tutorial's D accuracy (mean probability on real) and D score on given logits."""
-    return d_accuracy(real_logits), d_score(real_logits, fake_logits)
-
-
 #: The verdict's thresholds; docs/metrics.md explains each.
 CONVERGED_MAX_W1 = 0.1
 CONVERGED_MAX_RESIDUAL = 0.1
 CONVERGED_MIN_IN_BOUNDS = 0.85
-CONVERGED_MAX_ACCURACY_GAP = 0.05
+#: (D's view of the game, within the objective's own tolerance of its equilibrium: see
+#: ``Objective.view_tolerance``; 0.05 for the tutorial's D accuracy.)
 COLLAPSED_MAX_SPREAD = TARGET_SPREAD / 3
 COLLAPSED_MIN_COVERAGE = 0.5
 DIVERGED_MIN_IN_BOUNDS = 0.5
@@ -151,9 +129,10 @@ class Verdict:
     reason: str
 
 
-def verdict(q: Quality, accuracy: float) -> Verdict:
-    """Judge a generator by its quality and D's accuracy, in this order of severity."""
-    values = (q.w1, q.residual, q.in_bounds, q.spread, accuracy)
+def verdict(q: Quality, view: float, objective: Objective = OBJECTIVES["minimax"]) -> Verdict:
+    """Judge a generator by its quality and D's view (its accuracy, for the tutorial's loss), in
+    this order of severity."""
+    values = (q.w1, q.residual, q.in_bounds, q.spread, view)
     if (
         not all(math.isfinite(v) for v in values)
         or q.in_bounds < DIVERGED_MIN_IN_BOUNDS
@@ -166,17 +145,18 @@ def verdict(q: Quality, accuracy: float) -> Verdict:
             f"G's curves hardly vary: spread {q.spread:.3f} (target {TARGET_SPREAD:.3f}), "
             f"coverage {q.coverage:.2f}",
         )
-    gap = abs(accuracy - 0.5)
+    gap = abs(view - objective.view_at_equilibrium)
     if (
         q.w1 <= CONVERGED_MAX_W1
         and q.residual <= CONVERGED_MAX_RESIDUAL
         and q.in_bounds >= CONVERGED_MIN_IN_BOUNDS
-        and gap <= CONVERGED_MAX_ACCURACY_GAP
+        and gap <= objective.view_tolerance
     ):
         return Verdict(
-            "converged", f"W1 {q.w1:.3f} ≤ {CONVERGED_MAX_W1} and D can only guess ({accuracy:.2f})"
+            "converged",
+            f"W1 {q.w1:.3f} ≤ {CONVERGED_MAX_W1} and D can only guess ({objective.view} {view:.2f})",
         )
     return Verdict(
         "still learning",
-        f"W1 {q.w1:.3f}, residual {q.residual:.3f}, in bounds {q.in_bounds:.2f}, D accuracy {accuracy:.2f}",
+        f"W1 {q.w1:.3f}, residual {q.residual:.3f}, in bounds {q.in_bounds:.2f}, {objective.view} {view:.2f}",
     )

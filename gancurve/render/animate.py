@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from gancurve.core.objectives import OBJECTIVES, Objective
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import ANIMATION_FORMATS, ANIMATION_FPS_RANGE
 from gancurve.render.frames import FramePainter
@@ -77,10 +78,14 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def render_frames(
-    snapshots: Snapshots, plan: AnimationPlan, size: tuple[int, int], w1: W1Log = ()
+    snapshots: Snapshots,
+    plan: AnimationPlan,
+    size: tuple[int, int],
+    w1: W1Log = (),
+    objective: Objective = OBJECTIVES["minimax"],
 ) -> Iterator[np.ndarray]:
-    """The frames of the animation, one at a time."""
-    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size)
+    """The frames of the animation, one at a time (the texts name what ``objective`` reports)."""
+    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective)
     for index in plan.indices:
         yield _render_snapshot(painter, snapshots, index, w1)
 
@@ -102,13 +107,15 @@ def latest_w1(w1: W1Log, step: int) -> float | None:
     return w1[index][1] if index >= 0 else None
 
 
-def shared_palette(snapshots: Snapshots, size: tuple[int, int]) -> Image.Image:
+def shared_palette(
+    snapshots: Snapshots, size: tuple[int, int], objective: Objective = OBJECTIVES["minimax"]
+) -> Image.Image:
     """One palette for every frame, from the first and last frames side by side.
 
     With the same palette, pixels that did not move are identical from frame to frame, and
     the GIF encoder stores them as transparent: most of a frame costs almost nothing.
     """
-    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size)
+    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective)
     ends = [_render_snapshot(painter, snapshots, i) for i in (0, len(snapshots.steps) - 1)]
     return Image.fromarray(np.concatenate(ends, axis=1)).quantize(GIF_COLORS, dither=Image.Dither.NONE)
 
@@ -120,7 +127,13 @@ def to_palette(frame: np.ndarray, palette: Image.Image) -> np.ndarray:
 
 
 def write_animation(
-    snapshots: Snapshots, output: Path, fps: float, every: int | None, size: tuple[int, int], w1: W1Log = ()
+    snapshots: Snapshots,
+    output: Path,
+    fps: float,
+    every: int | None,
+    size: tuple[int, int],
+    w1: W1Log = (),
+    objective: Objective = OBJECTIVES["minimax"],
 ) -> AnimationPlan:
     """Write the animation atomically: to a temporary file, renamed when complete."""
     slowest, fastest = ANIMATION_FPS_RANGE
@@ -128,10 +141,10 @@ def write_animation(
         raise UsageError(f"--fps must be from {slowest:g} to {fastest:g}, got {fps:g}.")
     extension = check_animation_output(output)
     plan = plan_frames(len(snapshots.steps), every)
-    frames = render_frames(snapshots, plan, size, w1)
+    frames = render_frames(snapshots, plan, size, w1, objective)
     with temporary_sibling(output) as temp:
         if extension == ".gif":
-            _write_gif(temp, frames, shared_palette(snapshots, size), fps, len(plan.indices))
+            _write_gif(temp, frames, shared_palette(snapshots, size, objective), fps, len(plan.indices))
         else:
             _write_mp4(temp, frames, fps)
         replace_with(temp, output)

@@ -12,12 +12,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gancurve.core.objectives import OBJECTIVES, Objective
 from gancurve.render.style import GREEN, draw_canvas
 
 DPI = 100
-#: Equilibrium values, as the tutorial writes them on its frames.
-D_ACCURACY_TARGET = "0.5 for D to converge"
-D_SCORE_TARGET = "-1.38 for G to converge"
 
 
 #: The frame width the layout (font sizes, margins) is designed for.
@@ -27,8 +25,11 @@ DESIGN_WIDTH = 560
 class FramePainter:
     """Renders one RGB frame per snapshot on a single reused figure."""
 
-    def __init__(self, x: np.ndarray, curves: int, size: tuple[int, int]) -> None:
+    def __init__(
+        self, x: np.ndarray, curves: int, size: tuple[int, int], objective: Objective = OBJECTIVES["minimax"]
+    ) -> None:
         width, height = size
+        self.objective = objective
         # The layout is designed at 560 px wide; other sizes change the DPI, so text, lines and
         # margins keep their proportions instead of crowding a small frame.
         dpi = DPI * width / DESIGN_WIDTH
@@ -76,8 +77,13 @@ class FramePainter:
         self.step_text.set_text(
             f"step {step:,}" + (f"   ·   W1 to the artist = {w1:.3f}" if w1 is not None else "")
         )
-        self.accuracy_text.set_text(f"D accuracy = {d_accuracy:.2f}  ({D_ACCURACY_TARGET})")
-        self.score_text.set_text(f"D score = {d_score:.2f}  ({D_SCORE_TARGET})")
+        # The equilibrium values, as the tutorial writes them on its frames ("0.5 for D to converge").
+        objective = self.objective
+        view_target = f"{objective.view_at_equilibrium:g} for D to converge"
+        self.accuracy_text.set_text(f"{objective.view} = {d_accuracy:.2f}  ({view_target})")
+        if objective.d_loss_at_equilibrium is not None:
+            score_target = f"{-objective.d_loss_at_equilibrium:.2f} for G to converge"
+            self.score_text.set_text(f"D score = {d_score:.2f}  ({score_target})")
         for artist in (*self.bundle, self.highlight, self.step_text, self.accuracy_text, self.score_text):
             self.axes.draw_artist(artist)
         frame: np.ndarray = np.asarray(self.canvas.buffer_rgba())[:, :, :3].copy()

@@ -10,12 +10,10 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gancurve.core.metrics import (
-    EQUILIBRIUM_D_ACCURACY,
-    EQUILIBRIUM_D_SCORE,
-    TARGET_SPREAD,
-    equilibrium_g_loss,
-)
+from gancurve.core.config import TrainConfig
+from gancurve.core.metrics import TARGET_SPREAD
+from gancurve.core.objectives import OBJECTIVES, Objective
+from gancurve.core.recipes import describe
 from gancurve.errors import UsageError
 from gancurve.formats import PLOT_FORMATS
 from gancurve.render.style import GREEN, LOWER, REAL, UPPER, draw_canvas
@@ -49,18 +47,21 @@ def smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
 
 
 def build_figure(
-    samples: Samples, rows: list[dict[str, float]], run_name: str, curves: int, loss: str = "minimax"
+    samples: Samples, rows: list[dict[str, float]], run_name: str, curves: int, config: TrainConfig
 ) -> Figure:
-    """Six panels: paintings, fitted-a histogram, distance to the artist, losses, D accuracy, shape."""
+    """Six panels: paintings, fitted-a histogram, distance to the artist, losses, D's view, shape."""
     figure = Figure(figsize=(15, 8.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     panels = figure.subplots(2, 3)
-    figure.suptitle(f"gancurve run {run_name} — step {samples.step:,}", fontsize=14, weight="bold")
+    figure.suptitle(
+        f"gancurve run {run_name} — step {samples.step:,}\n{describe(config)}", fontsize=13, weight="bold"
+    )
+    objective = OBJECTIVES[config.loss]
     _paintings(panels[0, 0], samples, curves)
     _a_histogram(panels[0, 1], samples)
     _distance(panels[0, 2], rows)
-    _losses(panels[1, 0], rows, loss)
-    _accuracy(panels[1, 1], rows)
+    _losses(panels[1, 0], rows, objective)
+    _view(panels[1, 1], rows, objective)
     _shape(panels[1, 2], rows)
     return figure
 
@@ -121,32 +122,39 @@ def _distance(axes: Axes, rows: list[dict[str, float]]) -> None:
     axes.legend(fontsize=8, frameon=False)
 
 
-def _losses(axes: Axes, rows: list[dict[str, float]], loss: str) -> None:
+def _losses(axes: Axes, rows: list[dict[str, float]], objective: Objective) -> None:
     steps, d_loss = series(rows, "d_loss")
     _, g_loss = series(rows, "g_loss")
     axes.plot(steps, d_loss, color=UPPER, alpha=0.25, lw=0.8)
     axes.plot(steps, g_loss, color=LOWER, alpha=0.25, lw=0.8)
     axes.plot(steps, smooth(d_loss), color=UPPER, lw=2, label="D loss")
     axes.plot(steps, smooth(g_loss), color=LOWER, lw=2, label="G loss")
-    g_at_equilibrium = equilibrium_g_loss(loss)
-    axes.axhline(
-        -EQUILIBRIUM_D_SCORE,
-        **EQUILIBRIUM_STYLE,
-        label=f"equilibrium ({-EQUILIBRIUM_D_SCORE:.2f}, {g_at_equilibrium:.2f})",
-    )
-    axes.axhline(g_at_equilibrium, **EQUILIBRIUM_STYLE)
-    axes.set_title(f"(d) losses (G: {loss})")
+    # Where the losses settle when D can no longer tell real from fake (the hinge's G loss has no
+    # such level: only its slope matters).
+    levels = [
+        level
+        for level in (objective.d_loss_at_equilibrium, objective.g_loss_at_equilibrium)
+        if level is not None
+    ]
+    for index, level in enumerate(levels):
+        label = "equilibrium (" + ", ".join(f"{v:.2f}" for v in levels) + ")" if index == 0 else None
+        axes.axhline(level, **EQUILIBRIUM_STYLE, label=label)
+    axes.set_title(f"(d) losses ({objective.name})")
     axes.set_xlabel("step")
     axes.legend(fontsize=8, frameon=False)
 
 
-def _accuracy(axes: Axes, rows: list[dict[str, float]]) -> None:
-    steps, accuracy = series(rows, "d_accuracy")
-    axes.plot(steps, accuracy, color=UPPER, alpha=0.25, lw=0.8)
-    axes.plot(steps, smooth(accuracy), color=UPPER, lw=2, label="D's mean probability on real paintings")
-    axes.axhline(EQUILIBRIUM_D_ACCURACY, **EQUILIBRIUM_STYLE, label="0.5: D can only guess")
-    axes.set_ylim(0, 1)
-    axes.set_title("(e) D accuracy on real paintings")
+def _view(axes: Axes, rows: list[dict[str, float]], objective: Objective) -> None:
+    """D's view of the game: its accuracy for the sigmoid losses, what the objective has instead
+    for the others (the metrics' d_accuracy column holds it)."""
+    steps, view = series(rows, "d_accuracy")
+    axes.plot(steps, view, color=UPPER, alpha=0.25, lw=0.8)
+    axes.plot(steps, smooth(view), color=UPPER, lw=2, label=objective.view_help)
+    level = objective.view_at_equilibrium
+    axes.axhline(level, **EQUILIBRIUM_STYLE, label=f"{level:g}: D can only guess")
+    if objective.probabilistic:
+        axes.set_ylim(0, 1)
+    axes.set_title(f"(e) {objective.view}")
     axes.set_xlabel("step")
     axes.legend(fontsize=8, frameon=False)
 

@@ -12,7 +12,9 @@ Layout (format 2)::
     generator/net.0.weight ... discriminator/net.2.bias      float32, the weights
     adam/generator/exp_avg/net.0.weight ...                  float32, Adam's first moments
     adam/generator/exp_avg_sq/net.0.weight ...               float32, Adam's second moments
-    rng                                                      the training streams' state
+    ema/generator/net.0.weight ...                           float32, G's moving average (a run
+                                                             with --ema only)
+    rng                                                      the training streams' state (uint64)
     fixed_ideas                                              float32 (n, ideas), the snapshot ideas
     metadata: format_version, gancurve_version, config (JSON), step, adam_steps (JSON),
               rng_kind, device
@@ -28,7 +30,7 @@ import numpy as np
 
 from gancurve import __version__
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import STREAMS_STATE_WORDS
+from gancurve.core.draws import STREAMS_STATE_SIZES
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, network_shapes
 from gancurve.errors import GancurveError
@@ -36,6 +38,8 @@ from gancurve.store.rundir import CHECKPOINT_FORMAT_VERSION, LEGACY_CHECKPOINT_F
 
 #: Weights, Adam's moments and the fixed ideas are float32 in every checkpoint a run writes.
 WEIGHT_DTYPE = np.dtype(np.float32)
+#: Where G's moving average lives in the file (a run with ``--ema`` only).
+EMA_PREFIX = "ema/generator"
 _METADATA_KEYS = ("format_version", "config", "step", "adam_steps", "rng_kind", "device")
 
 
@@ -69,6 +73,8 @@ def encode_checkpoint(config: TrainConfig, device: str, fixed_ideas: np.ndarray,
         adam = state.adam[network]
         for prefix, arrays in _named_parts(network, state.weights[network], adam):
             tensors.update({f"{prefix}/{name}": _float32(array) for name, array in arrays.items()})
+    if state.ema is not None:
+        tensors.update({f"{EMA_PREFIX}/{name}": _float32(array) for name, array in state.ema.items()})
     metadata = {
         "format_version": str(CHECKPOINT_FORMAT_VERSION),
         "gancurve_version": __version__,
@@ -162,6 +168,7 @@ def decode(metadata: dict[str, str], tensors: dict[str, np.ndarray]) -> Checkpoi
         },
         rng=rng,
         rng_kind=rng_kind,
+        ema=_part(tensors, EMA_PREFIX) if config.ema > 0 else None,
     )
     return Checkpoint(
         config, metadata["device"], tensors["fixed_ideas"], state, metadata.get("gancurve_version", "?")
@@ -174,6 +181,10 @@ def expected_arrays(config: TrainConfig) -> dict[str, tuple[int, ...]]:
     for network, shapes in network_shapes(config).items():
         for prefix in (network, f"adam/{network}/exp_avg", f"adam/{network}/exp_avg_sq"):
             arrays.update({f"{prefix}/{name}": shape for name, shape in shapes.items()})
+    if config.ema > 0:
+        arrays.update(
+            {f"{EMA_PREFIX}/{name}": shape for name, shape in network_shapes(config)["generator"].items()}
+        )
     return arrays
 
 
@@ -226,10 +237,12 @@ def check_array(what: str, value: object, shape: tuple[int | None, ...], finite:
 
 
 def check_rng(rng: object, kind: str) -> None:
-    """The training streams' state: twelve uint64 words (numpy) or torch's generator bytes."""
+    """The training streams' state: twelve uint64 words (numpy; eighteen with WGAN-GP's mixing
+    stream) or torch's generator bytes."""
     if kind == RNG_NUMPY:
-        if not isinstance(rng, np.ndarray) or rng.dtype != np.uint64 or rng.shape != (STREAMS_STATE_WORDS,):
-            raise DamagedCheckpointError("its random stream state is not twelve 64-bit words")
+        sizes = [(size,) for size in STREAMS_STATE_SIZES]
+        if not isinstance(rng, np.ndarray) or rng.dtype != np.uint64 or rng.shape not in sizes:
+            raise DamagedCheckpointError("its random stream state is not twelve or eighteen 64-bit words")
     elif kind == RNG_TORCH:
         if not isinstance(rng, np.ndarray) or rng.dtype != np.uint8 or rng.ndim != 1:
             raise DamagedCheckpointError("its random stream state is not a byte array")
@@ -237,7 +250,8 @@ def check_rng(rng: object, kind: str) -> None:
         raise DamagedCheckpointError(f"its random stream kind {kind!r} is unknown")
 
 
-def load_networks(run: RunDir) -> tuple[dict[str, Weights], TrainConfig, int]:
-    """The run's trained weights (numpy, by network), its config and its step."""
+def load_networks(run: RunDir, raw: bool = False) -> tuple[dict[str, Weights], TrainConfig, int]:
+    """The run's trained weights (numpy, by network), its config and its step. G is the moving
+    average of its weights when the run keeps one, unless ``raw``."""
     checkpoint = load_checkpoint(run)
-    return checkpoint.state.weights, checkpoint.config, checkpoint.step
+    return checkpoint.state.weights_to_use(raw), checkpoint.config, checkpoint.step

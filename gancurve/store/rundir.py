@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from gancurve.core.config import TrainConfig
 from gancurve.errors import GancurveError
 from gancurve.store.atomic import atomic_write_files, atomic_write_text, render_bytes
 
@@ -129,6 +130,15 @@ class RunDir:
         if not isinstance(data, dict):
             raise GancurveError(f"{self.config_path} does not hold a gancurve configuration.")
         return data
+
+    def train_config(self) -> TrainConfig:
+        """The run's training configuration, from ``config.json``."""
+        try:
+            return TrainConfig.from_dict(self.read_config().get("config"))  # type: ignore[arg-type]
+        except (TypeError, ValueError) as error:
+            raise GancurveError(
+                f"{self.config_path} holds no valid training configuration ({error})."
+            ) from error
 
     # -- metrics --------------------------------------------------------------------------
 

@@ -3,43 +3,27 @@
 The loop is the single run's (:class:`~gancurve.training.session.TrainingSession`), with a
 model axis: the engine advances every member to the next step the cadence cares about, then
 each member's session logs, evaluates, snapshots and checkpoints its own run directory. A
-member that diverges is recorded and frozen; the others go on.
+member that diverges is recorded and frozen; the others go on. A grid's recipes are *parts* of
+one session: one engine trains them all, and each part keeps its own sweep directory
+(:mod:`gancurve.sweep.opening` opens them).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import sys
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from gancurve import __version__
-from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED, TrainConfig
+from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED
 from gancurve.core.engines.batched import BatchedEngine, Member
 from gancurve.core.metrics import COLLAPSED_MAX_SPREAD, COLLAPSED_MIN_COVERAGE
-from gancurve.errors import GancurveError, UsageError
 from gancurve.evaluation import evaluate_weights
-from gancurve.store.checkpoint import load_checkpoint
-from gancurve.store.lock import run_lock
-from gancurve.store.rundir import RunDir
-from gancurve.store.runs import create_run
-from gancurve.sweep.store import (
-    SWEEP_FORMAT_VERSION,
-    SweepDir,
-    create_sweep,
-    discard_sweep,
-    find_sweep,
-)
+from gancurve.sweep.grid import GridDir, RecipeOutcome, compare_recipes
+from gancurve.sweep.store import SweepDir
 from gancurve.sweep.summary import aggregate, member_row
-from gancurve.training.cadence import Cadence
 from gancurve.training.guard import DivergedError
-from gancurve.training.resume import resume_config
 from gancurve.training.session import Outcome, Reporter, TrainingSession
 from gancurve.training.signals import StopFlag
 
@@ -48,17 +32,19 @@ CALL_MODEL_STEPS = 16_384
 
 
 @dataclass(frozen=True)
-class SweepRequest:
-    """What ``gancurve sweep`` was asked for, before anything touches the disk."""
+class SweepPart:
+    """The members of one sweep directory within a session: a sweep has one part, a grid one
+    per recipe."""
 
-    runs_dir: Path
-    name: str | None
-    seeds: tuple[int, ...] | None  # None: a resumed sweep's own seeds
-    cadence: Cadence
-    hyperparameters: dict[str, Any]  # only the ones the user gave explicitly (never the seed)
-    resume: bool = False
-    force: bool = False
-    device: str = "cpu"  # a resolved device: cpu (the compiled engine) or a torch device
+    sweep: SweepDir
+    seeds: tuple[int, ...]
+    first: int  # the engine's index of its first member
+    label: str = ""  # the recipe, in a grid
+
+    @property
+    def members(self) -> range:
+        """The engine's indices of its members."""
+        return range(self.first, self.first + len(self.seeds))
 
 
 @dataclass
@@ -73,13 +59,14 @@ class Diverged:
 class SweepOutcome:
     """How a sweep session ended."""
 
-    sweep: SweepDir
+    sweep: SweepDir | GridDir
     step: int
-    rows: list[dict[str, Any]]
-    aggregate: dict[str, Any]
+    rows: list[dict[str, Any]]  # every member's (a grid's: recipe after recipe)
+    aggregate: dict[str, Any]  # the whole sweep's (a grid's: its first recipe's)
     interrupted_by: int | None = None
     warnings: list[str] = field(default_factory=list)
     device: str = "cpu"
+    recipes: list[RecipeOutcome] | None = None  # a grid's: each recipe against the first
 
 
 class QuietReporter:
@@ -98,8 +85,11 @@ class QuietReporter:
 class SweepSession:
     """Every member of a sweep, trained together by one engine."""
 
-    def __init__(self, sweep: SweepDir, seeds: tuple[int, ...], sessions: list[TrainingSession]) -> None:
-        self.sweep, self.seeds, self.sessions = sweep, seeds, sessions
+    def __init__(
+        self, parts: list[SweepPart], sessions: list[TrainingSession], grid: GridDir | None = None
+    ) -> None:
+        self.parts, self.sessions, self.grid = parts, sessions, grid
+        self.seeds = tuple(seed for part in parts for seed in part.seeds)  # member by member
         self.cadence = sessions[0].cadence
         first = sessions[0].trainer
         assert isinstance(first, Member)
@@ -142,13 +132,36 @@ class SweepSession:
                 reporter.advance(self.step, self.live_numbers())
             self._save_all()
         rows = self.summary_rows()
-        outcome = aggregate(rows)
-        self.sweep.write_summary(rows, outcome)
-        warnings = [f"{self.sessions[m].run.name}: {d.message}" for m, d in sorted(self.diverged.items())]
+        by_part = [[rows[m] for m in part.members] for part in self.parts]
+        for part, part_rows in zip(self.parts, by_part, strict=True):
+            part.sweep.write_summary(part_rows, aggregate(part_rows))
+        recipes = None
+        if self.grid is not None:
+            labels, slugs = [part.label for part in self.parts], [part.sweep.name for part in self.parts]
+            recipes = compare_recipes(labels, slugs, by_part)
+            self.grid.write_summary(recipes)
+        warnings = [f"{self._member_name(m)}: {d.message}" for m, d in sorted(self.diverged.items())]
         if self.engine.notice:
             warnings.insert(0, self.engine.notice)
-        device = self.sessions[0].device
-        return SweepOutcome(self.sweep, self.step, rows, outcome, stop.signal, warnings, device)
+        place = self.grid if self.grid is not None else self.parts[0].sweep
+        return SweepOutcome(
+            place,
+            self.step,
+            rows,
+            aggregate(by_part[0]),
+            stop.signal,
+            warnings,
+            self.sessions[0].device,
+            recipes,
+        )
+
+    def _member_name(self, member: int) -> str:
+        """A member's run as the user finds it: ``seed-007``, or in a grid ``loss-hinge/seed-007``."""
+        run = self.sessions[member].run.name
+        if self.grid is None:
+            return run
+        part = next(part for part in self.parts if member in part.members)
+        return f"{part.sweep.name}/{run}"
 
     def _after_step(self, member: int, step: int, outcome: Outcome) -> None:
         session = self.sessions[member]
@@ -200,7 +213,7 @@ class SweepSession:
                 )
                 continue
             trainer = session.trainer
-            weights = trainer.state().weights
+            weights = trainer.state().weights_to_use()
             result = evaluate_weights(
                 weights, session.config, session.run.name, trainer.step_count, EVALUATE_SAMPLES, EVALUATE_SEED
             )
@@ -227,135 +240,3 @@ class SilentSweepReporter:
 
     def advance(self, step: int, row: dict[str, float]) -> None:
         """Nothing to show."""
-
-
-def sweep_facts(
-    seeds: tuple[int, ...],
-    config: TrainConfig,
-    hyperparameters: dict[str, Any],
-    cadence: Cadence,
-    device: str,
-) -> dict[str, Any]:
-    """What ``sweep.json`` records."""
-    torch = sys.modules.get("torch")
-    return {
-        "format": SWEEP_FORMAT_VERSION,
-        "seeds": list(seeds),
-        "config": config.to_dict(),  # every member's, but for its seed
-        "hyperparameters": hyperparameters,  # the ones given explicitly
-        "cadence": asdict(cadence),
-        "device": device,
-        "engine": "fast",
-        "gancurve_version": __version__,
-        "numpy_version": np.__version__,
-        "torch_version": getattr(torch, "__version__", None),
-        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
-@contextlib.contextmanager
-def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
-    """A fresh sweep, or an existing one resumed member by member, with every lock held.
-
-    A fresh sweep that fails or is stopped before any member saved is removed again.
-    """
-    if request.resume:
-        if request.name is None:
-            raise UsageError("--resume needs the sweep's --name.")
-        sweep = find_sweep(request.runs_dir, request.name)
-        facts = sweep.read_facts()
-        seeds = tuple(facts["seeds"])
-        if request.seeds is not None and request.seeds != seeds:
-            raise UsageError(
-                f"Sweep {sweep.name!r} trains its own seeds; drop --seeds to resume it "
-                "(or start a new sweep with --name)."
-            )
-        try:
-            saved = TrainConfig.from_dict(facts["config"])
-        except (KeyError, ValueError, TypeError) as error:
-            raise GancurveError(f"{sweep.path}/sweep.json is damaged: {error}.") from error
-        config = resume_config(saved, request.hyperparameters, request.force)
-        with _locked(sweep, seeds):
-            session = _build(sweep, seeds, config, request, resume=True)
-            given = {**facts.get("hyperparameters", {}), **request.hyperparameters}
-            sweep.write_facts(sweep_facts(seeds, config, given, request.cadence, request.device))
-            yield session
-        return
-    if request.seeds is None:
-        raise UsageError("Which seeds? Give --seeds, e.g. --seeds 1-100.")
-    try:
-        config = TrainConfig(**request.hyperparameters)
-    except ValueError as error:
-        raise UsageError(f"Invalid hyperparameters: {error}.") from error
-    seeds = request.seeds
-    sweep = create_sweep(request.runs_dir, request.name)
-    try:
-        with _locked(sweep, ()):
-            sweep.write_facts(
-                sweep_facts(seeds, config, request.hyperparameters, request.cadence, request.device)
-            )
-            members = [create_run(sweep.path, sweep.member(seed).name) for seed in seeds]
-            with _member_locks(members):
-                yield _build(sweep, seeds, config, request, resume=False)
-    except BaseException:
-        discard_sweep(sweep, list(seeds))
-        raise
-
-
-@contextlib.contextmanager
-def _locked(sweep: SweepDir, seeds: tuple[int, ...]) -> Iterator[None]:
-    """The sweep's lock, and each existing member's."""
-    with run_lock(RunDir(sweep.path)):
-        members = [sweep.member(seed) for seed in seeds if sweep.member(seed).path.is_dir()]
-        with _member_locks(members):
-            yield
-
-
-@contextlib.contextmanager
-def _member_locks(members: list[RunDir]) -> Iterator[None]:
-    with contextlib.ExitStack() as stack:
-        for member in members:
-            stack.enter_context(run_lock(member))
-        yield
-
-
-def _make_engine(configs: list[TrainConfig], device: str) -> BatchedEngine:
-    """The compiled engine on the CPU; the torch one (a CUDA graph on CUDA) elsewhere."""
-    if device == "cpu":
-        return BatchedEngine(configs)
-    from gancurve.core.engines.batched_torch import TorchBatchedEngine
-
-    return TorchBatchedEngine(configs, device)
-
-
-def _build(
-    sweep: SweepDir, seeds: tuple[int, ...], config: TrainConfig, request: SweepRequest, resume: bool
-) -> SweepSession:
-    configs = [replace(config, seed=seed) for seed in seeds]
-    engine = _make_engine(configs, request.device)
-    sessions = []
-    for index, (seed, member_config) in enumerate(zip(seeds, configs, strict=True)):
-        run = sweep.member(seed)
-        if not run.path.is_dir():
-            run = create_run(sweep.path, run.name)
-        member = Member(engine, index)
-        session = TrainingSession(run, member_config, request.cadence, member.device, "fast", member)
-        if resume and run.existing_checkpoint() is not None:
-            checkpoint = load_checkpoint(run)
-            if checkpoint.config.seed != seed:
-                raise GancurveError(f"{run.path} holds seed {checkpoint.config.seed}, not {seed}.")
-            changes = checkpoint.config.differences(member_config)
-            if changes and not request.force:
-                raise UsageError(
-                    f"Member {run.name} of sweep {sweep.name!r} was trained with other hyperparameters "
-                    f"({'; '.join(changes)}); resume with --force to continue it with the sweep's."
-                )
-            session.restore(checkpoint)
-        sessions.append(session)
-    sweep_session = SweepSession(sweep, seeds, sessions)
-    if resume and sweep_session.step >= request.cadence.steps:
-        raise UsageError(
-            f"Sweep {sweep.name!r} is already at step {sweep_session.step}; "
-            "--steps is the total, so ask for more."
-        )
-    return sweep_session

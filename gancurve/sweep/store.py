@@ -94,13 +94,20 @@ def is_sweep(path: Path) -> bool:
     return (path / SWEEP_FILE).is_file()
 
 
-def find_sweep(runs_dir: Path, name: str) -> SweepDir:
-    """A sweep by name (in the runs directory) or by path (with a ``/``)."""
+def find_sweep(runs_dir: Path, name: str, grids: bool = False) -> SweepDir:
+    """A sweep by name (in the runs directory) or by path (with a ``/``: as given, then inside the
+    runs directory, so ``GRID/loss-hinge`` finds a grid's recipe). ``grids``: a grid is found too
+    (its directory, as a :class:`SweepDir`; the caller tells them apart with ``is_grid``)."""
+    from gancurve.sweep.grid import is_grid
+
     path = Path(name).expanduser() if is_path(name) else runs_dir / name
+    if is_path(name) and not path.is_dir() and not path.is_absolute():
+        path = runs_dir / path
     if not path.is_dir():
         raise GancurveError(f"No sweep {name!r} in {runs_dir}; start it with 'gancurve sweep --name {name}'.")
-    if not is_sweep(path):
-        raise GancurveError(f"{path} is not a gancurve sweep (it has no {SWEEP_FILE}).")
+    if not (is_sweep(path) or (grids and is_grid(path))):
+        hint = " It is a grid: name one of its recipes, e.g. NAME/RECIPE." if is_grid(path) else ""
+        raise GancurveError(f"{path} is not a gancurve sweep (it has no {SWEEP_FILE}).{hint}")
     return SweepDir(path)
 
 

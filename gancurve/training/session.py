@@ -38,8 +38,10 @@ from gancurve.training.signals import StopFlag
 EVAL_SAMPLES = 2000
 #: The most steps run in one engine call: a stop request waits for the call to end.
 MAX_CALL_STEPS = 64
-#: The columns an evaluation adds to a metrics row.
-QUALITY_KEYS = frozenset(Quality.__dataclass_fields__)
+#: The columns an evaluation adds to a metrics row (``raw_…``: G itself, beside its moving average).
+QUALITY_KEYS = frozenset(Quality.__dataclass_fields__) | {
+    f"raw_{key}" for key in Quality.__dataclass_fields__
+}
 
 
 @dataclass
@@ -203,7 +205,11 @@ class TrainingSession:
     def _log(self, step: int, values: dict[str, float], evaluate: bool) -> dict[str, float]:
         row: dict[str, float] = {"step": step, **values}
         if evaluate:
+            # With an EMA the averaged G is the run's painter; G itself is recorded beside it.
             row.update(quality(self.trainer.paint(self.eval_ideas), self.trainer.artist).to_dict())
+            if self.config.ema > 0:
+                raw = quality(self.trainer.paint(self.eval_ideas, raw=True), self.trainer.artist)
+                row.update({f"raw_{name}": value for name, value in raw.to_dict().items()})
         problem = divergence_in(row)
         if problem:
             where = f"at step {step} ({problem})"

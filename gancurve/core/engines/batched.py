@@ -25,12 +25,13 @@ from gancurve.core.draws import BlockDraws
 from gancurve.core.engines import layout
 from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, forward, initial_weights, network_shapes
-from gancurve.core.numeric import log_sigmoid, sigmoid
+from gancurve.core.objectives import LOSS_CODES
+from gancurve.core.stats import step_stats
 
 #: torch.optim.Adam's default epsilon, which the reference trainer uses.
 ADAM_EPS = 1e-8
 #: The architecture every member of one engine must share (it fixes the arrays' shapes).
-SHARED_FIELDS = ("ideas", "hidden", "points", "batch_size")
+SHARED_FIELDS = ("ideas", "hidden", "points", "batch_size", "d_steps")
 
 
 class BatchedEngine:
@@ -55,16 +56,19 @@ class BatchedEngine:
         members = len(configs)
         self.g = np.zeros((members, layout.generator_size(first.ideas, first.hidden, first.points)), dtype)
         self.d = np.zeros((members, layout.discriminator_size(first.points, first.hidden)), dtype)
+        self.g_ema = np.zeros_like(self.g)  # the average of G's weights (members with an EMA decay)
         self.g_moments = np.zeros((members, 2, self.g.shape[1]), dtype)
         self.d_moments = np.zeros((members, 2, self.d.shape[1]), dtype)
-        self.adam_steps = np.zeros(members, np.int64)
+        self.adam_steps = np.zeros((members, 2), np.int64)  # G's Adam step (the training step), D's
         self.steps = np.zeros(members, np.int64)  # a frozen member's count stops where it froze
         self.active = np.ones(members, np.bool_)
         self.hyper = np.zeros((members, layout.HYPER_COLUMNS), np.float64)
         self.logits = np.zeros((members, layout.LOGIT_PARTS, first.batch_size), dtype)
         self.draws = [BlockDraws(config, self.artist, dtype) for config in configs]
-        self._real_a = np.zeros((members, self.BLOCK_STEPS, first.batch_size), dtype)
-        self._ideas = np.zeros((members, self.BLOCK_STEPS, first.batch_size, first.ideas), dtype)
+        slots = (members, self.BLOCK_STEPS, first.d_steps, first.batch_size)  # a slot per update of D
+        self._real_a = np.zeros(slots, dtype)
+        self._ideas = np.zeros((*slots, first.ideas), dtype)
+        self._mix = np.zeros(slots, dtype)  # WGAN-GP's mixing weights (its members only)
         self._block_used = self.BLOCK_STEPS  # nothing drawn yet
         self._basis = self.artist.basis(dtype)
         self._prepare()
@@ -73,6 +77,7 @@ class BatchedEngine:
             weights = initial_weights(config)
             self.g[member] = pack_generator(weights["generator"])
             self.d[member] = pack_discriminator(weights["discriminator"])
+        self.g_ema[...] = self.g  # the average starts from G's initial weights
 
     @property
     def members(self) -> int:
@@ -86,9 +91,11 @@ class BatchedEngine:
         self.hyper[member, layout.LR_D] = config.lr_d
         self.hyper[member, layout.BETA1], self.hyper[member, layout.BETA2] = config.beta1, config.beta2
         self.hyper[member, layout.EPS] = ADAM_EPS
-        self.hyper[member, layout.NON_SATURATING] = float(config.loss == "non-saturating")
+        self.hyper[member, layout.LOSS] = LOSS_CODES[config.loss]
         self.hyper[member, layout.DECAY_START] = config.decay_start
         self.hyper[member, layout.DECAY_END] = config.decay_end
+        self.hyper[member, layout.R1] = config.r1
+        self.hyper[member, layout.EMA] = config.ema
 
     def advance(self, steps: int) -> None:
         """Train every active member ``steps`` more steps."""
@@ -112,14 +119,14 @@ class BatchedEngine:
         from gancurve.core.engines import kernel
 
         kernel.train_steps(
-            self.g, self.d, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
-            self.active, self._real_a, self._ideas, self._block_used, count, self._basis,
+            self.g, self.d, self.g_ema, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
+            self.active, self._real_a, self._ideas, self._mix, self._block_used, count, self._basis,
             self.logits,
         )  # fmt: skip
 
     def _draw_block(self) -> None:
         for member in np.flatnonzero(self.active):
-            self.draws[member].fill(self._real_a[member], self._ideas[member])
+            self.draws[member].fill(self._real_a[member], self._ideas[member], self._mix[member])
         self._block_used = 0
 
     def set_active(self, mask: np.ndarray) -> None:
@@ -140,13 +147,8 @@ class BatchedEngine:
         """What the member's latest step measured (:data:`STAT_NAMES`), from its logits."""
         if self.steps[member] == 0:
             raise RuntimeError("no step has been taken yet")
-        real, fake, new = (part.astype(np.float64) for part in self.logits[member])
-        batch = real.shape[0]
-        score = float(np.sum(log_sigmoid(real) + log_sigmoid(-fake))) / batch
-        non_saturating = self.configs[member].loss == "non-saturating"
-        g_loss = float(np.sum(-log_sigmoid(new) if non_saturating else log_sigmoid(-new))) / batch
-        accuracy = float(np.sum(sigmoid(real))) / batch
-        return dict(zip(STAT_NAMES, (-score, g_loss, accuracy, score), strict=True))
+        real, fake, new = self.logits[member]
+        return dict(zip(STAT_NAMES, step_stats(self.configs[member].loss, real, fake, new), strict=True))
 
     def weights(self, member: int) -> dict[str, Weights]:
         """A member's weights by network and torch's parameter names (copies)."""
@@ -155,34 +157,38 @@ class BatchedEngine:
             "discriminator": unpack_discriminator(self.d[member], self.configs[member]),
         }
 
-    def paint(self, member: int, ideas: np.ndarray) -> np.ndarray:
-        """The member's G's paintings (float32) for ideas ``(n, ideas)``."""
-        generator = unpack_generator(self.g[member], self.configs[member])
+    def paint(self, member: int, ideas: np.ndarray, raw: bool = False) -> np.ndarray:
+        """The member's G's paintings (float32) for ideas ``(n, ideas)``: by G's moving average
+        when the member keeps one, unless ``raw``."""
+        averaged = self.configs[member].ema > 0 and not raw
+        generator = unpack_generator((self.g_ema if averaged else self.g)[member], self.configs[member])
         return forward(generator, ideas).astype(np.float32, copy=False)
 
     def state(self, member: int) -> TrainState:
         """A member's training state (copies), as every engine saves it."""
-        config, steps = self.configs[member], int(self.adam_steps[member])
+        config = self.configs[member]
+        g_steps, d_steps = (int(steps) for steps in self.adam_steps[member])
         adam = {
             "generator": AdamState(
-                steps,
+                g_steps,
                 unpack_generator(self.g_moments[member, 0], config),
                 unpack_generator(self.g_moments[member, 1], config),
             ),
             "discriminator": AdamState(
-                steps,
+                d_steps,
                 unpack_discriminator(self.d_moments[member, 0], config),
                 unpack_discriminator(self.d_moments[member, 1], config),
             ),
         }
-        return TrainState(int(self.steps[member]), self.weights(member), adam, self.draws[member].state())
+        ema = unpack_generator(self.g_ema[member], config) if config.ema > 0 else None
+        return TrainState(
+            int(self.steps[member]), self.weights(member), adam, self.draws[member].state(), ema=ema
+        )
 
     def load_state(self, member: int, state: TrainState) -> None:
         """Continue a member from a state saved by any CPU engine; ``ValueError`` when it does not fit."""
         if state.rng_kind != RNG_NUMPY:
             raise ValueError(f"its random stream is {state.rng_kind!r}, not numpy's")
-        if state.adam["generator"].steps != state.adam["discriminator"].steps:
-            raise ValueError("G's and D's optimisers are at different steps")
         try:
             generator, discriminator = (state.weights[name] for name in NETWORKS)
             self.g[member] = pack_generator(generator, self.configs[member])
@@ -194,9 +200,12 @@ class BatchedEngine:
                 self.g_moments[member, moment] = pack_generator(g_named, self.configs[member])
                 self.d_moments[member, moment] = pack_discriminator(d_named, self.configs[member])
             self.draws[member].set_state(state.rng)
+            # A run that kept no average (or a forced resume that starts one) averages from here.
+            ema = state.ema if state.ema is not None else generator
+            self.g_ema[member] = pack_generator(ema, self.configs[member])
         except (KeyError, ValueError) as error:
             raise ValueError(f"the saved training state does not fit this model: {error}") from error
-        self.adam_steps[member] = state.adam["generator"].steps
+        self.adam_steps[member] = state.adam["generator"].steps, state.adam["discriminator"].steps
         self.steps[member] = state.step
         # The block drawn so far is the other members' business: draw afresh for everyone, each
         # member from its own position, so no member skips or repeats a draw.
@@ -210,11 +219,11 @@ def prepare(dtype: type[np.floating[Any]] = np.float32) -> None:
     """
     from gancurve.core.engines import kernel
 
-    empty = np.zeros((0, 1), dtype)
+    empty, moments, slots = np.zeros((0, 1), dtype), np.zeros((0, 2, 1), dtype), np.zeros((0, 1, 1, 1), dtype)
     kernel.train_steps(
-        empty, empty, np.zeros((0, 2, 1), dtype), np.zeros((0, 2, 1), dtype), np.zeros(0, np.int64),
-        np.zeros((0, layout.HYPER_COLUMNS)), np.zeros(0, np.bool_), np.zeros((0, 1, 1), dtype),
-        np.zeros((0, 1, 1, 1), dtype), 0, 0, np.ones(1, dtype), np.zeros((0, layout.LOGIT_PARTS, 1), dtype),
+        empty, empty, empty, moments, moments, np.zeros((0, 2), np.int64),
+        np.zeros((0, layout.HYPER_COLUMNS)), np.zeros(0, np.bool_), slots, np.zeros((0, 1, 1, 1, 1), dtype),
+        slots, 0, 0, np.ones(1, dtype), np.zeros((0, layout.LOGIT_PARTS, 1), dtype),
     )  # fmt: skip
 
 
@@ -299,9 +308,9 @@ class Member:
         """What this member's latest step measured."""
         return self.engine.last_stats(self.index)
 
-    def paint(self, ideas: np.ndarray) -> np.ndarray:
-        """This member's G's paintings for ``ideas``."""
-        return self.engine.paint(self.index, ideas)
+    def paint(self, ideas: np.ndarray, raw: bool = False) -> np.ndarray:
+        """This member's G's paintings for ``ideas`` (its moving average's, unless ``raw``)."""
+        return self.engine.paint(self.index, ideas, raw)
 
     def state(self) -> TrainState:
         """This member's training state."""

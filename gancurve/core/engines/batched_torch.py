@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from gancurve.core import losses
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines import layout
 from gancurve.core.engines.batched import BatchedEngine
 from gancurve.core.engines.protocol import TrainState
-from gancurve.core.losses import minimax_d_loss, minimax_g_terms, non_saturating_g_terms
+from gancurve.core.objectives import LOSS_CODES
 
 #: Steps run eagerly before capture (cuBLAS handles, allocator); they are undone.
 WARMUP_STEPS = 3
@@ -62,9 +63,11 @@ class TorchBatchedEngine(BatchedEngine):
         Copies go *into* the existing tensors once they exist, so a captured graph stays valid.
         """
         host = {
-            "g": self.g, "d": self.d, "g_moments": self.g_moments, "d_moments": self.d_moments,
+            "g": self.g, "d": self.d, "g_ema": self.g_ema,
+            "g_moments": self.g_moments, "d_moments": self.d_moments,
             "adam_steps": self.adam_steps.astype(np.float64), "hyper": self.hyper,
             "active": self.active, "real_a": self._real_a[:, 0], "ideas": self._ideas[:, 0],
+            "mix": self._mix[:, 0],
             "logits": self.logits,
         }  # fmt: skip
         for name, array in host.items():
@@ -93,8 +96,9 @@ class TorchBatchedEngine(BatchedEngine):
     def _pull(self) -> None:
         """Copy the device's training state back into the host arrays (for states, pictures, stats)."""
         on = self._on_device
-        for name, array in (("g", self.g), ("d", self.d), ("g_moments", self.g_moments),
-                            ("d_moments", self.d_moments), ("logits", self.logits)):  # fmt: skip
+        for name, array in (("g", self.g), ("d", self.d), ("g_ema", self.g_ema),
+                            ("g_moments", self.g_moments), ("d_moments", self.d_moments),
+                            ("logits", self.logits)):  # fmt: skip
             array[...] = on[name].detach().cpu().numpy()
         self.adam_steps[...] = on["adam_steps"].cpu().numpy().astype(np.int64)
 
@@ -105,9 +109,11 @@ class TorchBatchedEngine(BatchedEngine):
         on["active"].copy_(torch.from_numpy(self.active))
         block_a = torch.from_numpy(self._real_a).to(self.torch_device, self.torch_dtype)
         block_ideas = torch.from_numpy(self._ideas).to(self.torch_device, self.torch_dtype)
+        block_mix = torch.from_numpy(self._mix).to(self.torch_device, self.torch_dtype)
         for k in range(self._block_used, self._block_used + count):
             on["real_a"].copy_(block_a[:, k])
             on["ideas"].copy_(block_ideas[:, k])
+            on["mix"].copy_(block_mix[:, k])
             if self.graph is None and self._capture_wanted:
                 self._try_capture()
             if self.graph is not None:
@@ -117,31 +123,70 @@ class TorchBatchedEngine(BatchedEngine):
         self._stale = True
 
     def _step(self) -> None:
-        """One step of every active member: (1) update D, (2) update G against the new D."""
+        """One step of every active member: (1) update D (``d_steps`` times, each on its own
+        draws), (2) update G against the new D, on the last draws' paintings."""
         on = self._on_device
-        members = on["g"].shape[0]
-        real = on["real_a"][:, :, None] * self._basis_on_device - 1.0  # the artist paints: a·(x² + 1) − 1
-        fake = self._generator(on["g"], on["ideas"])
-
-        # (1) Update D on the artist's batch and G's detached paintings. Each member's loss is a
-        # mean over its batch; the sum over members gives every member its own gradient.
-        real_logits, fake_logits = (
-            self._discriminator(on["d"], real),
-            self._discriminator(on["d"], fake.detach()),
+        hyper = on["hyper"]
+        code = hyper[:, layout.LOSS]
+        factor = _linear_decay_factor(  # the schedule follows the training step (G's Adam step)
+            on["adam_steps"][:, 0:1] + 1.0,
+            hyper[:, layout.DECAY_START, None],
+            hyper[:, layout.DECAY_END, None],
         )
-        d_loss = members * minimax_d_loss(real_logits, fake_logits)
-        (d_grad,) = torch.autograd.grad(d_loss, [on["d"]])
-        self._adam(on["d"], d_grad, on["d_moments"], on["hyper"][:, layout.LR_D])
+        for slot in range(on["real_a"].shape[1]):
+            real = on["real_a"][:, slot, :, None] * self._basis_on_device - 1.0  # the artist: a·(x² + 1) − 1
+            fake = self._generator(on["g"], on["ideas"][:, slot])
+            real_logits, fake_logits = self._update_d(real, fake.detach(), on["mix"][:, slot], code, factor)
 
         # (2) Update G against the updated D, each member with its own G loss.
         new_logits = self._discriminator(on["d"], fake)
-        non_saturating = on["hyper"][:, layout.NON_SATURATING, None] != 0
-        terms = torch.where(non_saturating, non_saturating_g_terms(new_logits), minimax_g_terms(new_logits))
-        (g_grad,) = torch.autograd.grad(members * terms.mean(), [on["g"]])
-        self._adam(on["g"], g_grad, on["g_moments"], on["hyper"][:, layout.LR_G])
+        g_loss = _per_member(code, lambda loss: losses.g_loss(loss, new_logits))
+        (g_grad,) = torch.autograd.grad(g_loss.sum(), [on["g"]])
+        self._adam(on["g"], g_grad, on["g_moments"], on["hyper"][:, layout.LR_G], 0, factor)
         with torch.no_grad():
-            on["adam_steps"].add_(on["active"].to(torch.float64))
+            # G's moving average, for the members that keep one (decay 0: the average is unused).
+            decay = on["hyper"][:, layout.EMA, None].to(on["g"].dtype)
+            averaged = decay * on["g_ema"] + (1.0 - decay) * on["g"]
+            on["g_ema"].copy_(torch.where(on["active"][:, None] & (decay > 0), averaged, on["g_ema"]))
+            on["adam_steps"][:, 0].add_(on["active"].to(torch.float64))
             on["logits"].copy_(torch.stack([real_logits, fake_logits, new_logits], dim=1))
+
+    def _update_d(
+        self,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        mix: torch.Tensor,
+        code: torch.Tensor,
+        factor: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(1) One update of D on the artist's batch and G's (detached) paintings, each member with
+        its own loss and penalties; their logits. Each member's loss is a mean over its batch;
+        their sum gives every member its own gradient."""
+        on = self._on_device
+        real.requires_grad_(self._r1_used)
+        real_logits, fake_logits = self._discriminator(on["d"], real), self._discriminator(on["d"], fake)
+        d_loss = _per_member(code, lambda loss: losses.d_loss(loss, real_logits, fake_logits))
+        if self._r1_used:
+            d_loss = d_loss + losses.r1_penalty(real_logits, real, on["hyper"][:, layout.R1])
+        if self._gp_used:
+            mixed = (mix[:, :, None] * real.detach() + (1.0 - mix[:, :, None]) * fake).requires_grad_(True)
+            penalty = losses.gradient_penalty(self._discriminator(on["d"], mixed), mixed)
+            d_loss = d_loss + torch.where(code == LOSS_CODES["wasserstein-gp"], penalty.to(code.dtype), 0.0)
+        (d_grad,) = torch.autograd.grad(d_loss.sum(), [on["d"]])
+        self._adam(on["d"], d_grad, on["d_moments"], on["hyper"][:, layout.LR_D], 1, factor)
+        with torch.no_grad():
+            on["adam_steps"][:, 1].add_(on["active"].to(torch.float64))
+        return real_logits.detach(), fake_logits.detach()
+
+    @property
+    def _r1_used(self) -> bool:
+        """Whether any member has an R1 penalty (the others get γ = 0: no gradient from it)."""
+        return any(config.r1 > 0 for config in self.configs)
+
+    @property
+    def _gp_used(self) -> bool:
+        """Whether any member trains WGAN-GP (the others' penalty is masked out)."""
+        return any(config.loss == "wasserstein-gp" for config in self.configs)
 
     def _generator(self, g: torch.Tensor, ideas: torch.Tensor) -> torch.Tensor:
         n_ideas, hidden, points = self._sizes
@@ -159,9 +204,16 @@ class TorchBatchedEngine(BatchedEngine):
 
     @torch.no_grad()
     def _adam(
-        self, weights: torch.Tensor, grad: torch.Tensor, moments: torch.Tensor, lr: torch.Tensor
+        self,
+        weights: torch.Tensor,
+        grad: torch.Tensor,
+        moments: torch.Tensor,
+        lr: torch.Tensor,
+        network: int,
+        factor: torch.Tensor,
     ) -> None:
-        """torch.optim.Adam's update for every active member, each with its own learning rate."""
+        """torch.optim.Adam's update for every active member, each with its own learning rate
+        (times the schedule's ``factor``); ``network`` is the column of its Adam step (0 G, 1 D)."""
         on = self._on_device
         hyper, active = on["hyper"], on["active"][:, None]
         beta1, beta2, eps = (
@@ -169,11 +221,9 @@ class TorchBatchedEngine(BatchedEngine):
             hyper[:, layout.BETA2, None],
             hyper[:, layout.EPS, None],
         )
-        t = on["adam_steps"][:, None] + 1.0
+        t = on["adam_steps"][:, network, None] + 1.0
         bias1, bias2_sqrt = 1.0 - beta1**t, torch.sqrt(1.0 - beta2**t)
-        lr = lr[:, None] * _linear_decay_factor(
-            t, hyper[:, layout.DECAY_START, None], hyper[:, layout.DECAY_END, None]
-        )
+        lr = lr[:, None] * factor
         dtype = weights.dtype
         m = moments[:, 0] * beta1.to(dtype) + grad * (1.0 - beta1).to(dtype)
         v = moments[:, 1] * beta2.to(dtype) + grad * grad * (1.0 - beta2).to(dtype)
@@ -191,7 +241,7 @@ class TorchBatchedEngine(BatchedEngine):
         run: the training state is copied before and put back, in place, after.
         """
         self._capture_wanted = False
-        trained = ("g", "d", "g_moments", "d_moments", "adam_steps", "logits")
+        trained = ("g", "d", "g_ema", "g_moments", "d_moments", "adam_steps", "logits")
         saved = {name: self._on_device[name].detach().clone() for name in trained}
         try:
             side = torch.cuda.Stream()  # type: ignore[no-untyped-call]
@@ -224,10 +274,10 @@ class TorchBatchedEngine(BatchedEngine):
         self._sync()
         return super().last_stats(member)
 
-    def paint(self, member: int, ideas: np.ndarray) -> np.ndarray:
-        """The member's G's paintings (float32) for ``ideas``."""
+    def paint(self, member: int, ideas: np.ndarray, raw: bool = False) -> np.ndarray:
+        """The member's G's paintings (float32) for ``ideas`` (its moving average's, unless ``raw``)."""
         self._sync()
-        return super().paint(member, ideas)
+        return super().paint(member, ideas, raw)
 
     def load_state(self, member: int, state: TrainState) -> None:
         """Continue a member from a saved state (written into the device tensors in place)."""
@@ -241,9 +291,22 @@ class TorchBatchedEngine(BatchedEngine):
 
     def set_hyper(self, member: int, config: TrainConfig) -> None:
         """Take a member's learning rates from its config."""
+        penalties_before = (self._r1_used, self._gp_used)
         super().set_hyper(member, config)
         if getattr(self, "_on_device", None):
             self._push()
+        if (self._r1_used, self._gp_used) != penalties_before and getattr(self, "graph", None) is not None:
+            self.graph = None  # the captured step has (or lacks) a penalty's double backward: capture again
+            self._capture_wanted = True
+
+
+def _per_member(code: torch.Tensor, loss_of: Any) -> torch.Tensor:
+    """One loss per member: ``loss_of(name)`` for every objective, each member taking its own
+    (a ``where``, so that members with different losses share one step and one CUDA graph)."""
+    chosen = torch.zeros_like(code)
+    for name, value in LOSS_CODES.items():
+        chosen = torch.where(code == value, loss_of(name).to(code.dtype), chosen)
+    return chosen
 
 
 def _linear_decay_factor(step: torch.Tensor, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:

@@ -97,9 +97,9 @@ class GraphEngine:
             self.trainer.step_count = steps_before  # capture records the kernels, it does not run them
         self.graph, self._static_stats = graph, stats
 
-    def paint(self, ideas: np.ndarray) -> np.ndarray:
-        """G's paintings for the given ideas (float32, on the host)."""
-        return self.trainer.paint(ideas)
+    def paint(self, ideas: np.ndarray, raw: bool = False) -> np.ndarray:
+        """G's paintings for the given ideas (float32, on the host); the moving average's unless ``raw``."""
+        return self.trainer.paint(ideas, raw)
 
     def state(self) -> TrainState:
         """The training state (copies)."""
@@ -143,6 +143,7 @@ def restore_in_place(trainer: Trainer, state: TrainState) -> None:
             for moment, saved in (("exp_avg", adam.exp_avg), ("exp_avg_sq", adam.exp_avg_sq)):
                 live[moment].copy_(torch.from_numpy(np.ascontiguousarray(saved[key])).to(device))
             live["step"].fill_(float(adam.steps))  # 0 for a fresh run: Adam starts from zero moments
+    trainer.load_average(state)  # in place too
     if trainer.on_host:
         trainer.streams.set_state(state.rng)
     else:

@@ -8,87 +8,72 @@ the core's cache for all of its steps, and the members are shared between the co
 Every array has a leading **model axis** (member ``m``). A member's weights are one flat
 vector per network in the layout of :mod:`gancurve.core.engines.layout`, so that every inner
 loop runs over the hidden units, contiguous in memory (what the CPU's vector units want);
-:mod:`gancurve.core.engines.batched` converts to and from torch's names and shapes.
+:mod:`gancurve.core.engines.batched` converts to and from torch's names and shapes. The layers
+and Adam are the building blocks of :mod:`gancurve.core.engines.kernel_ops`.
 
 The step is the reference trainer's (:class:`~gancurve.core.engines.reference.Trainer`): D
-learns on the artist's batch and G's detached paintings (minimax loss), then G learns against
-the updated D; both with torch's Adam. Derivatives, for logits ``l`` of a batch of size ``B``:
-``d/dl [−log σ(l)] = σ(l) − 1`` and ``d/dl [−log(1 − σ(l))] = σ(l)``.
+learns on the artist's batch and G's detached paintings (``d_steps`` times, each on fresh draws),
+then G learns against the updated D; both with torch's Adam. Everything a member chooses is read
+from its row of the ``hyper`` table, so members with different objectives share one engine. The
+objective enters only through the derivatives of its terms by D's logit (:func:`_d_slope`,
+:func:`_g_slope`; the terms are in :mod:`gancurve.core.objectives`), a penalty on D's slope (R1,
+WGAN-GP) through :func:`_slopes` and :func:`_penalty_grads`.
 
-Floating point: ``reassoc``/``contract`` let the compiler vectorise sums and fuse multiply-adds,
-so results differ from numpy's in the last bits (tests hold them to the reference to 1e-8 in
-float64) but never depend on the number of members or threads: member ``m`` computes the same
-numbers alone or among thousands. NaN and infinity keep their IEEE meaning (no ``nnan``/``ninf``),
-so a diverging member is seen.
+Floating point: results differ from numpy's in the last bits (tests hold them to the reference
+to 1e-8 in float64) but never depend on the number of members or threads: member ``m`` computes
+the same numbers alone or among thousands.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
 
-from gancurve.core.engines.layout import BETA1, BETA2, DECAY_END, DECAY_START, EPS, LR_D, LR_G, NON_SATURATING
-from gancurve.core.schedule import linear_decay_factor
+from gancurve.core.engines.kernel_ops import (
+    CACHE,
+    FASTMATH,
+    ROWS,
+    adam,
+    average,
+    dots,
+    lr_factor,
+    outer_add,
+    relu_layer,
+    split_d,
+    split_g,
+    typed,
+)
+from gancurve.core.engines.layout import BETA1, BETA2, DECAY_END, DECAY_START, EMA, EPS, LOSS, LR_D, LR_G, R1
+from gancurve.core.objectives import LOSS_CODES, WGAN_GP_WEIGHT
 
-CACHE = os.environ.get("GANCURVE_NOCACHE") is None
-FASTMATH = {"reassoc", "contract", "nsz"}
-#: Rows of the batch computed together: each weight row loaded serves this many rows.
-ROWS = 4
-
-
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
-def _typed(like, value):  # type: ignore[no-untyped-def]
-    """``value`` in the dtype of the array ``like``.
-
-    numba promotes float32 × float64 to float64, so every constant of the float32 step is
-    made float32 here first: one float64 operand in a loop would turn it all into float64.
-    """
-    box = np.empty(1, like.dtype)
-    box[0] = value
-    return box[0]
-
-
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
-def _adam(weights, grads, moments, t, lr, beta1, beta2, eps):  # type: ignore[no-untyped-def]
-    """torch.optim.Adam's update at step ``t`` (no weight decay): the same formula, rearranged.
-
-    ``w −= lr/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε)``, multiplied through by ``√(1 − β2ᵗ)``.
-    """
-    bias2_sqrt = math.sqrt(1.0 - beta2**t)
-    step_size = _typed(weights, lr * bias2_sqrt / (1.0 - beta1**t))
-    eps_scaled = _typed(weights, eps * bias2_sqrt)
-    b1, b2 = _typed(weights, beta1), _typed(weights, beta2)
-    c1, c2 = _typed(weights, 1.0 - beta1), _typed(weights, 1.0 - beta2)
-    m, v = moments[0], moments[1]
-    for q in range(weights.shape[0]):
-        g = grads[q]
-        m[q] = b1 * m[q] + c1 * g
-        v[q] = b2 * v[q] + c2 * (g * g)
-        weights[q] -= step_size * m[q] / (math.sqrt(v[q]) + eps_scaled)
-
-
-_lr_factor = njit(error_model="numpy", cache=CACHE, inline="always")(linear_decay_factor)
+#: The objectives' codes in a member's hyper table (compile-time constants for numba).
+NON_SATURATING = int(LOSS_CODES["non-saturating"])
+LEAST_SQUARES = int(LOSS_CODES["least-squares"])
+HINGE = int(LOSS_CODES["hinge"])
+WASSERSTEIN = int(LOSS_CODES["wasserstein-gp"])
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, parallel=True)
 def train_steps(  # type: ignore[no-untyped-def]
-    g_all, d_all, g_moments, d_moments, adam_steps, hyper, active, real_a, ideas, start, count, basis, logits
-):
+    g_all, d_all, g_ema, g_moments, d_moments, adam_steps, hyper, active, real_a, ideas, mix, start, count,
+    basis, logits,
+):  # fmt: skip
     """Advance every active member by ``count`` steps, in place, on draws ``start:start + count``.
 
-    Shapes (``N`` members, ``K`` steps, ``B`` batch): ``g_all (N, |G|)``, ``d_all (N, |D|)``,
-    ``g_moments (N, 2, |G|)``, ``d_moments (N, 2, |D|)``, ``adam_steps (N,)`` int64 (both
-    networks' Adam step), ``hyper (N, HYPER_COLUMNS)`` float64, ``active (N,)`` bool,
-    ``real_a (N, K, B)`` the artist's parameters and ``ideas (N, K, B, I)`` for ``K ≥ start + count``
-    steps (a block drawn in advance), ``basis (P,)`` the
-    artist's ``x² + 1``, ``logits (N, LOGIT_PARTS, B)`` written with the last step's logits.
+    Shapes (``N`` members, ``S ≥ start + count`` steps of draws made in advance, ``K`` updates of
+    D per step, ``B`` batch): ``g_all (N, |G|)``, ``d_all (N, |D|)``, ``g_ema (N, |G|)`` the
+    average of G's weights (kept where the member's ``EMA`` decay is > 0), ``g_moments (N, 2, |G|)``,
+    ``d_moments (N, 2, |D|)``, ``adam_steps (N, 2)`` int64 (G's Adam step — the training step —
+    and D's), ``hyper (N, HYPER_COLUMNS)`` float64, ``active (N,)`` bool, ``real_a (N, S, K, B)``
+    the artist's parameters, ``ideas (N, S, K, B, I)``, ``mix (N, S, K, B)`` WGAN-GP's mixing
+    weights (read by WGAN-GP members only), ``basis (P,)`` the artist's ``x² + 1``, ``logits (N,
+    LOGIT_PARTS, B)`` written with the last step's logits.
     """
-    members, batch = real_a.shape[0], real_a.shape[2]
-    n_ideas, points = ideas.shape[3], basis.shape[0]
+    members, batch = real_a.shape[0], real_a.shape[3]
+    n_ideas, points = ideas.shape[4], basis.shape[0]
     hidden = (d_all.shape[1] - 1) // (points + 2)
     rows = -(-batch // ROWS) * ROWS  # the batch padded to whole blocks of rows
     for m in prange(members):
@@ -104,133 +89,114 @@ def train_steps(  # type: ignore[no-untyped-def]
             np.zeros((ROWS, points), g_all.dtype),
             np.zeros_like(g_all[m]),
             np.zeros_like(d_all[m]),
+            np.zeros((ROWS, points), g_all.dtype),
+            np.zeros((ROWS, hidden), g_all.dtype),
+            np.zeros((ROWS, hidden), g_all.dtype),
+            np.zeros(ROWS, g_all.dtype),
+            np.zeros((rows, points), g_all.dtype),
         )
         for k in range(start, start + count):
-            adam_steps[m] += 1
             _member_step(
                 g_all[m], d_all[m], g_moments[m], d_moments[m], adam_steps[m], hyper[m],
-                real_a[m, k], ideas[m, k], basis, logits[m], work,
+                real_a[m, k], ideas[m, k], mix[m, k], basis, logits[m], work,
             )  # fmt: skip
+            if hyper[m, EMA] > 0.0:
+                average(g_ema[m], g_all[m], hyper[m, EMA])
 
 
-_Work = namedtuple("_Work", "ideas x g_hidden hidden grad grad_fake g_grads d_grads")
-
-
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
-def _split_g(g, n_ideas, hidden, points):  # type: ignore[no-untyped-def]
-    """G's flat vector as its four parameters (views)."""
-    b1 = n_ideas * hidden
-    w2 = b1 + hidden
-    b2 = w2 + points * hidden
-    return g[:b1].reshape((n_ideas, hidden)), g[b1:w2], g[w2:b2].reshape((points, hidden)), g[b2:]
-
-
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
-def _split_d(d, hidden, points):  # type: ignore[no-untyped-def]
-    """D's flat vector as its four parameters (views); ``c2`` is a 1-vector."""
-    c1 = points * hidden
-    v2 = c1 + hidden
-    return d[:c1].reshape((points, hidden)), d[c1:v2], d[v2 : v2 + hidden], d[v2 + hidden :]
-
-
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
-def _relu_layer(inputs, r, weights, bias, out, zero):  # type: ignore[no-untyped-def]
-    """``out[k] = relu(bias + inputs[r + k] @ weights)`` for the ROWS rows of a block.
-
-    ``weights`` is ``(in, hidden)``: each weight row is loaded once for the block's four rows.
-    """
-    o0, o1, o2, o3 = out[0], out[1], out[2], out[3]
-    for j in range(bias.shape[0]):
-        c = bias[j]
-        o0[j] = c
-        o1[j] = c
-        o2[j] = c
-        o3[j] = c
-    for i in range(weights.shape[0]):
-        a0, a1, a2, a3 = inputs[r, i], inputs[r + 1, i], inputs[r + 2, i], inputs[r + 3, i]
-        w = weights[i]
-        for j in range(bias.shape[0]):
-            o0[j] += a0 * w[j]
-            o1[j] += a1 * w[j]
-            o2[j] += a2 * w[j]
-            o3[j] += a3 * w[j]
-    for j in range(bias.shape[0]):
-        o0[j] = max(o0[j], zero)
-        o1[j] = max(o1[j], zero)
-        o2[j] = max(o2[j], zero)
-        o3[j] = max(o3[j], zero)
-
-
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
-def _dots(hidden, weights, bias, out, r):  # type: ignore[no-untyped-def]
-    """``out[r + k, p] = bias[p] + hidden[k] · weights[p]`` for a block's rows (``weights (P, H)``)."""
-    h0, h1, h2, h3 = hidden[0], hidden[1], hidden[2], hidden[3]
-    for p in range(weights.shape[0]):
-        w = weights[p]
-        s0 = s1 = s2 = s3 = bias[p] - bias[p]
-        for j in range(w.shape[0]):
-            s0 += h0[j] * w[j]
-            s1 += h1[j] * w[j]
-            s2 += h2[j] * w[j]
-            s3 += h3[j] * w[j]
-        out[r, p] = s0 + bias[p]
-        out[r + 1, p] = s1 + bias[p]
-        out[r + 2, p] = s2 + bias[p]
-        out[r + 3, p] = s3 + bias[p]
-
-
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
-def _outer_add(grads, inputs, r, rhs):  # type: ignore[no-untyped-def]
-    """``grads[i] += Σ_k inputs[r + k, i] · rhs[k]``: a weight gradient, one pass per weight row."""
-    q0, q1, q2, q3 = rhs[0], rhs[1], rhs[2], rhs[3]
-    for i in range(grads.shape[0]):
-        a0, a1, a2, a3 = inputs[r, i], inputs[r + 1, i], inputs[r + 2, i], inputs[r + 3, i]
-        row = grads[i]
-        for j in range(row.shape[0]):
-            row[j] += a0 * q0[j] + a1 * q1[j] + a2 * q2[j] + a3 * q3[j]
+_Work = namedtuple(
+    "_Work",
+    "ideas x g_hidden hidden grad grad_fake g_grads d_grads "
+    "penalty_u penalty_q penalty_mask penalty_scale x_mix",
+)
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
-def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, logits, work):  # type: ignore[no-untyped-def]
-    """One step of one member (see the module's docstring for the layout and the math).
+def _member_step(  # type: ignore[no-untyped-def]
+    g, d, g_moments, d_moments, adam_steps, hyper, real_a, ideas, mix, basis, logits, work
+):
+    """One step of one member: an update of D per slot of draws, then G's against the last D
+    on the last slot's paintings."""
+    adam_steps[0] += 1  # G's Adam step is the training step, which the schedule follows
+    factor = lr_factor(float(adam_steps[0]), hyper[DECAY_START], hyper[DECAY_END])
+    for j in range(real_a.shape[0]):
+        adam_steps[1] += 1
+        _paint(g, real_a[j], ideas[j], basis, work)
+        _update_d(d, d_moments, adam_steps[1], hyper, factor, mix[j], logits, work)
+    _update_g(g, g_moments, adam_steps[0], d, hyper, factor, logits, work)
 
-    Rows are taken ROWS at a time, so each weight row loaded serves four rows of the batch;
-    every parameter is indexed through a view with loop indices only, so numba knows each index
-    is non-negative and the compiler vectorises the loops over the hidden units.
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+def _d_slope(code, s, real, one, zero, half):  # type: ignore[no-untyped-def]
+    """∂/∂l of D's loss term for a painting with logit ``s``, the artist's (``real``) or G's.
+
+    minimax and non-saturating: ``σ(l) − 1`` and ``σ(l)``, with ``σ = (1 + tanh(l/2))/2``;
+    least-squares: ``l − 1`` and ``l``; hinge: ``−[l < 1]`` and ``[l > −1]`` (0 at the kink, as
+    autograd has it); Wasserstein: ``−1`` and ``1``.
     """
-    batch, n_ideas = ideas.shape
-    points = basis.shape[0]
-    hidden = (d.shape[0] - 1) // (points + 2)
-    rows = work.g_hidden.shape[0]
-    one, zero, half = _typed(g, 1.0), _typed(g, 0.0), _typed(g, 0.5)
-    inv_batch = _typed(g, 1.0 / batch)
-    lr_factor = _lr_factor(float(t), hyper[DECAY_START], hyper[DECAY_END])
-    # G's loss: minimax ∂ mean log(1 − σ(l))/∂l = −σ(l)/B; non-saturating ∂ mean −log σ(l)/∂l
-    # = (σ(l) − 1)/B. With σ = (1 + tanh(l/2))/2 both are −(1 ± tanh(l/2))/(2B).
-    tanh_sign = -one if hyper[NON_SATURATING] != 0.0 else one
-    w1, b1, w2, b2 = _split_g(g, n_ideas, hidden, points)
-    v1, c1, v2, c2 = _split_d(d, hidden, points)
-    gv1, gc1, gv2, gc2 = _split_d(work.d_grads, hidden, points)
-    gw1, gb1, gw2, gb2 = _split_g(work.g_grads, n_ideas, hidden, points)
-    x, h, grad, grad_fake = work.x, work.hidden, work.grad, work.grad_fake
-    work.d_grads[:] = zero
-    work.g_grads[:] = zero
+    if code == WASSERSTEIN:
+        return -one if real else one
+    if code == LEAST_SQUARES:
+        return s - one if real else s
+    if code == HINGE:
+        if real:
+            return -one if s < one else zero
+        return one if s > -one else zero
+    sigma = half * (one + math.tanh(half * s))
+    return sigma - one if real else sigma
 
-    # The artist paints its batch, y = a·(x² + 1) − 1, into the first rows of x.
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+def _g_slope(code, s, one, half):  # type: ignore[no-untyped-def]
+    """∂/∂l of G's loss term: minimax ``−σ(l)``, non-saturating ``σ(l) − 1``, least-squares
+    ``l − 1``, hinge and Wasserstein ``−1``."""
+    if code == LEAST_SQUARES:
+        return s - one
+    if code in (HINGE, WASSERSTEIN):
+        return -one
+    t = math.tanh(half * s)
+    return -half * (one - t) if code == NON_SATURATING else -half * (one + t)
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+def _paint(g, real_a, ideas, basis, work):  # type: ignore[no-untyped-def]
+    """The artist's batch into the first rows of ``work.x``, G's into the second half (G's hidden
+    units kept in ``work.g_hidden`` for G's update)."""
+    batch, n_ideas = ideas.shape
+    points, rows = basis.shape[0], work.g_hidden.shape[0]
+    hidden = work.g_hidden.shape[1]
+    one, zero = typed(g, 1.0), typed(g, 0.0)
+    w1, b1, w2, b2 = split_g(g, n_ideas, hidden, points)
+    x = work.x
+    # The artist paints its batch, y = a·(x² + 1) − 1.
     for b in range(batch):
         for p in range(points):
             x[b, p] = real_a[b] * basis[p] - one
         for i in range(n_ideas):
             work.ideas[b, i] = ideas[b, i]
-
-    # G paints: ideas → hidden (ReLU) → points, into the second half of x.
+    # G paints: ideas → hidden (ReLU) → points.
     for r in range(0, rows, ROWS):
-        _relu_layer(work.ideas, r, w1, b1, work.g_hidden[r : r + ROWS], zero)
-        _dots(work.g_hidden[r : r + ROWS], w2, b2, x, rows + r)
+        relu_layer(work.ideas, r, w1, b1, work.g_hidden[r : r + ROWS], zero)
+        dots(work.g_hidden[r : r + ROWS], w2, b2, x, rows + r)
 
-    # (1) Update D on both halves; G's half is a constant here (the detach).
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+def _update_d(d, d_moments, t, hyper, factor, mix, logits, work):  # type: ignore[no-untyped-def]
+    """(1) Update D on both halves of ``work.x``; G's half is a constant here (the detach). A
+    penalty on D's slope (R1 on the artist's rows, WGAN-GP's between the halves) joins D's
+    gradient."""
+    batch = mix.shape[0]
+    points, rows, hidden = work.x.shape[1], work.g_hidden.shape[0], work.g_hidden.shape[1]
+    one, zero, half = typed(d, 1.0), typed(d, 0.0), typed(d, 0.5)
+    inv_batch = typed(d, 1.0 / batch)
+    code = int(hyper[LOSS])
+    r1_scale = typed(d, hyper[R1] / batch)
+    v1, c1, v2, c2 = split_d(d, hidden, points)
+    gv1, gc1, gv2, gc2 = split_d(work.d_grads, hidden, points)
+    x, h, grad = work.x, work.hidden, work.grad
+    work.d_grads[:] = zero
     for r in range(0, 2 * rows, ROWS):
-        _relu_layer(x, r, v1, c1, h, zero)
+        relu_layer(x, r, v1, c1, h, zero)
         for k in range(ROWS):
             row = r + k if r < rows else r + k - rows  # the row within its half
             s = c2[0]
@@ -241,20 +207,107 @@ def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, log
                     grad[k, j] = zero
                 continue
             logits[0 if r < rows else 1, row] = s
-            sigma = half * (one + math.tanh(half * s))
-            # ∂(−score)/∂logit: (σ − 1)/B on the artist's rows, σ/B on G's.
-            g_logit = (sigma - one) * inv_batch if r < rows else sigma * inv_batch
+            g_logit = _d_slope(code, s, r < rows, one, zero, half) * inv_batch
             gc2[0] += g_logit
             for j in range(hidden):
                 gv2[j] += g_logit * h[k, j]
                 grad[k, j] = g_logit * v2[j] if h[k, j] > zero else zero
                 gc1[j] += grad[k, j]
-        _outer_add(gv1, x, r, grad)
-    _adam(d, work.d_grads, d_moments, t, hyper[LR_D] * lr_factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
+        outer_add(gv1, x, r, grad)
+        if r < rows and r1_scale != zero:  # R1: γ/2·mean ‖∇ₓ l‖², so ∂/∂u = (γ/B)·u
+            _slopes(v1, v2, h, batch - r, work, one, zero)
+            work.penalty_scale[:] = r1_scale
+            _penalty_grads(v1, gv1, gv2, work)
+    if code == WASSERSTEIN:
+        _gradient_penalty(v1, c1, v2, mix, typed(d, WGAN_GP_WEIGHT / batch), gv1, gv2, work, one, zero)
+    adam(d, work.d_grads, d_moments, t, hyper[LR_D] * factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
 
-    # (2) Update G against the new D: minimise mean log(1 − D(G(z))), or mean −log D(G(z)).
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+def _slopes(v1, v2, h, valid_rows, work, one, zero):  # type: ignore[no-untyped-def]
+    """D's slope ``u = ∇ₓ l`` at a block's rows into ``work.penalty_u``, from their hidden units ``h``.
+
+    For D's logit ``l(x) = c2 + v2 · relu(V1ᵀx + c1)``, ``∇ₓ l = V1 q`` with ``q = v2 ⊙ [pre > 0]``
+    (kept in ``work.penalty_q``, the mask in ``work.penalty_mask``). The mask is constant almost
+    everywhere: its derivative is 0, as in autograd. Rows from ``valid_rows`` on are padding.
+    """
+    u, q, mask = work.penalty_u, work.penalty_q, work.penalty_mask
+    for k in range(ROWS):
+        for j in range(v2.shape[0]):
+            on = k < valid_rows and h[k, j] > zero
+            mask[k, j] = one if on else zero
+            q[k, j] = v2[j] if on else zero
+    for p in range(v1.shape[0]):
+        w = v1[p]
+        s0 = s1 = s2 = s3 = zero
+        for j in range(w.shape[0]):
+            s0 += q[0, j] * w[j]
+            s1 += q[1, j] * w[j]
+            s2 += q[2, j] * w[j]
+            s3 += q[3, j] * w[j]
+        u[0, p], u[1, p], u[2, p], u[3, p] = s0, s1, s2, s3
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+def _penalty_grads(v1, gv1, gv2, work):  # type: ignore[no-untyped-def]
+    """Add a slope penalty's gradient in D's weights for a block, given ``∂penalty/∂u_b = c_b·u_b``
+    (``c_b`` in ``work.penalty_scale``; :func:`_slopes` filled ``u``, ``q`` and the mask).
+
+    Through ``u = V1 q``: ``∂/∂V1[p, j] = Σ_b c_b u_b[p] q_b[j]`` and ``∂/∂v2[j] = Σ_b [pre_bj > 0]
+    Σ_p c_b u_b[p] V1[p, j]``; none for the biases.
+    """
+    u, q, mask, scale = work.penalty_u, work.penalty_q, work.penalty_mask, work.penalty_scale
+    for k in range(ROWS):
+        for p in range(u.shape[1]):
+            u[k, p] *= scale[k]
+    outer_add(gv1, u, 0, q)
+    for p in range(v1.shape[0]):
+        w = v1[p]
+        u0, u1, u2, u3 = u[0, p], u[1, p], u[2, p], u[3, p]
+        for j in range(w.shape[0]):
+            gv2[j] += w[j] * (u0 * mask[0, j] + u1 * mask[1, j] + u2 * mask[2, j] + u3 * mask[3, j])
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+def _gradient_penalty(v1, c1, v2, mix, scale, gv1, gv2, work, one, zero):  # type: ignore[no-untyped-def]
+    """WGAN-GP: ``λ·mean_b (‖∇ₓ l(x̂_b)‖ − 1)²`` at ``x̂_b = ε_b·x_b + (1 − ε_b)·G(z_b)``, an artist's
+    painting and one of G's (``scale = λ/B``). ``∂/∂u_b = 2(λ/B)(‖u_b‖ − 1)/‖u_b‖ · u_b`` (0 where
+    ``u_b = 0``, as autograd's norm has it)."""
+    x, x_mix, h, scales = work.x, work.x_mix, work.hidden, work.penalty_scale
+    batch, rows, points = mix.shape[0], work.g_hidden.shape[0], x.shape[1]
+    two = one + one
+    for b in range(batch):
+        e = mix[b]
+        for p in range(points):
+            x_mix[b, p] = e * x[b, p] + (one - e) * x[rows + b, p]
     for r in range(0, rows, ROWS):
-        _relu_layer(x, rows + r, v1, c1, h, zero)
+        relu_layer(x_mix, r, v1, c1, h, zero)
+        _slopes(v1, v2, h, batch - r, work, one, zero)
+        for k in range(ROWS):
+            norm = zero
+            for p in range(points):
+                norm += work.penalty_u[k, p] * work.penalty_u[k, p]
+            norm = math.sqrt(norm)
+            scales[k] = two * scale * (norm - one) / norm if norm > zero else zero
+        _penalty_grads(v1, gv1, gv2, work)
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+def _update_g(g, g_moments, t, d, hyper, factor, logits, work):  # type: ignore[no-untyped-def]
+    """(2) Update G against the new D on its paintings in ``work.x``: minimise the mean of G's terms."""
+    rows, n_ideas = work.ideas.shape
+    points, hidden = work.x.shape[1], work.g_hidden.shape[1]
+    batch = logits.shape[1]
+    one, zero, half = typed(g, 1.0), typed(g, 0.0), typed(g, 0.5)
+    inv_batch = typed(g, 1.0 / batch)
+    code = int(hyper[LOSS])
+    w2 = split_g(g, n_ideas, hidden, points)[2]
+    v1, c1, v2, c2 = split_d(d, hidden, points)
+    gw1, gb1, gw2, gb2 = split_g(work.g_grads, n_ideas, hidden, points)
+    x, h, grad, grad_fake = work.x, work.hidden, work.grad, work.grad_fake
+    work.g_grads[:] = zero
+    for r in range(0, rows, ROWS):
+        relu_layer(x, rows + r, v1, c1, h, zero)
         for k in range(ROWS):
             if r + k >= batch:
                 for j in range(hidden):
@@ -264,7 +317,7 @@ def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, log
             for j in range(hidden):
                 s += h[k, j] * v2[j]
             logits[2, r + k] = s
-            g_logit = -half * (one + tanh_sign * math.tanh(half * s)) * inv_batch
+            g_logit = _g_slope(code, s, one, half) * inv_batch
             for j in range(hidden):
                 grad[k, j] = g_logit * v2[j] if h[k, j] > zero else zero
         # ∂/∂fake[k, p] = grad[k] · V1[p]  (grad already holds g_logit · v2 · [pre > 0])
@@ -305,5 +358,5 @@ def _member_step(g, d, g_moments, d_moments, t, hyper, real_a, ideas, basis, log
                 if gh[k, j] <= zero:
                     grad[k, j] = zero
                 gb1[j] += grad[k, j]
-        _outer_add(gw1, work.ideas, r, grad)
-    _adam(g, work.g_grads, g_moments, t, hyper[LR_G] * lr_factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
+        outer_add(gw1, work.ideas, r, grad)
+    adam(g, work.g_grads, g_moments, t, hyper[LR_G] * factor, hyper[BETA1], hyper[BETA2], hyper[EPS])

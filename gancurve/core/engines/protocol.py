@@ -37,6 +37,14 @@ class TrainState:
     adam: dict[str, AdamState]  # the same keys
     rng: np.ndarray  # the training stream's state (see RNG_NUMPY / RNG_TORCH)
     rng_kind: str = RNG_NUMPY
+    ema: Weights | None = None  # the moving average of G's weights, when the run keeps one
+
+    def weights_to_use(self, raw: bool = False) -> dict[str, Weights]:
+        """The networks readers use: G's moving average in G's place when the run keeps one
+        (the averaged G is the better painter), or G itself when ``raw``."""
+        if raw or self.ema is None:
+            return self.weights
+        return {**self.weights, "generator": self.ema}
 
 
 class Engine(Protocol):
@@ -64,8 +72,9 @@ class Engine(Protocol):
     def last_stats(self) -> dict[str, float]:
         """What the latest step measured (:data:`STAT_NAMES`); may copy from a device."""
 
-    def paint(self, ideas: np.ndarray) -> np.ndarray:
-        """G's paintings (float32, on the host) for ideas ``(n, ideas)``."""
+    def paint(self, ideas: np.ndarray, raw: bool = False) -> np.ndarray:
+        """G's paintings (float32, on the host) for ideas ``(n, ideas)``: by G's moving average
+        when the run keeps one, unless ``raw``."""
 
     def state(self) -> TrainState:
         """The full training state (copies: later steps do not change it)."""

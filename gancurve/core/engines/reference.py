@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from gancurve.core import losses
 from gancurve.core.artist import ParabolaArtist
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import TrainingStreams, draw_batch
+from gancurve.core.draws import TrainingStreams, draw_batch, draw_mix, needs_mix
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, STAT_NAMES, AdamState, TrainState
-from gancurve.core.losses import G_LOSSES, d_accuracy, d_score, minimax_d_loss
 from gancurve.core.models import build_models, load_weights, module_weights
 from gancurve.core.networks import PARAMETERS
 from gancurve.core.schedule import linear_decay_factor
@@ -58,54 +58,82 @@ class Trainer:
         self.device_rng = torch.Generator(device=self.torch_device).manual_seed(config.seed)  # a GPU's draws
         self.step_count = 0
         self._last: dict[str, torch.Tensor] | None = None
+        # The moving average of G's weights (when the run keeps one), from G's initial weights.
+        self.ema = [param.detach().clone() for param in self.generator.parameters()]
 
-    def draw_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The artist's paintings and G's ideas for one step, in this fixed order."""
+    def draw_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """One update of D's draws, in this fixed order: the artist's paintings, G's ideas and
+        (WGAN-GP) the mixing weights of the penalty's points."""
+        gp = needs_mix(self.config)
         if self.on_host:
             numpy_dtype = np.float64 if self.dtype == torch.float64 else np.float32
             real_array, ideas_array = draw_batch(self.artist, self.config, self.streams, numpy_dtype)
-            return torch.from_numpy(real_array), torch.from_numpy(ideas_array)
-        rng, batch = self.device_rng, self.config.batch_size
-        u = torch.rand(batch, generator=rng, device=self.torch_device, dtype=self.dtype)
+            mix = torch.from_numpy(draw_mix(self.config, self.streams, numpy_dtype)) if gp else None
+            return torch.from_numpy(real_array), torch.from_numpy(ideas_array), mix
+        rng, batch, device = self.device_rng, self.config.batch_size, self.torch_device
+        u = torch.rand(batch, generator=rng, device=device, dtype=self.dtype)
         a = self.artist.a_low + (self.artist.a_high - self.artist.a_low) * u
-        basis = torch.from_numpy(self.artist.basis(np.float64)).to(self.torch_device, self.dtype)
-        ideas = torch.randn(
-            batch, self.config.ideas, generator=rng, device=self.torch_device, dtype=self.dtype
-        )
-        return a[:, None] * basis[None, :] - 1.0, ideas
+        basis = torch.from_numpy(self.artist.basis(np.float64)).to(device, self.dtype)
+        ideas = torch.randn(batch, self.config.ideas, generator=rng, device=device, dtype=self.dtype)
+        mix = torch.rand(batch, generator=rng, device=device, dtype=self.dtype) if gp else None
+        return a[:, None] * basis[None, :] - 1.0, ideas, mix
 
     def step(self) -> dict[str, torch.Tensor]:
-        """One round of the game: D learns on this batch, then G learns against the new D."""
-        real, ideas = self.draw_batch()
-        fake = self.generator(ideas)
+        """One round of the game: D learns (``d_steps`` times, each on fresh draws), then G learns
+        against the new D on the last draws' paintings."""
         if self.config.lr_schedule != "constant":
             self._schedule_learning_rates(self.step_count + 1)
+        for _ in range(self.config.d_steps):
+            real, ideas, mix = self.draw_batch()
+            fake = self.generator(ideas)
+            real_logits, fake_logits, d_loss = self._update_d(real, fake.detach(), mix)
 
-        # (1) Update D: score the artist's paintings up and G's down. `detach` keeps
-        # D's loss from reaching into G.
-        real_logits = self.discriminator(real)
-        fake_logits = self.discriminator(fake.detach())
-        d_loss = minimax_d_loss(real_logits, fake_logits)
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
-
-        # (2) Update G against the D that just learned: minimise log(1 - D(G(z))) (or, with the
-        # non-saturating loss, -log D(G(z))).
-        g_loss = G_LOSSES[self.config.loss](self.discriminator(fake))
+        # (2) Update G against the D that just learned: minimise the mean of G's terms (the
+        # tutorial's log(1 - D(G(z))) with the minimax loss).
+        loss = self.config.loss
+        g_loss = losses.g_loss(loss, self.discriminator(fake))
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
+        if self.config.ema > 0:
+            self._average_generator()
 
         self.step_count += 1
         # Left on the device (a GPU→CPU copy per step would cost more than the step).
         self._last = {
             "d_loss": d_loss.detach(),
             "g_loss": g_loss.detach(),
-            "d_accuracy": d_accuracy(real_logits.detach()),
-            "d_score": d_score(real_logits.detach(), fake_logits.detach()),
+            "d_accuracy": losses.d_view(loss, real_logits, fake_logits),
+            "d_score": -d_loss.detach(),
         }
         return self._last
+
+    def _update_d(
+        self, real: torch.Tensor, fake: torch.Tensor, mix: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(1) Update D: score the artist's paintings up and G's (detached: D's loss must not
+        reach into G) down. R1 also flattens D around the artist's paintings; WGAN-GP holds
+        D's slope near 1 between the two. Returns both logits and D's loss (without penalties)."""
+        loss, r1 = self.config.loss, self.config.r1
+        real.requires_grad_(r1 > 0)
+        real_logits = self.discriminator(real)
+        fake_logits = self.discriminator(fake)
+        d_loss = losses.d_loss(loss, real_logits, fake_logits)
+        penalty = losses.r1_penalty(real_logits, real, r1) if r1 > 0 else torch.zeros_like(d_loss)
+        if mix is not None:
+            mixed = (mix[:, None] * real.detach() + (1.0 - mix[:, None]) * fake).requires_grad_(True)
+            penalty = penalty + losses.gradient_penalty(self.discriminator(mixed), mixed)
+        self.opt_d.zero_grad(set_to_none=True)
+        (d_loss + penalty).backward()
+        self.opt_d.step()
+        return real_logits.detach(), fake_logits.detach(), d_loss
+
+    @torch.no_grad()
+    def _average_generator(self) -> None:
+        """``average ← decay·average + (1 − decay)·G``, parameter by parameter."""
+        decay = self.config.ema
+        for averaged, param in zip(self.ema, self.generator.parameters(), strict=True):
+            averaged.mul_(decay).add_(param, alpha=1.0 - decay)
 
     def advance(self, steps: int) -> None:
         """``steps`` training steps."""
@@ -120,10 +148,17 @@ class Trainer:
         return dict(zip(STAT_NAMES, values, strict=True))
 
     @torch.no_grad()
-    def paint(self, ideas: np.ndarray) -> np.ndarray:
-        """G's paintings for the given ideas (float32, on the host)."""
+    def paint(self, ideas: np.ndarray, raw: bool = False) -> np.ndarray:
+        """G's paintings for the given ideas (float32, on the host): by G's moving average when
+        the run keeps one, unless ``raw``."""
         inputs = torch.from_numpy(np.ascontiguousarray(ideas)).to(self.torch_device, self.dtype)
-        return self.generator(inputs).to("cpu", torch.float32).numpy()  # type: ignore[no-any-return]
+        if self.config.ema > 0 and not raw:
+            w1, b1, w2, b2 = self.ema
+            paintings = torch.relu(inputs @ w1.T + b1) @ w2.T + b2
+        else:
+            paintings = self.generator(inputs)
+        result: np.ndarray = paintings.to("cpu", torch.float32).numpy()
+        return result
 
     def networks(self) -> list[tuple[str, torch.nn.Module, torch.optim.Adam]]:
         """``(name, module, its optimizer)`` for G and D."""
@@ -143,12 +178,16 @@ class Trainer:
             ]  # fmt: skip
             adam[name] = AdamState(steps, *moments)
         on_host = self.on_host
+        ema = (
+            dict(zip(PARAMETERS, (_array(t) for t in self.ema), strict=True)) if self.config.ema > 0 else None
+        )
         return TrainState(
             step=self.step_count,
             weights={name: module_weights(module) for name, module, _ in self.networks()},
             adam=adam,
             rng=self.streams.state() if on_host else self.device_rng.get_state().numpy().copy(),
             rng_kind=RNG_NUMPY if on_host else RNG_TORCH,
+            ema=ema,
         )
 
     def _schedule_learning_rates(self, step: int) -> None:
@@ -169,6 +208,7 @@ class Trainer:
             for name, module, optimizer in self.networks():
                 load_weights(module, state.weights[name])
                 optimizer.load_state_dict(_adam_state_dict(optimizer, state.adam[name], self.dtype))
+            self.load_average(state)
             if self.on_host:
                 self.streams.set_state(state.rng)
             else:
@@ -181,6 +221,15 @@ class Trainer:
         for optimizer, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
             for group in optimizer.param_groups:
                 group["lr"], group["betas"] = lr, betas
+
+    @torch.no_grad()
+    def load_average(self, state: TrainState) -> None:
+        """G's moving average from the state, or (a run that kept none) from G's weights now."""
+        for averaged, name, param in zip(self.ema, PARAMETERS, self.generator.parameters(), strict=True):
+            if state.ema is None:
+                averaged.copy_(param)
+            else:
+                averaged.copy_(torch.from_numpy(np.ascontiguousarray(state.ema[name])))
 
 
 def _array(tensor: torch.Tensor) -> np.ndarray:

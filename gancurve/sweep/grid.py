@@ -1,0 +1,183 @@
+"""Grids: one sweep of several recipes over the same seeds, compared fairly.
+
+A sweep option given several values (``--loss minimax,hinge --ema 0,0.999``) makes a grid: every
+combination of the values is a *recipe*, and every recipe trains every seed. All members of all
+recipes share one engine, and member k of every recipe starts from the same initial weights and
+sees the same random draws (seed k), so recipe B against recipe A is read seed by seed (see
+:mod:`gancurve.sweep.compare`). On disk a grid is a directory of ordinary sweeps::
+
+    grid.json       the axes, the recipes (their names and options) and the seeds
+    summary.csv     one row per recipe: its outcome, and its paired difference from the first
+    summary.json    the same, with each recipe's whole aggregate
+    loss-minimax_ema-0/ ...   one sweep per recipe (sweep.json, summary.*, seed-001/ ...)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from gancurve.errors import GancurveError, UsageError
+from gancurve.formats import json_safe
+from gancurve.store.atomic import atomic_write_files
+from gancurve.sweep.compare import PairedDifference, paired_difference
+
+GRID_FILE = "grid.json"
+SUMMARY_CSV = "summary.csv"
+SUMMARY_JSON = "summary.json"
+#: The options a grid may vary, by config field (or ``recipe``), in the order the CLI lists them.
+#: Sizes and ``d_steps`` fix the engine's arrays, which every member of one engine shares.
+GRID_FIELDS = ("recipe", "loss", "lr_g", "lr_d", "r1", "ema", "lr_schedule")
+#: The most recipes one grid may hold (each trains every seed).
+RECIPES_MAX = 64
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One recipe of a grid: the values it takes on the grid's axes."""
+
+    values: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """For people: ``loss=hinge ema=0.999``."""
+        return " ".join(f"{name}={_text(value)}" for name, value in self.values.items())
+
+    @property
+    def slug(self) -> str:
+        """Its sweep's directory name: ``loss-hinge_ema-0.999``."""
+        return "_".join(f"{name.replace('_', '-')}-{_text(value)}" for name, value in self.values.items())
+
+
+def _text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def expand(axes: dict[str, tuple[Any, ...]]) -> list[GridPoint]:
+    """Every combination of the axes' values, the first axis varying slowest."""
+    names = list(axes)
+    points = [
+        GridPoint(dict(zip(names, values, strict=True))) for values in itertools.product(*axes.values())
+    ]
+    if len(points) > RECIPES_MAX:
+        raise UsageError(f"The grid has {len(points)} recipes; at most {RECIPES_MAX} fit in one sweep.")
+    return points
+
+
+@dataclass(frozen=True)
+class RecipeOutcome:
+    """One recipe's line in a grid's summary."""
+
+    recipe: str  # its label
+    sweep: str  # its sweep's directory name
+    aggregate: dict[str, Any]
+    versus_first: PairedDifference | None  # W1, this recipe − the first (None for the first)
+
+
+def compare_recipes(
+    labels: list[str], slugs: list[str], parts: list[list[dict[str, Any]]]
+) -> list[RecipeOutcome]:
+    """Each recipe's aggregate and its paired W1 difference from the first recipe."""
+    from gancurve.sweep.summary import aggregate
+
+    outcomes = []
+    for index, (label, slug, rows) in enumerate(zip(labels, slugs, parts, strict=True)):
+        versus = paired_difference(parts[0], rows, "w1") if index else None
+        outcomes.append(RecipeOutcome(label, slug, aggregate(rows), versus))
+    return outcomes
+
+
+class GridDir:
+    """One grid's directory (see the module's docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def name(self) -> str:
+        """The grid's name (its directory name)."""
+        return self.path.name
+
+    def write_facts(self, facts: dict[str, Any]) -> None:
+        """Write ``grid.json``."""
+        text = json.dumps(json_safe(facts), indent=2, sort_keys=True) + "\n"
+        atomic_write_files([(self.path / GRID_FILE, text.encode())])
+
+    def read_facts(self) -> dict[str, Any]:
+        """Read ``grid.json``, checked enough to trust its recipes."""
+        path = self.path / GRID_FILE
+        try:
+            facts = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise GancurveError(f"Cannot read {path}: {error}.") from error
+        recipes = facts.get("recipes") if isinstance(facts, dict) else None
+        if not (
+            isinstance(recipes, list)
+            and recipes
+            and all(isinstance(r, dict) and "sweep" in r for r in recipes)
+        ):
+            raise GancurveError(f"{path} is damaged: it has no list of recipes.")
+        return dict(facts)
+
+    def write_summary(self, outcomes: list[RecipeOutcome]) -> None:
+        """Write summary.csv and summary.json together (both or, on failure, neither)."""
+        document = {"recipes": [asdict(outcome) for outcome in outcomes]}
+        text = json.dumps(json_safe(document), indent=2, allow_nan=False) + "\n"
+        atomic_write_files(
+            [
+                (self.path / SUMMARY_CSV, grid_csv(outcomes).encode()),
+                (self.path / SUMMARY_JSON, text.encode()),
+            ]
+        )
+
+    def read_summary(self) -> dict[str, Any]:
+        """Read summary.json."""
+        path = self.path / SUMMARY_JSON
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise GancurveError(
+                f"Grid {self.name!r} has no summary yet; finish it with 'gancurve sweep --resume'."
+            ) from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise GancurveError(f"Cannot read {path}: {error}.") from error
+        if not isinstance(summary, dict) or "recipes" not in summary:
+            raise GancurveError(f"{path} is damaged.")
+        return summary
+
+
+def is_grid(path: Path) -> bool:
+    """Whether ``path`` is a grid directory."""
+    return (path / GRID_FILE).is_file()
+
+
+#: The columns of a grid's summary.csv.
+GRID_FIELDS_CSV = (
+    "recipe", "sweep", "members", "converged", "success_rate", "w1_median", "w1_p90", "w1_max",
+    "residual_mean", "in_bounds_mean", "w1_vs_first_median", "w1_vs_first_low", "w1_vs_first_high",
+    "better_than_first", "worse_than_first",
+)  # fmt: skip
+
+
+def grid_csv(outcomes: list[RecipeOutcome]) -> str:
+    """summary.csv of a grid: one row per recipe (numbers with 6 significant digits)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(GRID_FIELDS_CSV)
+    for outcome in outcomes:
+        a, versus = outcome.aggregate, outcome.versus_first
+        numbers = [
+            a[key]
+            for key in ("success_rate", "w1_median", "w1_p90", "w1_max", "residual_mean", "in_bounds_mean")
+        ]
+        paired: list[Any] = ["", "", "", "", ""]
+        if versus is not None:
+            paired = [versus.median, versus.low, versus.high, versus.b_better, versus.a_better]
+        cells = [outcome.recipe, outcome.sweep, a["members"], a["converged"], *numbers, *paired]
+        writer.writerow([f"{cell:.6g}" if isinstance(cell, float) else cell for cell in cells])
+    return text.getvalue()

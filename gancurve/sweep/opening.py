@@ -1,0 +1,289 @@
+"""Opening a sweep or a grid: its directories, its locks, its engine and its members' sessions.
+
+A fresh sweep (or grid) that fails or is stopped before any member saved is removed again; a
+resumed one continues member by member from each member's own checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gancurve import __version__
+from gancurve.core.config import TrainConfig
+from gancurve.core.engines.batched import BatchedEngine, Member
+from gancurve.errors import GancurveError, UsageError
+from gancurve.store.checkpoint import load_checkpoint
+from gancurve.store.lock import run_lock
+from gancurve.store.rundir import LOCK_FILE, RunDir
+from gancurve.store.runs import create_run
+from gancurve.sweep.grid import GRID_FILE, GridDir, GridPoint, is_grid
+from gancurve.sweep.session import SweepPart, SweepSession
+from gancurve.sweep.store import SWEEP_FORMAT_VERSION, SweepDir, create_sweep, discard_sweep, find_sweep
+from gancurve.training.cadence import Cadence
+from gancurve.training.resume import resume_config
+from gancurve.training.session import TrainingSession
+
+
+@dataclass(frozen=True)
+class GridRecipe:
+    """One recipe of a grid as the CLI resolved it: its point and its hyperparameters."""
+
+    point: GridPoint
+    hyperparameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    """What ``gancurve sweep`` was asked for, before anything touches the disk."""
+
+    runs_dir: Path
+    name: str | None
+    seeds: tuple[int, ...] | None  # None: a resumed sweep's own seeds
+    cadence: Cadence
+    hyperparameters: dict[str, Any]  # only the ones the user gave explicitly (never the seed)
+    resume: bool = False
+    force: bool = False
+    device: str = "cpu"  # a resolved device: cpu (the compiled engine) or a torch device
+    grid: tuple[GridRecipe, ...] = ()  # a grid's recipes (options given several values); () for one
+
+
+def sweep_facts(
+    seeds: tuple[int, ...],
+    config: TrainConfig,
+    hyperparameters: dict[str, Any],
+    cadence: Cadence,
+    device: str,
+) -> dict[str, Any]:
+    """What ``sweep.json`` (and, less the config, ``grid.json``) records."""
+    torch = sys.modules.get("torch")
+    return {
+        "format": SWEEP_FORMAT_VERSION,
+        "seeds": list(seeds),
+        "config": config.to_dict(),  # every member's, but for its seed
+        "hyperparameters": hyperparameters,  # the ones given explicitly
+        "cadence": asdict(cadence),
+        "device": device,
+        "engine": "fast",
+        "gancurve_version": __version__,
+        "numpy_version": np.__version__,
+        "torch_version": getattr(torch, "__version__", None),
+        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+@contextlib.contextmanager
+def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
+    """A fresh sweep or grid, or an existing one resumed, with every lock held."""
+    if request.resume:
+        if request.name is None:
+            raise UsageError("--resume needs the sweep's --name.")
+        if request.grid:
+            raise UsageError("A grid resumes with its own recipes; give each option one value (or none).")
+        place = find_sweep(request.runs_dir, request.name, grids=True)
+        opened = (
+            _resume_grid(GridDir(place.path), request) if is_grid(place.path) else _resume(place, request)
+        )
+        with opened as session:
+            yield session
+        return
+    if request.seeds is None:
+        raise UsageError("Which seeds? Give --seeds, e.g. --seeds 1-100.")
+    recipes = request.grid or (GridRecipe(GridPoint({}), request.hyperparameters),)
+    configs = [_config(recipe.hyperparameters) for recipe in recipes]
+    place = create_sweep(request.runs_dir, request.name)
+    grid = GridDir(place.path) if request.grid else None
+    sweeps = [SweepDir(place.path / recipe.point.slug) for recipe in recipes] if grid else [place]
+    try:
+        with contextlib.ExitStack() as stack:
+            if grid is not None:
+                stack.enter_context(run_lock(RunDir(grid.path)))
+                grid.write_facts(_grid_facts(request, recipes))
+            parts = []
+            for sweep, recipe, config in zip(sweeps, recipes, configs, strict=True):
+                sweep.path.mkdir(exist_ok=True)
+                stack.enter_context(run_lock(RunDir(sweep.path)))
+                sweep.write_facts(
+                    sweep_facts(
+                        request.seeds, config, recipe.hyperparameters, request.cadence, request.device
+                    )
+                )
+                members = [create_run(sweep.path, sweep.member(seed).name) for seed in request.seeds]
+                stack.enter_context(_member_locks(members))
+                parts.append((sweep, config, recipe.point.label))
+            yield _build(parts, request.seeds, request, grid, resume=False)
+    except BaseException:
+        for sweep in sweeps:
+            discard_sweep(sweep, list(request.seeds))
+        if grid is not None and not any(sweep.path.exists() for sweep in sweeps):
+            _discard_grid(grid)
+        raise
+
+
+def _config(hyperparameters: dict[str, Any]) -> TrainConfig:
+    try:
+        return TrainConfig(**hyperparameters)
+    except ValueError as error:
+        raise UsageError(f"Invalid hyperparameters: {error}.") from error
+
+
+def _grid_facts(request: SweepRequest, recipes: tuple[GridRecipe, ...]) -> dict[str, Any]:
+    assert request.seeds is not None
+    return {
+        "format": SWEEP_FORMAT_VERSION,
+        "seeds": list(request.seeds),
+        "recipes": [
+            {
+                "label": r.point.label,
+                "sweep": r.point.slug,
+                "values": r.point.values,
+                "hyperparameters": r.hyperparameters,
+            }
+            for r in recipes
+        ],
+        "cadence": asdict(request.cadence),
+        "device": request.device,
+        "gancurve_version": __version__,
+        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _discard_grid(grid: GridDir) -> None:
+    """Remove a grid none of whose recipes kept anything (what is left there stays)."""
+    for leftover in (GRID_FILE, LOCK_FILE):
+        with contextlib.suppress(OSError):
+            (grid.path / leftover).unlink()
+    with contextlib.suppress(OSError):
+        grid.path.rmdir()
+
+
+@contextlib.contextmanager
+def _resume(sweep: SweepDir, request: SweepRequest) -> Iterator[SweepSession]:
+    facts = sweep.read_facts()
+    seeds = _seeds(sweep.name, facts, request)
+    config = resume_config(_saved_config(sweep, facts), request.hyperparameters, request.force)
+    with _locked(sweep, seeds):
+        session = _build([(sweep, config, "")], seeds, request, None, resume=True)
+        given = {**facts.get("hyperparameters", {}), **request.hyperparameters}
+        sweep.write_facts(sweep_facts(seeds, config, given, request.cadence, request.device))
+        yield session
+
+
+@contextlib.contextmanager
+def _resume_grid(grid: GridDir, request: SweepRequest) -> Iterator[SweepSession]:
+    facts = grid.read_facts()
+    seeds = _seeds(grid.name, facts, request)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(run_lock(RunDir(grid.path)))
+        parts = []
+        for recipe in facts["recipes"]:
+            sweep = SweepDir(grid.path / str(recipe["sweep"]))
+            sweep_facts_ = sweep.read_facts()
+            config = resume_config(_saved_config(sweep, sweep_facts_), request.hyperparameters, request.force)
+            stack.enter_context(_locked(sweep, seeds))
+            parts.append((sweep, config, str(recipe.get("label", sweep.name))))
+        session = _build(parts, seeds, request, grid, resume=True)
+        for sweep, config, _ in parts:
+            given = {**sweep.read_facts().get("hyperparameters", {}), **request.hyperparameters}
+            sweep.write_facts(sweep_facts(seeds, config, given, request.cadence, request.device))
+        yield session
+
+
+def _seeds(name: str, facts: dict[str, Any], request: SweepRequest) -> tuple[int, ...]:
+    seeds = tuple(facts["seeds"])
+    if request.seeds is not None and request.seeds != seeds:
+        raise UsageError(
+            f"Sweep {name!r} trains its own seeds; drop --seeds to resume it "
+            "(or start a new sweep with --name)."
+        )
+    return seeds
+
+
+def _saved_config(sweep: SweepDir, facts: dict[str, Any]) -> TrainConfig:
+    try:
+        return TrainConfig.from_dict(facts["config"])
+    except (KeyError, ValueError, TypeError) as error:
+        raise GancurveError(f"{sweep.path}/sweep.json is damaged: {error}.") from error
+
+
+@contextlib.contextmanager
+def _locked(sweep: SweepDir, seeds: tuple[int, ...]) -> Iterator[None]:
+    """The sweep's lock, and each existing member's."""
+    with run_lock(RunDir(sweep.path)):
+        members = [sweep.member(seed) for seed in seeds if sweep.member(seed).path.is_dir()]
+        with _member_locks(members):
+            yield
+
+
+@contextlib.contextmanager
+def _member_locks(members: list[RunDir]) -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        for member in members:
+            stack.enter_context(run_lock(member))
+        yield
+
+
+def _make_engine(configs: list[TrainConfig], device: str) -> BatchedEngine:
+    """The compiled engine on the CPU; the torch one (a CUDA graph on CUDA) elsewhere."""
+    if device == "cpu":
+        return BatchedEngine(configs)
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+
+    return TorchBatchedEngine(configs, device)
+
+
+def _build(
+    parts: list[tuple[SweepDir, TrainConfig, str]],
+    seeds: tuple[int, ...],
+    request: SweepRequest,
+    grid: GridDir | None,
+    resume: bool,
+) -> SweepSession:
+    """One engine for every member of every part (recipe after recipe, seed after seed)."""
+    configs = [replace(config, seed=seed) for _, config, _ in parts for seed in seeds]
+    try:
+        engine = _make_engine(configs, request.device)
+    except ValueError as error:  # members of one engine share its arrays' shapes
+        raise UsageError(f"The recipes of one grid must share the network and batch: {error}.") from error
+    sessions, sweep_parts = [], []
+    for index, (sweep, _, label) in enumerate(parts):
+        first = index * len(seeds)
+        sweep_parts.append(SweepPart(sweep, seeds, first, label))
+        for offset, seed in enumerate(seeds):
+            member = Member(engine, first + offset)
+            sessions.append(_member_session(sweep, seed, member, configs[first + offset], request, resume))
+    session = SweepSession(sweep_parts, sessions, grid)
+    if resume and session.step >= request.cadence.steps:
+        name = grid.name if grid is not None else parts[0][0].name
+        raise UsageError(
+            f"Sweep {name!r} is already at step {session.step}; --steps is the total, so ask for more."
+        )
+    return session
+
+
+def _member_session(
+    sweep: SweepDir, seed: int, member: Member, config: TrainConfig, request: SweepRequest, resume: bool
+) -> TrainingSession:
+    run = sweep.member(seed)
+    if not run.path.is_dir():
+        run = create_run(sweep.path, run.name)
+    session = TrainingSession(run, config, request.cadence, member.device, "fast", member)
+    if resume and run.existing_checkpoint() is not None:
+        checkpoint = load_checkpoint(run)
+        if checkpoint.config.seed != seed:
+            raise GancurveError(f"{run.path} holds seed {checkpoint.config.seed}, not {seed}.")
+        changes = checkpoint.config.differences(config)
+        if changes and not request.force:
+            raise UsageError(
+                f"Member {run.name} of sweep {sweep.name!r} was trained with other hyperparameters "
+                f"({'; '.join(changes)}); resume with --force to continue it with the sweep's."
+            )
+        session.restore(checkpoint)
+    return session

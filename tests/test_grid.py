@@ -1,0 +1,135 @@
+"""Grids: options given several values make one sweep of several recipes over the same seeds,
+paired member by member, summarised recipe by recipe and compared with the first."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import run_cli
+
+from gancurve.store.checkpoint import load_checkpoint
+from gancurve.store.rundir import RunDir
+from gancurve.sweep.grid import GridPoint, expand
+
+SMALL = ["--steps", "120", "--log-every", "20", "--snapshot-every", "40", "--eval-every", "60",
+         "--checkpoint-every", "60"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2 × 2 grid (loss × ema) over seeds 1-3, 120 steps."""
+    runs = tmp_path_factory.mktemp("runs")
+    code, stdout, stderr = run_cli("sweep", "--seeds", "3", "--loss", "minimax,hinge", "--ema", "0,0.9",
+                                   "--name", "g", "--runs-dir", str(runs), "--json", *SMALL)  # fmt: skip
+    assert code == 0, stderr
+    assert [recipe["recipe"] for recipe in json.loads(stdout)["recipes"]] == [
+        "loss=minimax ema=0",
+        "loss=minimax ema=0.9",
+        "loss=hinge ema=0",
+        "loss=hinge ema=0.9",
+    ]
+    return runs / "g"
+
+
+def test_the_grid_is_every_combination_first_axis_slowest() -> None:
+    points = expand({"loss": ("minimax", "hinge"), "ema": (0.0, 0.999)})
+    assert [p.values for p in points] == [
+        {"loss": "minimax", "ema": 0.0}, {"loss": "minimax", "ema": 0.999},
+        {"loss": "hinge", "ema": 0.0}, {"loss": "hinge", "ema": 0.999},
+    ]  # fmt: skip
+    assert GridPoint({"loss": "hinge", "lr_g": 0.0008}).slug == "loss-hinge_lr-g-0.0008"
+
+
+def test_each_recipe_is_an_ordinary_sweep_with_its_own_config(grid: Path) -> None:
+    recipes = json.loads((grid / "grid.json").read_text())["recipes"]
+    assert [r["sweep"] for r in recipes] == ["loss-minimax_ema-0", "loss-minimax_ema-0.9", "loss-hinge_ema-0",
+                                             "loss-hinge_ema-0.9"]  # fmt: skip
+    for recipe in recipes:
+        config = json.loads((grid / recipe["sweep"] / "sweep.json").read_text())["config"]
+        assert (config["loss"], config["ema"]) == (recipe["values"]["loss"], recipe["values"]["ema"])
+        assert sorted(p.name for p in (grid / recipe["sweep"]).glob("seed-*")) == [
+            "seed-001",
+            "seed-002",
+            "seed-003",
+        ]
+
+
+def test_member_k_of_every_recipe_starts_alike_and_draws_alike(grid: Path) -> None:
+    """The pairing: an EMA does not change training, so two recipes that differ only in it hold
+    the very same weights; recipes with other losses differ, but drew exactly the same numbers."""
+    for seed in ("seed-001", "seed-003"):
+        plain, averaged, hinge = (
+            load_checkpoint(RunDir(grid / name / seed)).state
+            for name in ("loss-minimax_ema-0", "loss-minimax_ema-0.9", "loss-hinge_ema-0")
+        )
+        for network, weights in plain.weights.items():
+            assert all(np.array_equal(weights[k], averaged.weights[network][k]) for k in weights)
+        assert np.array_equal(plain.rng, hinge.rng)  # the same draws, the same number of them
+        assert not np.array_equal(
+            plain.weights["generator"]["net.2.bias"], hinge.weights["generator"]["net.2.bias"]
+        )
+
+
+def test_the_summary_compares_every_recipe_with_the_first_seed_by_seed(grid: Path) -> None:
+    rows = list(csv.DictReader((grid / "summary.csv").open()))
+    assert rows[0]["sweep"] == "loss-minimax_ema-0" and rows[0]["w1_vs_first_median"] == ""
+    # An EMA leaves training alone but changes what is scored: the paired difference is measured.
+    first = json.loads((grid / "loss-minimax_ema-0" / "summary.json").read_text())["members"]
+    hinge = json.loads((grid / "loss-hinge_ema-0" / "summary.json").read_text())["members"]
+    differences = sorted(b["w1"] - a["w1"] for a, b in zip(first, hinge, strict=True))
+    assert float(rows[2]["w1_vs_first_median"]) == pytest.approx(differences[1], rel=1e-5)  # 3 seeds
+    better = int(rows[2]["better_than_first"]) + int(rows[2]["worse_than_first"])
+    assert better == 3
+
+
+def test_readers_find_a_grids_recipes_and_members(grid: Path, tmp_path: Path) -> None:
+    runs = str(grid.parent)
+    code, _, stderr = run_cli("sample", "--run", "g/loss-hinge_ema-0/seed-2", "--runs-dir", runs, "-n", "2")
+    assert code == 0, stderr
+    recipes = ["g/loss-minimax_ema-0", "g/loss-hinge_ema-0"]
+    code, stdout, stderr = run_cli("compare", *recipes, "--runs-dir", runs, "--json")
+    assert code == 0, stderr
+    assert json.loads(stdout)["seeds"] == 3 and "loss: minimax -> hinge" in json.loads(stdout)["changes"]
+    for name, output in (("g", tmp_path / "grid.png"), ("g/loss-hinge_ema-0.9", tmp_path / "sweep.png")):
+        code, _, stderr = run_cli("plot", str(output), "--run", name, "--runs-dir", runs)
+        assert code == 0 and output.stat().st_size > 10_000, stderr
+    code, _, stderr = run_cli("compare", "g", "g/loss-hinge_ema-0", "--runs-dir", runs)
+    assert code == 1 and "grid" in stderr
+
+
+def test_a_grid_resumes_every_recipe(tmp_path: Path) -> None:
+    runs = ["--runs-dir", str(tmp_path)]
+    small = ["--log-every", "20", "--snapshot-every", "20", "--eval-every", "40", "--checkpoint-every", "40"]
+    code, _, stderr = run_cli(
+        "sweep", "--seeds", "2", "--r1", "0,1", "--steps", "40", "--name", "r", *runs, *small
+    )
+    assert code == 0, stderr
+    code, _, stderr = run_cli("sweep", "--resume", "--name", "r", "--steps", "80", *runs, *small)
+    assert code == 0, stderr
+    for recipe in ("r1-0", "r1-1"):
+        assert load_checkpoint(RunDir(tmp_path / "r" / recipe / "seed-002")).step == 80
+    code, _, stderr = run_cli("sweep", "--resume", "--name", "r", "--steps", "120", "--r1", "0,2", *runs)
+    assert code == 2 and "own recipes" in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["--loss", "minimax,cross-entropy"], "'cross-entropy' is not one of"), (["--ema", "0,1.5"], "decay"),
+     (["--lr-g", "1e-4,x"], "'x' is not a number"), (["--loss", "hinge,hinge"], "twice")],
+)  # fmt: skip
+def test_bad_grid_values_are_one_line_and_exit_2(args: list[str], said: str, tmp_path: Path) -> None:
+    code, _, stderr = run_cli("sweep", "--seeds", "2", *args, "--runs-dir", str(tmp_path))
+    assert code == 2 and stderr.count("\n") == 1 and said in stderr, stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_grid_that_fails_to_start_leaves_nothing(tmp_path: Path) -> None:
+    """Invalid hyperparameters in one recipe (a negative learning rate) are found before any
+    directory is made."""
+    code, _, stderr = run_cli("sweep", "--seeds", "2", "--lr-g", "1e-4,-1", "--runs-dir", str(tmp_path))
+    assert code == 2 and "lr_g" in stderr
+    assert not any(tmp_path.iterdir())
