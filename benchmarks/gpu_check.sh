@@ -28,3 +28,8 @@ python3 benchmarks/bench_sweep.py --device cuda --members 64,1024,4096 --steps 2
 echo "== gancurve sweep --device cuda (end to end, 100 seeds)"
 /usr/bin/time -f "wall %e s" python3 -m gancurve sweep --seeds 1-100 --device cuda --runs-dir "$runs" --name gpu --json \
   | python3 -c "import json,sys; d=json.load(sys.stdin); a=d['aggregate']; print('sweep:', d['seconds'], 's', a['converged'], 'of', a['members'], 'W1 median', a['w1_median'])"
+echo "== the recipes on CUDA (issue 13): penalties' double backward inside a CUDA graph, a grid"
+python3 -m gancurve train --steps 2000 --device cuda --loss wasserstein-gp --d-steps 5 --ema 0.999 --runs-dir "$runs" \
+  --name wgan --json | python3 -c "import json,sys; d=json.load(sys.stdin); print('wgan-gp:', d['seconds'], 's', d['final'].get('w1'), d['warnings'])"
+python3 -m gancurve sweep --seeds 20 --steps 2000 --device cuda --recipe tutorial,best --r1 0,1 --runs-dir "$runs" \
+  --name grid --json | python3 -c "import json,sys; d=json.load(sys.stdin); print('grid:', d['seconds'], 's', [(r['recipe'], r['aggregate']['w1_median']) for r in d['recipes']])"

@@ -3,8 +3,10 @@
     python docs/make_assets.py
 
 Trains into a temporary runs directory, then writes docs/assets/plot.png and
-docs/assets/training.gif (smaller than the default, so the repository stays light), and sweeps
-the tutorial's recipe over seeds 1-100 for docs/assets/sweep.png (about a minute).
+docs/assets/training.gif (smaller than the default, so the repository stays light), sweeps
+the tutorial's recipe over seeds 1-100 for docs/assets/sweep.png (about a minute), and trains the
+grid ``--recipe tutorial,best`` over seeds 1-100 for docs/assets/grid.png (about two minutes).
+docs/assets/budget.png comes from docs/make_budget_figure.py.
 """
 
 from __future__ import annotations
@@ -31,6 +33,19 @@ def main() -> None:
         )
         gancurve("sweep", "--seeds", "1-100", "--runs-dir", runs, "--name", "tutorial", "--json")
         gancurve("plot", str(ASSETS / "sweep.png"), "--run", "tutorial", "--runs-dir", runs)
+        gancurve(
+            "sweep",
+            "--seeds",
+            "1-100",
+            "--recipe",
+            "tutorial,best",
+            "--runs-dir",
+            runs,
+            "--name",
+            "grid",
+            "--json",
+        )
+        gancurve("plot", str(ASSETS / "grid.png"), "--run", "grid", "--runs-dir", runs)
 
 
 if __name__ == "__main__":

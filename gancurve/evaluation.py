@@ -36,7 +36,7 @@ def ideal(loss: str) -> dict[str, float | None]:
     return {
         **IDEAL,
         "d_accuracy": objective.view_at_equilibrium,
-        "d_score": None if d_loss is None else -d_loss,
+        "d_score": None if d_loss is None else 0.0 - d_loss,  # 0.0 − d: never "-0.000"
     }
 
 

@@ -319,13 +319,17 @@ def grid_option(alias: Any, convert: Callable[[str], Any]) -> Any:
         return value
 
     metavar = (info.metavar or ("<number>" if convert is float else "<text>")) + "[,...]"
+    text, bracket, default = str(info.help).partition(" [default:")
+    grid_help = (
+        f"{text} Several values, comma-separated, make a grid (a recipe per combination).{bracket}{default}"
+    )
     return Annotated[
         str | None,
         typer.Option(
             *info.param_decls,
             metavar=metavar,
             callback=parse,
-            help=f"{info.help} Several values, comma-separated, make a grid: a recipe per combination.",
+            help=grid_help,
             show_default=False,
         ),
     ]

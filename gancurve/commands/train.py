@@ -92,7 +92,7 @@ def _print_summary(summary: dict[str, object]) -> None:
         objective = OBJECTIVES[str(summary["loss"])]
         d_loss = objective.d_loss_at_equilibrium
         table.add_row(objective.view, f"{final['d_accuracy']:.3f}", f"{objective.view_at_equilibrium:g}")
-        table.add_row("D score", f"{final['d_score']:.3f}", "-" if d_loss is None else f"{-d_loss:.2f}")
+        table.add_row("D score", f"{final['d_score']:.3f}", "-" if d_loss is None else f"{0.0 - d_loss:.2f}")
         for key, label, ideal in (("w1", "W1 to the artist", "0"), ("in_bounds", "in bounds", "1")):
             if key in final:
                 table.add_row(label, f"{final[key]:.3f}", ideal)

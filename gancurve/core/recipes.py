@@ -27,8 +27,8 @@ RECIPES = {
     "tutorial": Recipe("tutorial", "the tutorial's: minimax, Adam lr 1e-4, betas 0.9/0.999 (the defaults)"),
     "best": Recipe(
         "best",
-        "non-saturating, Adam lr 8e-4 with betas 0/0.99, linear decay over the last half "
-        "(docs/recipes.md: W1 0.009 median over 100 seeds at 10,000 steps, 5x better than the tutorial's)",
+        "non-saturating, Adam lr 8e-4 with betas 0/0.99, linear decay over the second half "
+        "(docs/recipes.md: 5x lower W1 than the tutorial's in the same steps)",
         {
             "loss": "non-saturating",
             "lr_g": 8e-4,
@@ -51,6 +51,8 @@ def describe(config: TrainConfig) -> str:
         parts.append(f"linear decay steps {config.decay_start:,}–{config.decay_end:,}")
     if config.r1 > 0:
         parts.append(f"R1 {config.r1:g}")
+    if config.d_steps > 1:
+        parts.append(f"{config.d_steps} D steps per G step")
     if config.ema > 0:
         parts.append(f"EMA {config.ema:g}")
     if config.batch_size != TrainConfig().batch_size:

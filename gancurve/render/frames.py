@@ -82,7 +82,7 @@ class FramePainter:
         view_target = f"{objective.view_at_equilibrium:g} for D to converge"
         self.accuracy_text.set_text(f"{objective.view} = {d_accuracy:.2f}  ({view_target})")
         if objective.d_loss_at_equilibrium is not None:
-            score_target = f"{-objective.d_loss_at_equilibrium:.2f} for G to converge"
+            score_target = f"{0.0 - objective.d_loss_at_equilibrium:.2f} for G to converge"
             self.score_text.set_text(f"D score = {d_score:.2f}  ({score_target})")
         for artist in (*self.bundle, self.highlight, self.step_text, self.accuracy_text, self.score_text):
             self.axes.draw_artist(artist)

@@ -97,7 +97,7 @@ def _final(axes: Axes, recipes: list[RecipeCurves]) -> None:
 
 def _paired(axes: Axes, recipes: list[RecipeCurves], outcomes: list[dict[str, Any]]) -> None:
     """Each recipe minus the first, seed by seed: below 0, the recipe did better on that seed."""
-    axes.set_title("(c) each recipe − the first, seed by seed (below 0: better)")
+    axes.set_title("(c) W1 of each recipe − the first's, per seed")
     if len(recipes) < 2:
         axes.text(0.5, 0.5, "one recipe: nothing to compare", ha="center", transform=axes.transAxes)
         return
@@ -110,10 +110,11 @@ def _paired(axes: Axes, recipes: list[RecipeCurves], outcomes: list[dict[str, An
         versus = outcome["versus_first"]
         spread = [[versus["median"] - versus["low"]], [versus["high"] - versus["median"]]]
         axes.errorbar(index, versus["median"], yerr=spread, fmt="D", color="black", ms=5, capsize=6, zorder=3)
-        axes.annotate(f"better on {versus['b_better']}/{versus['seeds']}", (index, versus["high"]),
-                      xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8)  # fmt: skip
+        # Above the dots, at the top of the panel: how often the recipe beat the first.
+        axes.text(index, 0.98, f"better on {versus['b_better']}/{versus['seeds']}", ha="center", va="top",
+                  fontsize=8, transform=axes.get_xaxis_transform())  # fmt: skip
     axes.errorbar([], [], yerr=[], fmt="D", color="black", capsize=6, label="median, 95% bootstrap interval")
-    axes.axhline(0, color="black", lw=1)
+    axes.axhline(0, color="black", lw=1, label="0: no difference (below: the recipe did better)")
     axes.set_xlim(0.5, len(recipes) - 0.5)
     _recipe_ticks(axes, recipes, start=1)
     axes.set_ylabel("ΔW1 (recipe − first)")

@@ -78,7 +78,8 @@ def _paintings(axes: Axes, samples: Samples, curves: int) -> None:
         axes.plot(
             samples.x, painting, color=GREEN, lw=1.2, alpha=0.6, label="G's paintings" if index == 0 else None
         )
-    axes.set_title(f"(a) {min(curves, len(samples.y))} paintings by the final G")
+    painter = "the final G's moving average" if samples.ema > 0 else "the final G"
+    axes.set_title(f"(a) {min(curves, len(samples.y))} paintings by {painter}")
     axes.legend(loc="upper center", fontsize=8, ncol=2, frameon=False)
 
 
