@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gancurve.core.artist import ParabolaArtist
+from gancurve.core.artist import ParameterLaw, make_artist
 from gancurve.core.config import PAINTINGS_MAX, TrainConfig
 from gancurve.core.draws import ARTIST_FLOOR_STREAM, stream
 from gancurve.core.metrics import TARGET_SPREAD, Verdict, quality, verdict
@@ -29,12 +29,18 @@ IDEAL = {
 }
 
 
-def ideal(loss: str) -> dict[str, float | None]:
-    """Every metric's ideal for a run of this objective: D's at the objective's equilibrium."""
+def ideal(loss: str, law: ParameterLaw | None = None) -> dict[str, float | None]:
+    """Every metric's ideal for a run of this objective and artist: D's at the objective's
+    equilibrium, the spread of the artist's law, and (with modes) every mode captured."""
     objective = OBJECTIVES[loss]
     d_loss = objective.d_loss_at_equilibrium
+    modes: dict[str, float | None] = {}
+    if law is not None and law.modes > 1:
+        modes = {"modes_captured": float(law.modes), "high_quality": 1.0, "mode_kl": 0.0}
     return {
         **IDEAL,
+        "spread": law.std if law is not None else TARGET_SPREAD,
+        **modes,
         "d_accuracy": objective.view_at_equilibrium,
         "d_score": None if d_loss is None else 0.0 - d_loss,  # 0.0 − d: never "-0.000"
     }
@@ -68,7 +74,7 @@ def evaluate_weights(
     weights: dict[str, Weights], config: TrainConfig, name: str, step: int, n: int, seed: int
 ) -> Evaluation:
     """:func:`evaluate_run` on weights in memory (a sweep scores its members without reading them back)."""
-    artist = ParabolaArtist(config.points)
+    artist = make_artist(config)
     rng = stream(seed)
     fake = paint(weights["generator"], rng.standard_normal((n, config.ideas), dtype=np.float32))
     real = artist.sample(n, rng)
@@ -87,6 +93,6 @@ def evaluate_weights(
         samples=n,
         generator={**g_quality.to_dict(), "d_accuracy": g_view, "d_score": g_score},
         artist={**a_quality.to_dict(), "d_accuracy": a_view, "d_score": a_score},
-        verdict=verdict(g_quality, g_view, OBJECTIVES[config.loss]),
+        verdict=verdict(g_quality, g_view, OBJECTIVES[config.loss], artist.law),
         loss=config.loss,
     )

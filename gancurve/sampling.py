@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gancurve.core.artist import ParabolaArtist
+from gancurve.core.artist import make_artist
 from gancurve.core.config import PAINTINGS_MAX
 from gancurve.core.draws import stream
 from gancurve.core.networks import paint
@@ -42,7 +42,7 @@ def draw_samples(run: RunDir, n: int, seed: int, raw: bool = False) -> Samples:
     weights, config, step = load_networks(run, raw)
     ideas = stream(seed).standard_normal((n, config.ideas), dtype=np.float32)
     paintings = paint(weights["generator"], ideas)
-    artist = ParabolaArtist(config.points)
+    artist = make_artist(config)
     a_hat, residual = artist.fit(paintings)
     return Samples(
         x=artist.grid(np.float64).round(12) + 0.0,  # 5.6e-17 -> 0.0, -0.0 -> 0.0

@@ -187,9 +187,10 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
         {"ema": 0.9, "lr_g": 1e-3},
         {"d_steps": 3, "lr_d": 1e-3},
         {"loss": "wasserstein-gp", "d_steps": 5, "beta1": 0.5, "beta2": 0.9, "batch_size": 30},
+        {"artist": "parabola-modes", "modes": 5},
     ],
     ids=["betas", "non-saturating", "least-squares", "hinge", "linear-decay", "r1", "r1-hinge", "ema",
-         "d-steps", "wgan-gp"],
+         "d-steps", "wgan-gp", "modes-artist"],
 )  # fmt: skip
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,

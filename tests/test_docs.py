@@ -49,11 +49,19 @@ def test_every_command_of_the_tour_runs(tmp_path: Path, monkeypatch: pytest.Monk
         "export",
         "sweep",
         "plot",
+        "train",
+        "sweep",
     ]
     for args in commands:
         result = cli_runner().invoke(app, args, catch_exceptions=False)
         assert result.exit_code == 0, (args, result.stderr)
     assert (tmp_path / "training.gif").stat().st_size > 0 and (tmp_path / "generator.pt2").is_file()
-    run, sweep = sorted((tmp_path / "runs").iterdir(), key=lambda path: path.name == "tut")
-    assert (run / "plot.png").is_file() and (sweep / "plot.png").is_file()
-    assert len(json.loads((sweep / "summary.json").read_text())["members"]) == 20
+    runs = tmp_path / "runs"
+    first_run = min(
+        (path for path in runs.iterdir() if path.name not in ("tut", "two")), key=lambda p: p.name
+    )
+    assert (first_run / "plot.png").is_file() and (runs / "tut" / "plot.png").is_file()
+    assert len(json.loads((runs / "tut" / "summary.json").read_text())["members"]) == 20
+    recipes = json.loads((runs / "two" / "summary.json").read_text())["recipes"]
+    assert [recipe["recipe"] for recipe in recipes] == ["recipe=tutorial", "recipe=best"]
+    assert recipes[1]["versus_first"]["median"] < 0  # the tour's claim: the best recipe does better

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gancurve.core.artist import ParabolaArtist
-from gancurve.core.metrics import TARGET_SPREAD, ks_to_uniform, quality, w1_to_uniform
+from gancurve.core.artist import ParabolaArtist, uniform_law
+from gancurve.core.metrics import TARGET_SPREAD, quality
+
+LAW = uniform_law(1.0, 2.0)
 
 ARTIST = ParabolaArtist()
 
@@ -60,13 +62,11 @@ def test_w1_and_ks_agree_with_scipy(seed: int) -> None:
     sample = np.random.default_rng(seed).beta(2, 3, size=2000) + 1.0  # not uniform on purpose
     # scipy's W1 against a huge uniform quantile grid approximates the exact integral.
     grid = np.linspace(1, 2, 400_001)
-    assert w1_to_uniform(sample, 1, 2) == pytest.approx(stats.wasserstein_distance(sample, grid), abs=1e-5)
-    assert ks_to_uniform(sample, 1, 2) == pytest.approx(
-        stats.kstest(sample, stats.uniform(1, 1).cdf).statistic
-    )
+    assert LAW.w1(sample) == pytest.approx(stats.wasserstein_distance(sample, grid), abs=1e-5)
+    assert LAW.ks(sample) == pytest.approx(stats.kstest(sample, stats.uniform(1, 1).cdf).statistic)
 
 
 def test_w1_exact_for_single_points() -> None:
-    assert w1_to_uniform(np.array([1.0]), 1, 2) == pytest.approx(0.5)
-    assert w1_to_uniform(np.array([3.0]), 1, 2) == pytest.approx(1.5)
-    assert w1_to_uniform(np.array([1.5]), 1, 2) == pytest.approx(0.25)
+    assert LAW.w1(np.array([1.0])) == pytest.approx(0.5)
+    assert LAW.w1(np.array([3.0])) == pytest.approx(1.5)
+    assert LAW.w1(np.array([1.5])) == pytest.approx(0.25)

@@ -19,6 +19,7 @@ from gancurve.cli.group import GancurveGroup
 from gancurve.cli.options import (
     CADENCE,
     DEFAULT_DEVICE,
+    ArtistOption,
     BatchSizeOption,
     BetasOption,
     CheckpointEveryOption,
@@ -43,6 +44,7 @@ from gancurve.cli.options import (
     LrGsOption,
     LrScheduleOption,
     LrSchedulesOption,
+    ModesOption,
     NameOption,
     PaintingsOption,
     PointsOption,
@@ -112,6 +114,8 @@ def train(
     r1: R1Option = None,
     ema: EmaOption = None,
     d_steps: DStepsOption = None,
+    artist: ArtistOption = None,
+    modes: ModesOption = None,
     lr_schedule: LrScheduleOption = None,
     decay_start: DecayStartOption = None,
     ideas: IdeasOption = None,
@@ -145,7 +149,7 @@ def train(
         given = {
             "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
             "ideas": ideas, "points": points, "hidden": hidden, "loss": loss,
-            "r1": r1, "ema": ema, "d_steps": d_steps,
+            "r1": r1, "ema": ema, "d_steps": d_steps, "artist": artist, "modes": modes,
         }  # fmt: skip
         cadence = Cadence(
             steps=steps,
@@ -182,6 +186,8 @@ def sweep(
     r1: R1sOption = None,
     ema: EmasOption = None,
     d_steps: DStepsOption = None,
+    artist: ArtistOption = None,
+    modes: ModesOption = None,
     lr_schedule: LrSchedulesOption = None,
     decay_start: DecayStartOption = None,
     ideas: IdeasOption = None,
@@ -224,8 +230,11 @@ def sweep(
             "recipe": recipe, "loss": loss, "lr_g": lr_g, "lr_d": lr_d, "r1": r1, "ema": ema,
             "lr_schedule": lr_schedule,
         }  # fmt: skip
-        given = {"batch_size": batch_size, "ideas": ideas, "points": points, "hidden": hidden}
-        shared, grid = sweep_hyperparameters(listed, {**given, "d_steps": d_steps}, betas, decay_start, steps)
+        given = {
+            "batch_size": batch_size, "ideas": ideas, "points": points, "hidden": hidden,
+            "d_steps": d_steps, "artist": artist, "modes": modes,
+        }  # fmt: skip
+        shared, grid = sweep_hyperparameters(listed, given, betas, decay_start, steps)
         request = SweepRequest(
             runs_dir=_runs_dir(runs_dir),
             name=name,

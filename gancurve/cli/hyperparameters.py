@@ -34,6 +34,8 @@ def hyperparameters(
     Only what is given or preset is returned: the rest is the config's default (a fresh run) or
     the saved config (a resumed one, where anything given must agree with it unless --force).
     """
+    if given.get("modes") is not None and given.get("artist") != "parabola-modes":
+        raise UsageError("--modes belongs to --artist parabola-modes; add that, or drop it.")
     preset = RECIPES[recipe].options if recipe is not None else {}
     fields = {key: value for key, value in given.items() if value is not None}
     fields = {**{key: value for key, value in preset.items() if key not in NOT_FIELDS}, **fields}

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from gancurve.cli.hyperparameters import DEFAULT_DECAY_START
-from gancurve.core.config import PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
+from gancurve.core.config import ARTISTS, PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
 from gancurve.core.engines import ENGINES
 from gancurve.core.objectives import LOSSES
 from gancurve.core.recipes import RECIPES
@@ -228,6 +228,25 @@ RawOption = Annotated[
     bool,
     typer.Option(
         "--raw", help="Use G itself, not the moving average of its weights (a run trained with --ema)."
+    ),
+]
+ArtistOption = Annotated[
+    str | None,
+    choice_option(
+        ARTISTS,
+        "The family of real paintings: parabola (the tutorial's, a ~ U(1, 2)) or parabola-modes (the "
+        "same curves, a from --modes narrow modes: a testbed for mode collapse). [default: parabola]",
+        "--artist",
+        show_default=False,
+    ),
+]
+ModesOption = Annotated[
+    int | None,
+    typer.Option(
+        min=SIZE_LIMITS["modes"][0],
+        max=SIZE_LIMITS["modes"][1],
+        help=f"With --artist parabola-modes: how many modes. [default: {DEFAULTS.modes}]",
+        show_default=False,
     ),
 ]
 DStepsOption = Annotated[

@@ -20,9 +20,16 @@ LABELS = {
     "spread": ("spread of a", "std of fitted a"),
     "coverage": ("coverage", "share of [1, 2] reached"),
 }
+#: The rows of an artist with modes (``parabola-modes``).
+MODE_LABELS = {
+    "modes_captured": ("modes captured", "modes with ≥ n/4K paintings on them"),
+    "high_quality": ("high quality", "share within 3σ of a mode"),
+    "mode_kl": ("mode KL", "KL(G's modes ‖ uniform)"),
+}
 VERDICT_STYLES = {
     "converged": "bold green",
     "still learning": "bold yellow",
+    "dropped modes": "bold red",
     "collapsed": "bold red",
     "diverged": "bold red",
 }
@@ -32,13 +39,15 @@ def evaluate_command(
     runs_dir: Path, run_name: str | None, n: int, seed: int, as_json: bool, raw: bool
 ) -> None:
     """Evaluate a run and print the table (or JSON)."""
+    from gancurve.core.artist import make_artist
     from gancurve.core.objectives import OBJECTIVES
     from gancurve.evaluation import evaluate_run, ideal
 
     run = find_run(runs_dir, run_name)
     result = evaluate_run(run, n, seed, raw)
     say_which_generator(result.ema)
-    ideals = ideal(result.loss)
+    law = make_artist(run.train_config()).law
+    ideals = ideal(result.loss, law)
     if as_json:
         print_json({**asdict(result), "ideal": ideals})
         return
@@ -46,6 +55,7 @@ def evaluate_command(
     score_meaning = "log D(x) + log(1−D(G(z)))" if result.loss == "minimax" else f"−(D's {result.loss} loss)"
     labels = {
         **LABELS,
+        **(MODE_LABELS if law.modes > 1 else {}),
         "d_accuracy": (objective.view, objective.view_help),
         "d_score": ("D score", score_meaning),
     }

@@ -51,8 +51,10 @@ def animate_command(
     runs_dir: Path, run_name: str | None, output: Path, fps: float, every: int | None, size: str
 ) -> None:
     """Render the run's snapshots as a GIF or MP4; print where it went."""
+    from gancurve.core.artist import make_artist
     from gancurve.core.objectives import OBJECTIVES
     from gancurve.render.animate import check_animation_output, parse_size, write_animation
+    from gancurve.render.plot import example_a
 
     frame_size = parse_size(size)
     check_animation_output(output)
@@ -60,9 +62,10 @@ def animate_command(
     snapshots = run.read_snapshots()
     rows = run.read_metrics() if run.metrics_path.is_file() else []
     w1 = [(int(row["step"]), row["w1"]) for row in rows if "w1" in row]
-    objective = OBJECTIVES[run.train_config().loss]
+    config = run.train_config()
+    objective, examples = OBJECTIVES[config.loss], example_a(make_artist(config).law)
     with err.status(f"Rendering {len(snapshots.steps)} snapshots of run {run.name} …"):
-        plan = write_animation(snapshots, output, fps, every, frame_size, w1, objective)
+        plan = write_animation(snapshots, output, fps, every, frame_size, w1, objective, examples)
     if plan.auto_thinned:
         err.print(
             f"Note: {len(snapshots.steps)} snapshots; kept every {plan.every}th "
@@ -115,6 +118,8 @@ def _plot_grid(grid: GridDir, output: Path | None) -> None:
 
 def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
     """The sweep figure: W1 over training for every seed, final W1 per seed, three histograms."""
+    from gancurve.core.artist import make_artist
+    from gancurve.core.config import TrainConfig
     from gancurve.render.plot import check_plot_output, write_plot
     from gancurve.render.sweep_plot import build_sweep_figure
     from gancurve.sampling import draw_samples
@@ -133,5 +138,6 @@ def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
         for label, row in chosen
     ]
     with err.status(f"Drawing sweep {sweep.name} ({len(rows)} seeds) …"):
-        write_plot(build_sweep_figure(sweep.name, summary, curves, picks), output)
+        law = make_artist(TrainConfig.from_dict(sweep.read_facts()["config"])).law
+        write_plot(build_sweep_figure(sweep.name, summary, curves, picks, law), output)
     out.print(str(output), markup=False, soft_wrap=True)

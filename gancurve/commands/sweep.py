@@ -102,6 +102,8 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
     table.add_row("in bounds (mean)", _number(summary["in_bounds_mean"]))
     counts = f"{summary['still_learning']} / {summary['collapsed']} / {summary['diverged']}"
     table.add_row("still learning / collapsed / diverged", counts)
+    if summary.get("dropped_modes"):
+        table.add_row("dropped modes", str(summary["dropped_modes"]))
     out.print(table)
     worst = Table(title="The worst seeds")
     for column in ("seed", "run", "verdict", "W1"):

@@ -1,29 +1,174 @@
-"""The artist: the family of real paintings G must learn to imitate.
+"""The artist: the family of real paintings G must learn to imitate, and the law of its parameter.
 
-The tutorial's artist draws ``y = a·x² + (a − 1)`` with ``a ~ U(1, 2)`` on an even grid
-of [-1, 1]. Rewritten as ``y = a·(x² + 1) − 1`` the family is one line in curve space,
-so any curve can be projected onto it exactly (least squares) — that projection is what
-makes quality measurable (see :mod:`gancurve.core.metrics`). numpy only: every command that
-reads a run uses it, and none of them needs torch.
+The tutorial's artist draws ``y = a·x² + (a − 1)`` with ``a ~ U(1, 2)`` on an even grid of
+[-1, 1]. Rewritten as ``y = a·(x² + 1) − 1`` the family is one line in curve space, so any curve
+can be projected onto it exactly (least squares) — that projection is what makes quality
+measurable (see :mod:`gancurve.core.metrics`). An artist is that line (its ``basis`` and
+``offset``: painting = a·basis + offset) and the law of ``a`` (:class:`ParameterLaw`), which
+gives the exact W1 and KS of a sample. ``make_artist(config)`` builds a run's artist; every engine,
+reader and picture takes it from there. numpy only: no reader needs torch.
+
+Families (``--artist``):
+
+- ``parabola`` (the default): the tutorial's, ``a ~ U(1, 2)``;
+- ``parabola-modes``: the same curves with ``a`` drawn from ``--modes K`` narrow modes evenly spaced
+  in [1, 2] (mode k is uniform on a width of ``MODE_WIDTH / K`` around ``1 + (k + ½)/K``, all modes
+  equally likely): the testbed for mode collapse (the modes' metrics are in ``core.metrics``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from gancurve.core.config import ARTISTS, TrainConfig
+
 FloatType = type[np.floating[Any]]
+assert ARTISTS == ("parabola", "parabola-modes"), "make_artist builds each of them"
+#: A mode's width as a share of its cell of [1, 2] (the cells are 1/K wide): narrow, so the gaps
+#: between the modes are four times as wide as the modes.
+MODE_WIDTH = 0.2
+
+
+@dataclass(frozen=True)
+class ParameterLaw:
+    """A law of ``a`` that is uniform on each of a few intervals, every interval equally likely.
+
+    One interval is ``U(low, high)``; several are narrow modes. Its quantile function is linear on
+    each ``[k/K, (k + 1)/K]``, which makes W1 and KS to a sample exact (no histogram, no grid).
+    """
+
+    intervals: tuple[tuple[float, float], ...]
+
+    @property
+    def low(self) -> float:
+        """The smallest value ``a`` takes."""
+        return self.intervals[0][0]
+
+    @property
+    def high(self) -> float:
+        """The largest value ``a`` takes."""
+        return self.intervals[-1][1]
+
+    @property
+    def modes(self) -> int:
+        """How many intervals (modes) it has."""
+        return len(self.intervals)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """``Q(u)`` for ``u`` in [0, 1), in ``u``'s dtype (one uniform draw gives one ``a``)."""
+        dtype = u.dtype.type
+        count = dtype(self.modes)
+        scaled = u * count
+        k = np.minimum(np.floor(scaled), count - dtype(1.0))
+        lows = np.array([low for low, _ in self.intervals], dtype=dtype)
+        widths = np.array([high - low for low, high in self.intervals], dtype=dtype)
+        index = k.astype(np.intp)
+        a: np.ndarray = lows[index] + widths[index] * (scaled - k)
+        return a
+
+    def cdf(self, a: np.ndarray) -> np.ndarray:
+        """``F(a)`` (float64)."""
+        a = np.asarray(a, dtype=np.float64)
+        total = np.zeros_like(a)
+        for low, high in self.intervals:
+            total += np.clip((a - low) / (high - low), 0.0, 1.0)
+        result: np.ndarray = total / self.modes
+        return result
+
+    def density_outline(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(a, density)`` points that draw the density as a step line, for the pictures."""
+        xs, ys = [self.low - 0.5], [0.0]
+        for low, high in self.intervals:
+            height = 1.0 / (self.modes * (high - low))
+            xs += [low, low, high, high]
+            ys += [0.0, height, height, 0.0]
+        xs.append(self.high + 0.5)
+        ys.append(0.0)
+        return np.array(xs), np.array(ys)
+
+    @property
+    def std(self) -> float:
+        """The standard deviation of ``a`` (what ``spread`` should be)."""
+        means = [(low + high) / 2 for low, high in self.intervals]
+        variances = [(high - low) ** 2 / 12 for low, high in self.intervals]
+        mean = sum(means) / self.modes
+        second = sum(v + m * m for v, m in zip(variances, means, strict=True)) / self.modes
+        return math.sqrt(max(second - mean * mean, 0.0))
+
+    def w1(self, sample: np.ndarray) -> float:
+        """Exact 1-Wasserstein distance between a sample's empirical law and this law.
+
+        W1 is ``∫₀¹ |Q_n(u) − Q(u)| du`` with the sample's step quantile function ``Q_n``. The
+        steps ``((i−1)/n, i/n]`` are split where ``Q`` changes interval (at ``k/K``); on each
+        piece the integrand is a linear function's absolute value, integrated in closed form.
+        """
+        s = np.sort(np.asarray(sample, dtype=np.float64))
+        n = s.size
+        if n == 0:
+            raise ValueError("W1 needs at least one sample")
+        knots = np.union1d(np.arange(n + 1) / n, np.arange(self.modes + 1) / self.modes)
+        u0, u1 = knots[:-1], knots[1:]
+        middle = (u0 + u1) / 2
+        value = s[np.minimum((middle * n).astype(np.intp), n - 1)]  # the step Q_n on this piece
+        k = np.minimum((middle * self.modes).astype(np.intp), self.modes - 1)
+        lows = np.array([low for low, _ in self.intervals])[k]
+        widths = np.array([high - low for low, high in self.intervals])[k]
+        g0 = value - (lows + widths * (u0 * self.modes - k))  # the signed gap at both ends
+        g1 = value - (lows + widths * (u1 * self.modes - k))
+        length = u1 - u0
+        same_sign = g0 * g1 >= 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # No crossing: |mean gap| × length. Crossing: two triangles, (g0² + g1²)/(2|g0 − g1|) × length.
+            cross = (g0**2 + g1**2) / (2 * np.abs(g0 - g1)) * length
+        pieces = np.where(same_sign, np.abs(g0 + g1) / 2 * length, cross)
+        return float(pieces.sum())
+
+    def ks(self, sample: np.ndarray) -> float:
+        """Kolmogorov–Smirnov statistic ``sup |F_n − F|`` (F is continuous: checked at the sample)."""
+        s = np.sort(np.asarray(sample, dtype=np.float64))
+        n = s.size
+        if n == 0:
+            raise ValueError("KS needs at least one sample")
+        cdf = self.cdf(s)
+        above = np.arange(1, n + 1) / n - cdf
+        below = cdf - np.arange(n) / n
+        return float(max(above.max(), below.max()))
+
+
+def uniform_law(low: float, high: float) -> ParameterLaw:
+    """``U(low, high)``."""
+    return ParameterLaw(((low, high),))
+
+
+def modes_law(modes: int, low: float = 1.0, high: float = 2.0, width: float = MODE_WIDTH) -> ParameterLaw:
+    """``modes`` equally likely narrow modes evenly spaced in [low, high] (see the module's docstring)."""
+    cell = (high - low) / modes
+    centres = [low + (k + 0.5) * cell for k in range(modes)]
+    half = width * cell / 2
+    return ParameterLaw(tuple((centre - half, centre + half) for centre in centres))
 
 
 @dataclass(frozen=True)
 class ParabolaArtist:
-    """The tutorial's parabola family on ``points`` evenly spaced x positions."""
+    """Paintings ``a·(x² + 1) − 1`` on ``points`` evenly spaced x positions, ``a`` from ``law``."""
 
     points: int = 15
-    a_low: float = 1.0
-    a_high: float = 2.0
+    law: ParameterLaw = field(default_factory=lambda: uniform_law(1.0, 2.0))
+    name: str = "parabola"
+
+    @property
+    def a_low(self) -> float:
+        """The smallest ``a`` the artist draws."""
+        return self.law.low
+
+    @property
+    def a_high(self) -> float:
+        """The largest ``a`` the artist draws."""
+        return self.law.high
 
     def grid(self, dtype: FloatType = np.float32) -> np.ndarray:
         """The x positions of a painting, shape ``(points,)``."""
@@ -36,6 +181,10 @@ class ParabolaArtist:
         basis: np.ndarray = x * x + dtype(1.0)
         return basis
 
+    def offset(self, dtype: FloatType = np.float32) -> np.ndarray:
+        """The painting of ``a = 0``: ``−1`` at every point (painting = a·basis + offset)."""
+        return np.full(self.points, -1.0, dtype=dtype)
+
     def paint(self, a: np.ndarray) -> np.ndarray:
         """Paintings for given parameters ``a`` of shape ``(n,)``; returns ``(n, points)``."""
         basis = self.basis(a.dtype.type)
@@ -43,10 +192,8 @@ class ParabolaArtist:
         return paintings
 
     def sample_a(self, n: int, rng: np.random.Generator, dtype: FloatType = np.float32) -> np.ndarray:
-        """Draw ``n`` parameters ``a ~ U(a_low, a_high)``."""
-        u = rng.random(n, dtype=dtype)
-        a: np.ndarray = dtype(self.a_low) + dtype(self.a_high - self.a_low) * u
-        return a
+        """Draw ``n`` parameters from the law: one uniform draw each, through its quantile."""
+        return self.law.quantile(rng.random(n, dtype=dtype))
 
     def sample(self, n: int, rng: np.random.Generator, dtype: FloatType = np.float32) -> np.ndarray:
         """Draw ``n`` real paintings, shape ``(n, points)``."""
@@ -75,3 +222,10 @@ class ParabolaArtist:
         shape_error = y - self.paint(a_hat)
         residual = np.sqrt(np.mean(shape_error * shape_error, axis=1))
         return a_hat, residual
+
+
+def make_artist(config: TrainConfig) -> ParabolaArtist:
+    """The artist a run trains against (``config.artist``, ``config.modes``)."""
+    if config.artist == "parabola-modes":
+        return ParabolaArtist(config.points, modes_law(config.modes), "parabola-modes")
+    return ParabolaArtist(config.points)

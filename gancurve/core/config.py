@@ -9,6 +9,9 @@ from typing import Any
 from gancurve.core.objectives import LOSSES
 from gancurve.core.schedule import SCHEDULES
 
+#: The families of real paintings (``--artist``; ``core.artist.make_artist`` builds them); the
+#: first is the default, the tutorial's.
+ARTISTS = ("parabola", "parabola-modes")
 #: Seeds are at most 63 bits: every generator that takes one (torch's, numpy's) accepts them.
 SEED_MAX = 2**63 - 1
 #: The sizes a run may ask for, (smallest, largest). The largest keep one step's arrays far
@@ -19,6 +22,7 @@ SIZE_LIMITS = {
     "points": (2, 1_024),
     "hidden": (1, 4_096),
     "d_steps": (1, 100),
+    "modes": (2, 32),
 }
 #: The most paintings one ``sample``/``evaluate``/``export samples`` draws: G's hidden layer for
 #: a million paintings is already half a gigabyte.
@@ -55,6 +59,8 @@ class TrainConfig:
     r1: float = 0.0  # γ of the R1 penalty γ/2·‖∇ₓ D(x)‖² on the artist's paintings (0: none)
     ema: float = 0.0  # decay of an exponential moving average of G's weights (0: none kept)
     d_steps: int = 1  # updates of D per update of G (WGAN-GP's critic takes 5), each on fresh draws
+    artist: str = "parabola"  # the family of real paintings (artist.ARTISTS)
+    modes: int = 4  # with the parabola-modes artist: how many modes a is drawn from
 
     def __post_init__(self) -> None:
         # Types are checked too: a config read from a damaged file may hold 128.5 or true.
@@ -77,6 +83,8 @@ class TrainConfig:
         if not _is_real(self.ema) or not 0 <= self.ema < 1:
             raise ValueError(f"ema must be a decay from 0 up to (not including) 1, got {self.ema!r}")
         self._check_schedule()
+        if self.artist not in ARTISTS:
+            raise ValueError(f"unknown artist {self.artist!r}; choose from {', '.join(ARTISTS)}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
 

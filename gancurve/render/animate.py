@@ -83,9 +83,11 @@ def render_frames(
     size: tuple[int, int],
     w1: W1Log = (),
     objective: Objective = OBJECTIVES["minimax"],
+    examples: tuple[float, ...] = (1.25, 1.5, 1.75),
 ) -> Iterator[np.ndarray]:
-    """The frames of the animation, one at a time (the texts name what ``objective`` reports)."""
-    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective)
+    """The frames of the animation, one at a time (the texts name what ``objective`` reports;
+    ``examples``: the artist's ``a`` drawn faintly behind G's paintings)."""
+    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective, examples)
     for index in plan.indices:
         yield _render_snapshot(painter, snapshots, index, w1)
 
@@ -108,14 +110,17 @@ def latest_w1(w1: W1Log, step: int) -> float | None:
 
 
 def shared_palette(
-    snapshots: Snapshots, size: tuple[int, int], objective: Objective = OBJECTIVES["minimax"]
+    snapshots: Snapshots,
+    size: tuple[int, int],
+    objective: Objective = OBJECTIVES["minimax"],
+    examples: tuple[float, ...] = (1.25, 1.5, 1.75),
 ) -> Image.Image:
     """One palette for every frame, from the first and last frames side by side.
 
     With the same palette, pixels that did not move are identical from frame to frame, and
     the GIF encoder stores them as transparent: most of a frame costs almost nothing.
     """
-    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective)
+    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective, examples)
     ends = [_render_snapshot(painter, snapshots, i) for i in (0, len(snapshots.steps) - 1)]
     return Image.fromarray(np.concatenate(ends, axis=1)).quantize(GIF_COLORS, dither=Image.Dither.NONE)
 
@@ -134,6 +139,7 @@ def write_animation(
     size: tuple[int, int],
     w1: W1Log = (),
     objective: Objective = OBJECTIVES["minimax"],
+    examples: tuple[float, ...] = (1.25, 1.5, 1.75),
 ) -> AnimationPlan:
     """Write the animation atomically: to a temporary file, renamed when complete."""
     slowest, fastest = ANIMATION_FPS_RANGE
@@ -141,10 +147,12 @@ def write_animation(
         raise UsageError(f"--fps must be from {slowest:g} to {fastest:g}, got {fps:g}.")
     extension = check_animation_output(output)
     plan = plan_frames(len(snapshots.steps), every)
-    frames = render_frames(snapshots, plan, size, w1, objective)
+    frames = render_frames(snapshots, plan, size, w1, objective, examples)
     with temporary_sibling(output) as temp:
         if extension == ".gif":
-            _write_gif(temp, frames, shared_palette(snapshots, size, objective), fps, len(plan.indices))
+            _write_gif(
+                temp, frames, shared_palette(snapshots, size, objective, examples), fps, len(plan.indices)
+            )
         else:
             _write_mp4(temp, frames, fps)
         replace_with(temp, output)

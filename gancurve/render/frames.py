@@ -26,7 +26,12 @@ class FramePainter:
     """Renders one RGB frame per snapshot on a single reused figure."""
 
     def __init__(
-        self, x: np.ndarray, curves: int, size: tuple[int, int], objective: Objective = OBJECTIVES["minimax"]
+        self,
+        x: np.ndarray,
+        curves: int,
+        size: tuple[int, int],
+        objective: Objective = OBJECTIVES["minimax"],
+        examples: tuple[float, ...] = (1.25, 1.5, 1.75),
     ) -> None:
         width, height = size
         self.objective = objective
@@ -44,7 +49,7 @@ class FramePainter:
             return 1 - pixels / tall
 
         self.figure.subplots_adjust(left=0.09, right=0.97, top=from_top(88), bottom=42 / tall)
-        draw_canvas(self.axes, x)
+        draw_canvas(self.axes, x, examples)  # the artist's paintings behind G's: a few values of a
         nan = np.full_like(x, np.nan)
         # The bundle shows diversity (a collapsed G draws one curve 16 times);
         # the thick one follows a single idea, as in the tutorial.

@@ -10,8 +10,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gancurve.core.artist import ParameterLaw, make_artist
 from gancurve.core.config import TrainConfig
-from gancurve.core.metrics import TARGET_SPREAD
 from gancurve.core.objectives import OBJECTIVES, Objective
 from gancurve.core.recipes import describe
 from gancurve.errors import UsageError
@@ -57,12 +57,13 @@ def build_figure(
         f"gancurve run {run_name} — step {samples.step:,}\n{describe(config)}", fontsize=13, weight="bold"
     )
     objective = OBJECTIVES[config.loss]
-    _paintings(panels[0, 0], samples, curves)
-    _a_histogram(panels[0, 1], samples)
+    law = make_artist(config).law
+    _paintings(panels[0, 0], samples, curves, law)
+    _a_histogram(panels[0, 1], samples, law)
     _distance(panels[0, 2], rows)
     _losses(panels[1, 0], rows, objective)
     _view(panels[1, 1], rows, objective)
-    _shape(panels[1, 2], rows)
+    _shape(panels[1, 2], rows, law.std)
     return figure
 
 
@@ -72,8 +73,8 @@ def write_plot(figure: Figure, output: Path) -> None:
     atomic_write(output, lambda stream: figure.savefig(stream, format=file_format))
 
 
-def _paintings(axes: Axes, samples: Samples, curves: int) -> None:
-    draw_canvas(axes, samples.x)
+def _paintings(axes: Axes, samples: Samples, curves: int, law: ParameterLaw) -> None:
+    draw_canvas(axes, samples.x, example_a(law))
     for index, painting in enumerate(samples.y[:curves]):
         axes.plot(
             samples.x, painting, color=GREEN, lw=1.2, alpha=0.6, label="G's paintings" if index == 0 else None
@@ -83,24 +84,42 @@ def _paintings(axes: Axes, samples: Samples, curves: int) -> None:
     axes.legend(loc="upper center", fontsize=8, ncol=2, frameon=False)
 
 
-def _a_histogram(axes: Axes, samples: Samples) -> None:
+def example_a(law: ParameterLaw) -> tuple[float, ...]:
+    """The real paintings drawn faintly behind G's: the middle of U(1, 2), or every mode's centre."""
+    if law.modes == 1:
+        return (1.25, 1.5, 1.75)
+    return tuple((low + high) / 2 for low, high in law.intervals)
+
+
+def artist_density(axes: Axes, law: ParameterLaw) -> None:
+    """The law of the artist's ``a`` as a black step line (the target every histogram is read against)."""
+    xs, ys = law.density_outline()
+    label = "the artist: U(1, 2)" if law.modes == 1 else f"the artist: {law.modes} modes"
+    axes.plot(xs, ys, color="black", lw=1.5 if law.modes == 1 else 1.0, label=label)
+
+
+def histogram_bins(law: ParameterLaw) -> int:
+    """Bins on [0.5, 2.5] fine enough to show the law's narrowest feature."""
+    return 40 if law.modes == 1 else 80 * law.modes
+
+
+def _a_histogram(axes: Axes, samples: Samples, law: ParameterLaw) -> None:
     a_hat = samples.a_hat
     axes.hist(
         a_hat,
-        bins=40,
+        bins=histogram_bins(law),
         range=(0.5, 2.5),
         density=True,
         color=GREEN,
         alpha=0.7,
         label="fitted a of G's paintings",
     )
-    axes.plot([0.5, 1, 1, 2, 2, 2.5], [0, 0, 1, 1, 0, 0], color="black", lw=1.5, label="the artist: U(1, 2)")
+    artist_density(axes, law)
     axes.set_xlim(0.5, 2.5)
     axes.set_xlabel("a  (painting ≈ a·(x²+1) − 1)")
     axes.set_ylabel("density")
-    axes.set_title(
-        f"(b) fitted a of {len(a_hat):,} paintings (spread {a_hat.std():.3f}, target {TARGET_SPREAD:.3f})"
-    )
+    spread = f"spread {a_hat.std():.3f}, target {law.std:.3f}"
+    axes.set_title(f"(b) fitted a of {len(a_hat):,} paintings ({spread})")
     axes.legend(fontsize=8, frameon=False, loc="upper left")
 
 
@@ -160,12 +179,12 @@ def _view(axes: Axes, rows: list[dict[str, float]], objective: Objective) -> Non
     axes.legend(fontsize=8, frameon=False)
 
 
-def _shape(axes: Axes, rows: list[dict[str, float]]) -> None:
+def _shape(axes: Axes, rows: list[dict[str, float]], target_spread: float) -> None:
     if not _metrics_panel(axes, rows, "(f) shape and variety of G's paintings"):
         return
     axes.plot(*series(rows, "in_bounds"), "o-", color=GREEN, ms=3, label="in bounds (→ 1)")
-    axes.plot(*series(rows, "spread"), "s-", color=UPPER, ms=3, label=f"spread of a (→ {TARGET_SPREAD:.3f})")
+    axes.plot(*series(rows, "spread"), "s-", color=UPPER, ms=3, label=f"spread of a (→ {target_spread:.3f})")
     axes.plot(*series(rows, "residual"), "^-", color=REAL, ms=3, label="residual from the family (→ 0)")
-    axes.axhline(TARGET_SPREAD, color=UPPER, ls=":", lw=1)
+    axes.axhline(target_spread, color=UPPER, ls=":", lw=1)
     axes.set_ylim(0, 1.05)
     axes.legend(fontsize=8, frameon=False)

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gancurve.core.artist import ParameterLaw, uniform_law
 from gancurve.core.metrics import CONVERGED_MAX_W1
 from gancurve.render.style import GREEN, REAL, UPPER
 from gancurve.sampling import Samples
@@ -19,6 +20,7 @@ from gancurve.sampling import Samples
 VERDICT_COLOURS = {
     "converged": GREEN,
     "still learning": "#E0A800",
+    "dropped modes": "#FF7F0E",
     "collapsed": "#D62728",
     "diverged": "#7F0000",
 }
@@ -39,11 +41,14 @@ def build_sweep_figure(
     summary: dict[str, Any],
     curves: list[MemberCurve],
     picks: list[tuple[str, dict[str, Any], Samples]],
+    law: ParameterLaw | None = None,
 ) -> Figure:
     """Five panels: W1 over training (band and every member), final W1 per seed, three histograms.
 
-    ``picks`` are (label, summary row, samples) of the best, the median and the worst member.
+    ``picks`` are (label, summary row, samples) of the best, the median and the worst member;
+    ``law`` the artist's law of ``a`` (the tutorial's U(1, 2) when not given).
     """
+    law = law or uniform_law(1.0, 2.0)
     figure = Figure(figsize=(15, 9), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     panels = figure.subplot_mosaic([["over", "over", "final"], ["pick0", "pick1", "pick2"]])
@@ -59,7 +64,7 @@ def build_sweep_figure(
     _over_training(panels["over"], curves)
     _final(panels["final"], summary["members"])
     for index, (label, row, samples) in enumerate(picks):
-        _histogram(panels[f"pick{index}"], label, row, samples, letter="cde"[index])
+        _histogram(panels[f"pick{index}"], label, row, samples, "cde"[index], law)
     for index in range(len(picks), 3):
         panels[f"pick{index}"].axis("off")  # every seed diverged: nothing to sample
     return figure
@@ -121,11 +126,15 @@ def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:
     axes.legend(fontsize=8, frameon=False, loc="upper left")
 
 
-def _histogram(axes: Axes, label: str, row: dict[str, Any], samples: Samples, letter: str) -> None:
+def _histogram(
+    axes: Axes, label: str, row: dict[str, Any], samples: Samples, letter: str, law: ParameterLaw
+) -> None:
+    from gancurve.render.plot import artist_density, histogram_bins
+
     colour = VERDICT_COLOURS.get(row["verdict"], GREEN)
-    axes.hist(samples.a_hat, bins=40, range=(0.5, 2.5), density=True, color=colour, alpha=0.7,
-              label=f"fitted a of seed {row['seed']}")  # fmt: skip
-    axes.plot([0.5, 1, 1, 2, 2, 2.5], [0, 0, 1, 1, 0, 0], color="black", lw=1.5, label="the artist: U(1, 2)")
+    axes.hist(samples.a_hat, bins=histogram_bins(law), range=(0.5, 2.5), density=True, color=colour,
+              alpha=0.7, label=f"fitted a of seed {row['seed']}")  # fmt: skip
+    artist_density(axes, law)
     axes.set_xlim(0.5, 2.5)
     axes.set_xlabel("a  (painting ≈ a·(x²+1) − 1)")
     axes.set_title(f"({letter}) the {label} seed: {row['run']}, W1 {_text(row['w1'])}, {row['verdict']}")

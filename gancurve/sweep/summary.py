@@ -77,6 +77,7 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "collapsed": verdicts.count("collapsed"),
         "diverged": verdicts.count("diverged"),
         "still_learning": verdicts.count("still learning"),
+        "dropped_modes": verdicts.count("dropped modes"),
         "worst": [
             {"seed": row["seed"], "run": row["run"], "verdict": row["verdict"], "w1": row["w1"]}
             for row in by_badness[:WORST_SHOWN]

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from gancurve.core.artist import ParabolaArtist
+from gancurve.core.artist import make_artist
 from gancurve.core.config import TrainConfig
 from gancurve.core.draws import BlockDraws
 from gancurve.core.engines import layout
@@ -52,7 +52,7 @@ class BatchedEngine:
                 if getattr(config, name) != getattr(first, name):
                     raise ValueError(f"every member must have the same {name}")
         self.configs, self.dtype = list(configs), dtype
-        self.artist = ParabolaArtist(first.points)
+        self.artist = make_artist(first)  # the paintings' family: every member's (its law may differ)
         members = len(configs)
         self.g = np.zeros((members, layout.generator_size(first.ideas, first.hidden, first.points)), dtype)
         self.d = np.zeros((members, layout.discriminator_size(first.points, first.hidden)), dtype)
@@ -64,7 +64,7 @@ class BatchedEngine:
         self.active = np.ones(members, np.bool_)
         self.hyper = np.zeros((members, layout.HYPER_COLUMNS), np.float64)
         self.logits = np.zeros((members, layout.LOGIT_PARTS, first.batch_size), dtype)
-        self.draws = [BlockDraws(config, self.artist, dtype) for config in configs]
+        self.draws = [BlockDraws(config, make_artist(config), dtype) for config in configs]
         slots = (members, self.BLOCK_STEPS, first.d_steps, first.batch_size)  # a slot per update of D
         self._real_a = np.zeros(slots, dtype)
         self._ideas = np.zeros((*slots, first.ideas), dtype)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from gancurve.core import losses
-from gancurve.core.artist import ParabolaArtist
+from gancurve.core.artist import ParameterLaw, make_artist
 from gancurve.core.config import TrainConfig
 from gancurve.core.draws import TrainingStreams, draw_batch, draw_mix, needs_mix
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, STAT_NAMES, AdamState, TrainState
@@ -41,7 +41,7 @@ class Trainer:
         self.device = str(self.torch_device)
         self.dtype = dtype  # float64 lets tests compare engines to 1e-10
         self.notice: str | None = None  # the readable trainer never changes course
-        self.artist = ParabolaArtist(config.points)
+        self.artist = make_artist(config)
         generator, discriminator = build_models(config)
         self.generator = generator.to(self.torch_device, dtype)
         self.discriminator = discriminator.to(self.torch_device, dtype)
@@ -72,7 +72,7 @@ class Trainer:
             return torch.from_numpy(real_array), torch.from_numpy(ideas_array), mix
         rng, batch, device = self.device_rng, self.config.batch_size, self.torch_device
         u = torch.rand(batch, generator=rng, device=device, dtype=self.dtype)
-        a = self.artist.a_low + (self.artist.a_high - self.artist.a_low) * u
+        a = _quantile_on_device(self.artist.law, u)
         basis = torch.from_numpy(self.artist.basis(np.float64)).to(device, self.dtype)
         ideas = torch.randn(batch, self.config.ideas, generator=rng, device=device, dtype=self.dtype)
         mix = torch.rand(batch, generator=rng, device=device, dtype=self.dtype) if gp else None
@@ -230,6 +230,16 @@ class Trainer:
                 averaged.copy_(param)
             else:
                 averaged.copy_(torch.from_numpy(np.ascontiguousarray(state.ema[name])))
+
+
+def _quantile_on_device(law: ParameterLaw, u: torch.Tensor) -> torch.Tensor:
+    """:meth:`ParameterLaw.quantile` on the device (the draws of a GPU run stay there)."""
+    lows = torch.tensor([low for low, _ in law.intervals], device=u.device, dtype=u.dtype)
+    widths = torch.tensor([high - low for low, high in law.intervals], device=u.device, dtype=u.dtype)
+    scaled = u * law.modes
+    k = torch.clamp(torch.floor(scaled), max=law.modes - 1)
+    index = k.long()
+    return lows[index] + widths[index] * (scaled - k)
 
 
 def _array(tensor: torch.Tensor) -> np.ndarray:
