@@ -5,7 +5,8 @@
 Trains into a temporary runs directory, then writes docs/assets/plot.png and
 docs/assets/training.gif (smaller than the default, so the repository stays light), sweeps
 the tutorial's recipe over seeds 1-100 for docs/assets/sweep.png (about a minute), and trains the
-grid ``--recipe tutorial,best`` over seeds 1-100 for docs/assets/grid.png (about two minutes).
+grid ``--recipe tutorial,best`` over seeds 1-100 for docs/assets/grid.png (about two minutes), and
+a run of the 4-modes artist (seed 1) for docs/assets/modes.png.
 docs/assets/budget.png comes from docs/make_budget_figure.py.
 """
 
@@ -46,6 +47,9 @@ def main() -> None:
             "--json",
         )
         gancurve("plot", str(ASSETS / "grid.png"), "--run", "grid", "--runs-dir", runs)
+        gancurve("train", "--artist", "parabola-modes", "--modes", "4", "--seed", "1", "--runs-dir", runs,
+                 "--name", "seed-001", "--device", "cpu")  # fmt: skip
+        gancurve("plot", str(ASSETS / "modes.png"), "--run", "seed-001", "--runs-dir", runs)
 
 
 if __name__ == "__main__":

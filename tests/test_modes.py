@@ -118,3 +118,17 @@ def test_a_gpu_run_draws_through_the_same_quantile() -> None:
     u = np.random.default_rng(6).random(5000)
     on_device = _quantile_on_device(LAW, torch.from_numpy(u)).numpy()
     assert np.allclose(on_device, LAW.quantile(u), atol=1e-15, rtol=0)
+
+
+def test_a_sweep_of_the_modes_artist_summarises_the_modes(tmp_path: Path) -> None:
+    runs = ["--runs-dir", str(tmp_path)]
+    code, stdout, stderr = run_cli("sweep", "--seeds", "2", "--steps", "100", "--eval-every", "100",
+                                   "--artist", "parabola-modes", "--name", "s", "--json", *runs)  # fmt: skip
+    assert code == 0, stderr
+    aggregate = json.loads(stdout)["aggregate"]
+    assert 0 <= aggregate["modes_captured_mean"] <= 4 and "high_quality_mean" in aggregate
+    header = (tmp_path / "s" / "summary.csv").read_text().splitlines()[0].split(",")
+    assert header[-4:] == ["modes_captured", "high_quality", "mode_kl", "reason"]
+    code, stdout, _ = run_cli("sweep", "--seeds", "2", "--steps", "100", "--name", "p", "--json", *runs)
+    assert "modes_captured_mean" not in json.loads(stdout)["aggregate"]
+    assert "modes_captured" not in (tmp_path / "p" / "summary.csv").read_text().splitlines()[0]
