@@ -103,6 +103,14 @@ def test_a_frozen_member_stops_and_the_others_go_on() -> None:
     assert largest_gap(engine.state(0), frozen) == 0.0
 
 
+def test_members_must_paint_the_same_family() -> None:
+    with pytest.raises(ValueError, match="same family"):
+        BatchedEngine([TrainConfig(seed=1), TrainConfig(seed=2, artist="bump")])
+    BatchedEngine(
+        [TrainConfig(seed=1), TrainConfig(seed=2, artist="parabola-modes")]
+    )  # a law of its own: fine
+
+
 def test_members_must_share_the_architecture() -> None:
     with pytest.raises(ValueError, match="hidden"):
         BatchedEngine([TrainConfig(hidden=128), TrainConfig(hidden=64, seed=2)])
@@ -188,9 +196,10 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
         {"d_steps": 3, "lr_d": 1e-3},
         {"loss": "wasserstein-gp", "d_steps": 5, "beta1": 0.5, "beta2": 0.9, "batch_size": 30},
         {"artist": "parabola-modes", "modes": 5},
+        {"artist": "bump", "batch_size": 30},
     ],
     ids=["betas", "non-saturating", "least-squares", "hinge", "linear-decay", "r1", "r1-hinge", "ema",
-         "d-steps", "wgan-gp", "modes-artist"],
+         "d-steps", "wgan-gp", "modes-artist", "bump-artist"],
 )  # fmt: skip
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,
@@ -198,7 +207,7 @@ def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None
     from gancurve.core.engines.batched_torch import TorchBatchedEngine
 
     chosen = TrainConfig(seed=3, **changes)  # type: ignore[arg-type]
-    default = TrainConfig(seed=4, batch_size=chosen.batch_size, d_steps=chosen.d_steps)
+    default = TrainConfig(seed=4, batch_size=chosen.batch_size, d_steps=chosen.d_steps, artist=chosen.artist)
     references = [Trainer(config, dtype=torch.float64) for config in (chosen, default)]
     for reference in references:
         reference.advance(50)

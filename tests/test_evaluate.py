@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from helpers import run_cli
 
-from gancurve.core.artist import ParabolaArtist
+from gancurve.core.artist import Artist
 from gancurve.core.config import TrainConfig
 from gancurve.core.metrics import quality, verdict
 from gancurve.store.rundir import RunDir
 from gancurve.training.cadence import Cadence
 from gancurve.training.session import TrainingSession
 
-ARTIST = ParabolaArtist()
+ARTIST = Artist()
 
 
 def test_evaluate_json_has_g_artist_floor_and_verdict(trained_runs_dir: Path) -> None:

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gancurve.core.artist import ParabolaArtist, uniform_law
+from gancurve.core.artist import Artist, uniform_law
 from gancurve.core.metrics import TARGET_SPREAD, quality
 
 LAW = uniform_law(1.0, 2.0)
 
-ARTIST = ParabolaArtist()
+ARTIST = Artist()
 
 
 def paintings_for(a: np.ndarray) -> np.ndarray:

@@ -12,12 +12,12 @@ import pytest
 from helpers import run_cli
 from scipy import stats
 
-from gancurve.core.artist import ParabolaArtist, modes_law, uniform_law
+from gancurve.core.artist import Artist, modes_law, uniform_law
 from gancurve.core.config import TrainConfig
 from gancurve.core.metrics import mode_quality, quality, verdict
 
 LAW = modes_law(4)
-ARTIST = ParabolaArtist(15, LAW, "parabola-modes")
+ARTIST = Artist(15, LAW, "parabola-modes")
 
 
 def a_from(law_values: np.ndarray) -> np.ndarray:

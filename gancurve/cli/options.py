@@ -234,8 +234,9 @@ ArtistOption = Annotated[
     str | None,
     choice_option(
         ARTISTS,
-        "The family of real paintings: parabola (the tutorial's, a ~ U(1, 2)) or parabola-modes (the "
-        "same curves, a from --modes narrow modes: a testbed for mode collapse). [default: parabola]",
+        "The family of real paintings: parabola (the tutorial's, a ~ U(1, 2)), parabola-modes (the "
+        "same curves, a from --modes narrow modes: a testbed for mode collapse) or bump (Gaussian "
+        "bumps a·exp(-2x²), a ~ U(1, 2)). [default: parabola]",
         "--artist",
         show_default=False,
     ),

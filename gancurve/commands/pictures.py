@@ -54,7 +54,6 @@ def animate_command(
     from gancurve.core.artist import make_artist
     from gancurve.core.objectives import OBJECTIVES
     from gancurve.render.animate import check_animation_output, parse_size, write_animation
-    from gancurve.render.plot import example_a
 
     frame_size = parse_size(size)
     check_animation_output(output)
@@ -63,9 +62,9 @@ def animate_command(
     rows = run.read_metrics() if run.metrics_path.is_file() else []
     w1 = [(int(row["step"]), row["w1"]) for row in rows if "w1" in row]
     config = run.train_config()
-    objective, examples = OBJECTIVES[config.loss], example_a(make_artist(config).law)
+    objective, artist = OBJECTIVES[config.loss], make_artist(config)
     with err.status(f"Rendering {len(snapshots.steps)} snapshots of run {run.name} …"):
-        plan = write_animation(snapshots, output, fps, every, frame_size, w1, objective, examples)
+        plan = write_animation(snapshots, output, fps, every, frame_size, w1, objective, artist)
     if plan.auto_thinned:
         err.print(
             f"Note: {len(snapshots.steps)} snapshots; kept every {plan.every}th "
@@ -138,6 +137,6 @@ def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
         for label, row in chosen
     ]
     with err.status(f"Drawing sweep {sweep.name} ({len(rows)} seeds) …"):
-        law = make_artist(TrainConfig.from_dict(sweep.read_facts()["config"])).law
-        write_plot(build_sweep_figure(sweep.name, summary, curves, picks, law), output)
+        artist = make_artist(TrainConfig.from_dict(sweep.read_facts()["config"]))
+        write_plot(build_sweep_figure(sweep.name, summary, curves, picks, artist), output)
     out.print(str(output), markup=False, soft_wrap=True)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from gancurve.commands import say_which_generator
 from gancurve.console import err, out
+from gancurve.core.artist import Artist, make_artist
 from gancurve.errors import UsageError
 from gancurve.sampling import Samples, draw_samples, infer_format, to_csv, to_json, write_samples
 from gancurve.store.runs import find_run
@@ -34,13 +35,14 @@ def sample_command(
     elif fmt == "csv":
         sys.stdout.write(to_csv(samples))
     else:
-        out.print(_table(samples, run.name))
+        out.print(_table(samples, run.name, make_artist(run.train_config())))
 
 
-def _table(samples: Samples, run_name: str) -> Table:
+def _table(samples: Samples, run_name: str, artist: Artist) -> Table:
+    law = artist.law
     table = Table(
         title=f"{len(samples.y)} paintings from run {run_name} (step {samples.step})",
-        caption="A real painting is a·(x²+1) − 1 with 1 ≤ a ≤ 2 and residual 0.",
+        caption=f"A real painting is {artist.family.formula}, {law.low:g} ≤ a ≤ {law.high:g}, residual 0.",
     )
     table.add_column("#", justify="right")
     table.add_column("fitted a", justify="right")

@@ -3,8 +3,8 @@
 The tutorial's artist draws ``y = a·x² + (a − 1)`` with ``a ~ U(1, 2)`` on an even grid of
 [-1, 1]. Rewritten as ``y = a·(x² + 1) − 1`` the family is one line in curve space, so any curve
 can be projected onto it exactly (least squares) — that projection is what makes quality
-measurable (see :mod:`gancurve.core.metrics`). An artist is that line (its ``basis`` and
-``offset``: painting = a·basis + offset) and the law of ``a`` (:class:`ParameterLaw`), which
+measurable (see :mod:`gancurve.core.metrics`). An artist is such a line (a :class:`Family`: its
+``basis`` and ``offset``, painting = a·basis + offset) and the law of ``a`` (:class:`ParameterLaw`), which
 gives the exact W1 and KS of a sample. ``make_artist(config)`` builds a run's artist; every engine,
 reader and picture takes it from there. numpy only: no reader needs torch.
 
@@ -13,12 +13,15 @@ Families (``--artist``):
 - ``parabola`` (the default): the tutorial's, ``a ~ U(1, 2)``;
 - ``parabola-modes``: the same curves with ``a`` drawn from ``--modes K`` narrow modes evenly spaced
   in [1, 2] (mode k is uniform on a width of ``MODE_WIDTH / K`` around ``1 + (k + ½)/K``, all modes
-  equally likely): the testbed for mode collapse (the modes' metrics are in ``core.metrics``).
+  equally likely): the testbed for mode collapse (the modes' metrics are in ``core.metrics``);
+- ``bump``: Gaussian bumps ``y = a·exp(−2x²)``, ``a ~ U(1, 2)`` — another family, fitted exactly
+  the same way (the worked example of docs/design.md "adding an artist").
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +30,7 @@ import numpy as np
 from gancurve.core.config import ARTISTS, TrainConfig
 
 FloatType = type[np.floating[Any]]
-assert ARTISTS == ("parabola", "parabola-modes"), "make_artist builds each of them"
+assert ARTISTS == ("parabola", "parabola-modes", "bump"), "make_artist builds each of them"
 #: A mode's width as a share of its cell of [1, 2] (the cells are 1/K wide): narrow, so the gaps
 #: between the modes are four times as wide as the modes.
 MODE_WIDTH = 0.2
@@ -153,12 +156,40 @@ def modes_law(modes: int, low: float = 1.0, high: float = 2.0, width: float = MO
 
 
 @dataclass(frozen=True)
-class ParabolaArtist:
-    """Paintings ``a·(x² + 1) − 1`` on ``points`` evenly spaced x positions, ``a`` from ``law``."""
+class Family:
+    """A one-parameter family of curves, linear in its parameter: painting = a·basis(x) + offset(x)."""
+
+    basis: Callable[[np.ndarray], np.ndarray]  # x → the direction a moves a painting along
+    offset: float  # the painting of a = 0 (a constant)
+    formula: str  # the painting, for people: "a·(x²+1) − 1"
+    lower_label: str  # the lowest real painting, for the legends
+    upper_label: str  # the highest one
+    y_limits: tuple[float, float]  # the canvas of the pictures: fixed, so motion between frames is real
+
+
+FAMILIES = {
+    # The tutorial's y = a·x² + (a − 1), written as a line in curve space.
+    "parabola": Family(lambda x: x * x + x.dtype.type(1.0), -1.0, "a·(x²+1) − 1", "lower bound x²",
+                       "upper bound 2x²+1", (0.0, 3.0)),
+    # A Gaussian bump of height a: the worked example of docs/design.md "adding an artist".
+    "bump": Family(lambda x: np.exp(x.dtype.type(-2.0) * x * x), 0.0, "a·exp(−2x²)", "lower bound exp(−2x²)",
+                   "upper bound 2·exp(−2x²)", (0.0, 2.2)),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Artist:
+    """Paintings ``a·basis + offset`` of a family on ``points`` evenly spaced x in [-1, 1], ``a``
+    from ``law``; ``name`` is the ``--artist`` that made it."""
 
     points: int = 15
     law: ParameterLaw = field(default_factory=lambda: uniform_law(1.0, 2.0))
     name: str = "parabola"
+
+    @property
+    def family(self) -> Family:
+        """The family of curves (``parabola-modes`` paints parabolas)."""
+        return FAMILIES["bump" if self.name == "bump" else "parabola"]
 
     @property
     def a_low(self) -> float:
@@ -176,19 +207,18 @@ class ParabolaArtist:
         return grid
 
     def basis(self, dtype: FloatType = np.float32) -> np.ndarray:
-        """The direction ``x² + 1`` along which ``a`` moves a painting."""
-        x = self.grid(dtype)
-        basis: np.ndarray = x * x + dtype(1.0)
+        """The direction along which ``a`` moves a painting (``x² + 1`` for the parabolas)."""
+        basis: np.ndarray = self.family.basis(self.grid(dtype))
         return basis
 
     def offset(self, dtype: FloatType = np.float32) -> np.ndarray:
-        """The painting of ``a = 0``: ``−1`` at every point (painting = a·basis + offset)."""
-        return np.full(self.points, -1.0, dtype=dtype)
+        """The painting of ``a = 0`` (``−1`` at every point for the parabolas)."""
+        return np.full(self.points, self.family.offset, dtype=dtype)
 
     def paint(self, a: np.ndarray) -> np.ndarray:
         """Paintings for given parameters ``a`` of shape ``(n,)``; returns ``(n, points)``."""
-        basis = self.basis(a.dtype.type)
-        paintings: np.ndarray = a[:, None] * basis[None, :] - a.dtype.type(1.0)
+        dtype = a.dtype.type
+        paintings: np.ndarray = a[:, None] * self.basis(dtype)[None, :] + self.offset(dtype)[None, :]
         return paintings
 
     def sample_a(self, n: int, rng: np.random.Generator, dtype: FloatType = np.float32) -> np.ndarray:
@@ -200,32 +230,34 @@ class ParabolaArtist:
         return self.paint(self.sample_a(n, rng, dtype))
 
     def lower_bound(self, dtype: FloatType = np.float32) -> np.ndarray:
-        """The lowest real painting, ``x²`` (``a = 1``)."""
-        bound: np.ndarray = self.paint(np.array([self.a_low], dtype=dtype))[0]
+        """The lowest real painting at each point (``x²`` for the parabolas: ``a = 1``)."""
+        ends = self.paint(np.array([self.a_low, self.a_high], dtype=dtype))
+        bound: np.ndarray = ends.min(axis=0)
         return bound
 
     def upper_bound(self, dtype: FloatType = np.float32) -> np.ndarray:
-        """The highest real painting, ``2x² + 1`` (``a = 2``)."""
-        bound: np.ndarray = self.paint(np.array([self.a_high], dtype=dtype))[0]
+        """The highest real painting at each point (``2x² + 1`` for the parabolas: ``a = 2``)."""
+        ends = self.paint(np.array([self.a_low, self.a_high], dtype=dtype))
+        bound: np.ndarray = ends.max(axis=0)
         return bound
 
     def fit(self, paintings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Project paintings onto the family, in float64.
 
         Returns ``(a_hat, residual)``, each of shape ``(n,)``: the least-squares
-        ``a_hat = ⟨y + 1, x² + 1⟩ / ⟨x² + 1, x² + 1⟩`` and the RMS distance of each
-        painting from ``a_hat·(x² + 1) − 1``. A real painting gives its own ``a`` and 0.
+        ``a_hat = ⟨y − offset, basis⟩ / ⟨basis, basis⟩`` and the RMS distance of each painting
+        from ``a_hat·basis + offset``. A real painting gives its own ``a`` and 0.
         """
         y = np.asarray(paintings, dtype=np.float64)
         basis = self.basis(np.float64)
-        a_hat = (y + 1.0) @ basis / (basis @ basis)
+        a_hat = (y - self.offset(np.float64)) @ basis / (basis @ basis)
         shape_error = y - self.paint(a_hat)
         residual = np.sqrt(np.mean(shape_error * shape_error, axis=1))
         return a_hat, residual
 
 
-def make_artist(config: TrainConfig) -> ParabolaArtist:
+def make_artist(config: TrainConfig) -> Artist:
     """The artist a run trains against (``config.artist``, ``config.modes``)."""
     if config.artist == "parabola-modes":
-        return ParabolaArtist(config.points, modes_law(config.modes), "parabola-modes")
-    return ParabolaArtist(config.points)
+        return Artist(config.points, modes_law(config.modes), "parabola-modes")
+    return Artist(config.points, uniform_law(1.0, 2.0), config.artist)

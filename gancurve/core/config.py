@@ -11,7 +11,7 @@ from gancurve.core.schedule import SCHEDULES
 
 #: The families of real paintings (``--artist``; ``core.artist.make_artist`` builds them); the
 #: first is the default, the tutorial's.
-ARTISTS = ("parabola", "parabola-modes")
+ARTISTS = ("parabola", "parabola-modes", "bump")
 #: Seeds are at most 63 bits: every generator that takes one (torch's, numpy's) accepts them.
 SEED_MAX = 2**63 - 1
 #: The sizes a run may ask for, (smallest, largest). The largest keep one step's arrays far

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from gancurve.core.artist import ParabolaArtist
+from gancurve.core.artist import Artist
 from gancurve.core.config import TrainConfig
 
 FloatType = type[np.floating[Any]]
@@ -106,7 +106,7 @@ def eval_ideas(config: TrainConfig, n: int) -> np.ndarray:
 
 
 def draw_batch(
-    artist: ParabolaArtist, config: TrainConfig, streams: TrainingStreams, dtype: FloatType = np.float32
+    artist: Artist, config: TrainConfig, streams: TrainingStreams, dtype: FloatType = np.float32
 ) -> tuple[np.ndarray, np.ndarray]:
     """One update of D's random draws: the artist's batch and G's ideas, each from its own stream
     (a step makes ``config.d_steps`` of them; WGAN-GP also draws :func:`draw_mix`)."""
@@ -160,7 +160,7 @@ class BlockDraws:
     gives the streams' position after the last step used, not after the block.
     """
 
-    def __init__(self, config: TrainConfig, artist: ParabolaArtist, dtype: FloatType) -> None:
+    def __init__(self, config: TrainConfig, artist: Artist, dtype: FloatType) -> None:
         self.config, self.artist, self.dtype = config, artist, dtype
         self.streams = TrainingStreams.for_run(config)
         self._block_start = self.streams.state()

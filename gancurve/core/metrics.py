@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from gancurve.core.artist import ParabolaArtist, ParameterLaw
+from gancurve.core.artist import Artist, ParameterLaw
 from gancurve.core.objectives import OBJECTIVES, Objective
 
 #: D's score ``log D(x) + log(1 − D(G(z)))`` when D outputs 0.5 everywhere: 2·log(1/2).
@@ -75,9 +75,9 @@ def coverage_of(a_hat: np.ndarray, law: ParameterLaw) -> float:
     return float((counts >= COVERAGE_MIN_SHARE * a_hat.size).mean())
 
 
-def quality(paintings: np.ndarray, artist: ParabolaArtist | None = None) -> Quality:
+def quality(paintings: np.ndarray, artist: Artist | None = None) -> Quality:
     """Score paintings of shape ``(n, points)`` against the artist's distribution."""
-    artist = artist or ParabolaArtist(paintings.shape[1])
+    artist = artist or Artist(paintings.shape[1])
     y = np.asarray(paintings, dtype=np.float64)
     a, residual = artist.fit(y)
     lower = artist.lower_bound(np.float64)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from gancurve.core.artist import Artist
 from gancurve.core.objectives import OBJECTIVES, Objective
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import ANIMATION_FORMATS, ANIMATION_FPS_RANGE
@@ -83,11 +84,11 @@ def render_frames(
     size: tuple[int, int],
     w1: W1Log = (),
     objective: Objective = OBJECTIVES["minimax"],
-    examples: tuple[float, ...] = (1.25, 1.5, 1.75),
+    artist: Artist | None = None,
 ) -> Iterator[np.ndarray]:
     """The frames of the animation, one at a time (the texts name what ``objective`` reports;
-    ``examples``: the artist's ``a`` drawn faintly behind G's paintings)."""
-    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective, examples)
+    ``artist``'s band and paintings are drawn behind G's)."""
+    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective, artist)
     for index in plan.indices:
         yield _render_snapshot(painter, snapshots, index, w1)
 
@@ -113,14 +114,14 @@ def shared_palette(
     snapshots: Snapshots,
     size: tuple[int, int],
     objective: Objective = OBJECTIVES["minimax"],
-    examples: tuple[float, ...] = (1.25, 1.5, 1.75),
+    artist: Artist | None = None,
 ) -> Image.Image:
     """One palette for every frame, from the first and last frames side by side.
 
     With the same palette, pixels that did not move are identical from frame to frame, and
     the GIF encoder stores them as transparent: most of a frame costs almost nothing.
     """
-    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective, examples)
+    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective, artist)
     ends = [_render_snapshot(painter, snapshots, i) for i in (0, len(snapshots.steps) - 1)]
     return Image.fromarray(np.concatenate(ends, axis=1)).quantize(GIF_COLORS, dither=Image.Dither.NONE)
 
@@ -139,7 +140,7 @@ def write_animation(
     size: tuple[int, int],
     w1: W1Log = (),
     objective: Objective = OBJECTIVES["minimax"],
-    examples: tuple[float, ...] = (1.25, 1.5, 1.75),
+    artist: Artist | None = None,
 ) -> AnimationPlan:
     """Write the animation atomically: to a temporary file, renamed when complete."""
     slowest, fastest = ANIMATION_FPS_RANGE
@@ -147,11 +148,11 @@ def write_animation(
         raise UsageError(f"--fps must be from {slowest:g} to {fastest:g}, got {fps:g}.")
     extension = check_animation_output(output)
     plan = plan_frames(len(snapshots.steps), every)
-    frames = render_frames(snapshots, plan, size, w1, objective, examples)
+    frames = render_frames(snapshots, plan, size, w1, objective, artist)
     with temporary_sibling(output) as temp:
         if extension == ".gif":
             _write_gif(
-                temp, frames, shared_palette(snapshots, size, objective, examples), fps, len(plan.indices)
+                temp, frames, shared_palette(snapshots, size, objective, artist), fps, len(plan.indices)
             )
         else:
             _write_mp4(temp, frames, fps)

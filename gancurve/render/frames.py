@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gancurve.core.artist import Artist
 from gancurve.core.objectives import OBJECTIVES, Objective
 from gancurve.render.style import GREEN, draw_canvas
 
@@ -31,7 +32,7 @@ class FramePainter:
         curves: int,
         size: tuple[int, int],
         objective: Objective = OBJECTIVES["minimax"],
-        examples: tuple[float, ...] = (1.25, 1.5, 1.75),
+        artist: Artist | None = None,
     ) -> None:
         width, height = size
         self.objective = objective
@@ -49,7 +50,7 @@ class FramePainter:
             return 1 - pixels / tall
 
         self.figure.subplots_adjust(left=0.09, right=0.97, top=from_top(88), bottom=42 / tall)
-        draw_canvas(self.axes, x, examples)  # the artist's paintings behind G's: a few values of a
+        draw_canvas(self.axes, x, artist)  # the artist's band and a few of its paintings, behind G's
         nan = np.full_like(x, np.nan)
         # The bundle shows diversity (a collapsed G draws one curve 16 times);
         # the thick one follows a single idea, as in the tutorial.

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gancurve.core.artist import ParameterLaw, make_artist
+from gancurve.core.artist import Artist, ParameterLaw, make_artist
 from gancurve.core.config import TrainConfig
 from gancurve.core.objectives import OBJECTIVES, Objective
 from gancurve.core.recipes import describe
@@ -57,9 +57,10 @@ def build_figure(
         f"gancurve run {run_name} — step {samples.step:,}\n{describe(config)}", fontsize=13, weight="bold"
     )
     objective = OBJECTIVES[config.loss]
-    law = make_artist(config).law
-    _paintings(panels[0, 0], samples, curves, law)
-    _a_histogram(panels[0, 1], samples, law)
+    artist = make_artist(config)
+    law = artist.law
+    _paintings(panels[0, 0], samples, curves, artist)
+    _a_histogram(panels[0, 1], samples, artist)
     _distance(panels[0, 2], rows)
     _losses(panels[1, 0], rows, objective)
     _view(panels[1, 1], rows, objective)
@@ -73,8 +74,8 @@ def write_plot(figure: Figure, output: Path) -> None:
     atomic_write(output, lambda stream: figure.savefig(stream, format=file_format))
 
 
-def _paintings(axes: Axes, samples: Samples, curves: int, law: ParameterLaw) -> None:
-    draw_canvas(axes, samples.x, example_a(law))
+def _paintings(axes: Axes, samples: Samples, curves: int, artist: Artist) -> None:
+    draw_canvas(axes, samples.x, artist)
     for index, painting in enumerate(samples.y[:curves]):
         axes.plot(
             samples.x, painting, color=GREEN, lw=1.2, alpha=0.6, label="G's paintings" if index == 0 else None
@@ -82,13 +83,6 @@ def _paintings(axes: Axes, samples: Samples, curves: int, law: ParameterLaw) -> 
     painter = "the final G's moving average" if samples.ema > 0 else "the final G"
     axes.set_title(f"(a) {min(curves, len(samples.y))} paintings by {painter}")
     axes.legend(loc="upper center", fontsize=8, ncol=2, frameon=False)
-
-
-def example_a(law: ParameterLaw) -> tuple[float, ...]:
-    """The real paintings drawn faintly behind G's: the middle of U(1, 2), or every mode's centre."""
-    if law.modes == 1:
-        return (1.25, 1.5, 1.75)
-    return tuple((low + high) / 2 for low, high in law.intervals)
 
 
 def artist_density(axes: Axes, law: ParameterLaw) -> None:
@@ -103,8 +97,8 @@ def histogram_bins(law: ParameterLaw) -> int:
     return 40 if law.modes == 1 else 80 * law.modes
 
 
-def _a_histogram(axes: Axes, samples: Samples, law: ParameterLaw) -> None:
-    a_hat = samples.a_hat
+def _a_histogram(axes: Axes, samples: Samples, artist: Artist) -> None:
+    a_hat, law = samples.a_hat, artist.law
     axes.hist(
         a_hat,
         bins=histogram_bins(law),
@@ -116,7 +110,7 @@ def _a_histogram(axes: Axes, samples: Samples, law: ParameterLaw) -> None:
     )
     artist_density(axes, law)
     axes.set_xlim(0.5, 2.5)
-    axes.set_xlabel("a  (painting ≈ a·(x²+1) − 1)")
+    axes.set_xlabel(f"a  (painting ≈ {artist.family.formula})")
     axes.set_ylabel("density")
     spread = f"spread {a_hat.std():.3f}, target {law.std:.3f}"
     axes.set_title(f"(b) fitted a of {len(a_hat):,} paintings ({spread})")

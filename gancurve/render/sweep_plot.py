@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gancurve.core.artist import ParameterLaw, uniform_law
+from gancurve.core.artist import Artist
 from gancurve.core.metrics import CONVERGED_MAX_W1
 from gancurve.render.style import GREEN, REAL, UPPER
 from gancurve.sampling import Samples
@@ -41,14 +41,14 @@ def build_sweep_figure(
     summary: dict[str, Any],
     curves: list[MemberCurve],
     picks: list[tuple[str, dict[str, Any], Samples]],
-    law: ParameterLaw | None = None,
+    artist: Artist | None = None,
 ) -> Figure:
     """Five panels: W1 over training (band and every member), final W1 per seed, three histograms.
 
     ``picks`` are (label, summary row, samples) of the best, the median and the worst member;
-    ``law`` the artist's law of ``a`` (the tutorial's U(1, 2) when not given).
+    ``artist`` the sweep's (the tutorial's when not given).
     """
-    law = law or uniform_law(1.0, 2.0)
+    artist = artist or Artist()
     figure = Figure(figsize=(15, 9), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     panels = figure.subplot_mosaic([["over", "over", "final"], ["pick0", "pick1", "pick2"]])
@@ -64,7 +64,7 @@ def build_sweep_figure(
     _over_training(panels["over"], curves)
     _final(panels["final"], summary["members"])
     for index, (label, row, samples) in enumerate(picks):
-        _histogram(panels[f"pick{index}"], label, row, samples, "cde"[index], law)
+        _histogram(panels[f"pick{index}"], label, row, samples, "cde"[index], artist)
     for index in range(len(picks), 3):
         panels[f"pick{index}"].axis("off")  # every seed diverged: nothing to sample
     return figure
@@ -127,15 +127,16 @@ def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:
 
 
 def _histogram(
-    axes: Axes, label: str, row: dict[str, Any], samples: Samples, letter: str, law: ParameterLaw
+    axes: Axes, label: str, row: dict[str, Any], samples: Samples, letter: str, artist: Artist
 ) -> None:
     from gancurve.render.plot import artist_density, histogram_bins
 
     colour = VERDICT_COLOURS.get(row["verdict"], GREEN)
+    law = artist.law
     axes.hist(samples.a_hat, bins=histogram_bins(law), range=(0.5, 2.5), density=True, color=colour,
               alpha=0.7, label=f"fitted a of seed {row['seed']}")  # fmt: skip
     artist_density(axes, law)
     axes.set_xlim(0.5, 2.5)
-    axes.set_xlabel("a  (painting ≈ a·(x²+1) − 1)")
+    axes.set_xlabel(f"a  (painting ≈ {artist.family.formula})")
     axes.set_title(f"({letter}) the {label} seed: {row['run']}, W1 {_text(row['w1'])}, {row['verdict']}")
     axes.legend(fontsize=8, frameon=False, loc="upper left")

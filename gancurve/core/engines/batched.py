@@ -51,6 +51,8 @@ class BatchedEngine:
             for name in SHARED_FIELDS:
                 if getattr(config, name) != getattr(first, name):
                     raise ValueError(f"every member must have the same {name}")
+            if make_artist(config).family != make_artist(first).family:  # the kernel's one basis
+                raise ValueError("every member must paint the same family of curves")
         self.configs, self.dtype = list(configs), dtype
         self.artist = make_artist(first)  # the paintings' family: every member's (its law may differ)
         members = len(configs)
@@ -70,7 +72,7 @@ class BatchedEngine:
         self._ideas = np.zeros((*slots, first.ideas), dtype)
         self._mix = np.zeros(slots, dtype)  # WGAN-GP's mixing weights (its members only)
         self._block_used = self.BLOCK_STEPS  # nothing drawn yet
-        self._basis = self.artist.basis(dtype)
+        self._basis, self._offset = self.artist.basis(dtype), self.artist.offset(dtype)
         self._prepare()
         for member, config in enumerate(configs):
             self.set_hyper(member, config)
@@ -121,7 +123,7 @@ class BatchedEngine:
         kernel.train_steps(
             self.g, self.d, self.g_ema, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
             self.active, self._real_a, self._ideas, self._mix, self._block_used, count, self._basis,
-            self.logits,
+            self._offset, self.logits,
         )  # fmt: skip
 
     def _draw_block(self) -> None:
@@ -223,7 +225,7 @@ def prepare(dtype: type[np.floating[Any]] = np.float32) -> None:
     kernel.train_steps(
         empty, empty, empty, moments, moments, np.zeros((0, 2), np.int64),
         np.zeros((0, layout.HYPER_COLUMNS)), np.zeros(0, np.bool_), slots, np.zeros((0, 1, 1, 1, 1), dtype),
-        slots, 0, 0, np.ones(1, dtype), np.zeros((0, layout.LOGIT_PARTS, 1), dtype),
+        slots, 0, 0, np.ones(1, dtype), np.zeros(1, dtype), np.zeros((0, layout.LOGIT_PARTS, 1), dtype),
     )  # fmt: skip
 
 

@@ -45,6 +45,7 @@ class TorchBatchedEngine(BatchedEngine):
         self._sizes = (first.ideas, first.hidden, first.points)
         self._on_device: dict[str, torch.Tensor] = {}
         self._basis_on_device = torch.from_numpy(self._basis).to(self.torch_device, self.torch_dtype)
+        self._offset_on_device = torch.from_numpy(self._offset).to(self.torch_device, self.torch_dtype)
         self._stale = False  # the host arrays lag the device until the next _sync()
         self._push()
         self.graph: Any = None
@@ -134,7 +135,9 @@ class TorchBatchedEngine(BatchedEngine):
             hyper[:, layout.DECAY_END, None],
         )
         for slot in range(on["real_a"].shape[1]):
-            real = on["real_a"][:, slot, :, None] * self._basis_on_device - 1.0  # the artist: a·(x² + 1) − 1
+            real = (
+                on["real_a"][:, slot, :, None] * self._basis_on_device + self._offset_on_device
+            )  # a·basis + offset
             fake = self._generator(on["g"], on["ideas"][:, slot])
             real_logits, fake_logits = self._update_d(real, fake.detach(), on["mix"][:, slot], code, factor)
 

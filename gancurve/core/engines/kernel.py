@@ -59,7 +59,7 @@ WASSERSTEIN = int(LOSS_CODES["wasserstein-gp"])
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, parallel=True)
 def train_steps(  # type: ignore[no-untyped-def]
     g_all, d_all, g_ema, g_moments, d_moments, adam_steps, hyper, active, real_a, ideas, mix, start, count,
-    basis, logits,
+    basis, offset, logits,
 ):  # fmt: skip
     """Advance every active member by ``count`` steps, in place, on draws ``start:start + count``.
 
@@ -69,7 +69,8 @@ def train_steps(  # type: ignore[no-untyped-def]
     ``d_moments (N, 2, |D|)``, ``adam_steps (N, 2)`` int64 (G's Adam step — the training step —
     and D's), ``hyper (N, HYPER_COLUMNS)`` float64, ``active (N,)`` bool, ``real_a (N, S, K, B)``
     the artist's parameters, ``ideas (N, S, K, B, I)``, ``mix (N, S, K, B)`` WGAN-GP's mixing
-    weights (read by WGAN-GP members only), ``basis (P,)`` the artist's ``x² + 1``, ``logits (N,
+    weights (read by WGAN-GP members only), ``basis (P,)`` and ``offset (P,)`` the artist's family
+    (a painting is ``a·basis + offset``; the parabolas': ``x² + 1`` and ``−1``), ``logits (N,
     LOGIT_PARTS, B)`` written with the last step's logits.
     """
     members, batch = real_a.shape[0], real_a.shape[3]
@@ -98,7 +99,7 @@ def train_steps(  # type: ignore[no-untyped-def]
         for k in range(start, start + count):
             _member_step(
                 g_all[m], d_all[m], g_moments[m], d_moments[m], adam_steps[m], hyper[m],
-                real_a[m, k], ideas[m, k], mix[m, k], basis, logits[m], work,
+                real_a[m, k], ideas[m, k], mix[m, k], basis, offset, logits[m], work,
             )  # fmt: skip
             if hyper[m, EMA] > 0.0:
                 average(g_ema[m], g_all[m], hyper[m, EMA])
@@ -113,7 +114,7 @@ _Work = namedtuple(
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
 def _member_step(  # type: ignore[no-untyped-def]
-    g, d, g_moments, d_moments, adam_steps, hyper, real_a, ideas, mix, basis, logits, work
+    g, d, g_moments, d_moments, adam_steps, hyper, real_a, ideas, mix, basis, offset, logits, work
 ):
     """One step of one member: an update of D per slot of draws, then G's against the last D
     on the last slot's paintings."""
@@ -121,7 +122,7 @@ def _member_step(  # type: ignore[no-untyped-def]
     factor = lr_factor(float(adam_steps[0]), hyper[DECAY_START], hyper[DECAY_END])
     for j in range(real_a.shape[0]):
         adam_steps[1] += 1
-        _paint(g, real_a[j], ideas[j], basis, work)
+        _paint(g, real_a[j], ideas[j], basis, offset, work)
         _update_d(d, d_moments, adam_steps[1], hyper, factor, mix[j], logits, work)
     _update_g(g, g_moments, adam_steps[0], d, hyper, factor, logits, work)
 
@@ -159,19 +160,19 @@ def _g_slope(code, s, one, half):  # type: ignore[no-untyped-def]
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
-def _paint(g, real_a, ideas, basis, work):  # type: ignore[no-untyped-def]
+def _paint(g, real_a, ideas, basis, offset, work):  # type: ignore[no-untyped-def]
     """The artist's batch into the first rows of ``work.x``, G's into the second half (G's hidden
     units kept in ``work.g_hidden`` for G's update)."""
     batch, n_ideas = ideas.shape
     points, rows = basis.shape[0], work.g_hidden.shape[0]
     hidden = work.g_hidden.shape[1]
-    one, zero = typed(g, 1.0), typed(g, 0.0)
+    zero = typed(g, 0.0)
     w1, b1, w2, b2 = split_g(g, n_ideas, hidden, points)
     x = work.x
-    # The artist paints its batch, y = a·(x² + 1) − 1.
+    # The artist paints its batch, y = a·basis + offset (the parabolas: a·(x² + 1) − 1).
     for b in range(batch):
         for p in range(points):
-            x[b, p] = real_a[b] * basis[p] - one
+            x[b, p] = real_a[b] * basis[p] + offset[p]
         for i in range(n_ideas):
             work.ideas[b, i] = ideas[b, i]
     # G paints: ideas → hidden (ReLU) → points.

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from gancurve.core.artist import ParabolaArtist
+from gancurve.core.artist import Artist
 from gancurve.core.config import TrainConfig
 from gancurve.core.networks import Weights
 
@@ -52,7 +52,7 @@ class Engine(Protocol):
 
     config: TrainConfig
     device: str
-    artist: ParabolaArtist
+    artist: Artist
 
     @property
     def notice(self) -> str | None:

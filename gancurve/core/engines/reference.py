@@ -74,9 +74,10 @@ class Trainer:
         u = torch.rand(batch, generator=rng, device=device, dtype=self.dtype)
         a = _quantile_on_device(self.artist.law, u)
         basis = torch.from_numpy(self.artist.basis(np.float64)).to(device, self.dtype)
+        offset = torch.from_numpy(self.artist.offset(np.float64)).to(device, self.dtype)
         ideas = torch.randn(batch, self.config.ideas, generator=rng, device=device, dtype=self.dtype)
         mix = torch.rand(batch, generator=rng, device=device, dtype=self.dtype) if gp else None
-        return a[:, None] * basis[None, :] - 1.0, ideas, mix
+        return a[:, None] * basis[None, :] + offset[None, :], ideas, mix
 
     def step(self) -> dict[str, torch.Tensor]:
         """One round of the game: D learns (``d_steps`` times, each on fresh draws), then G learns
