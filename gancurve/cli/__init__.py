@@ -337,11 +337,18 @@ def plot(
         int, typer.Option("-n", "--num", min=1, max=500, help="Paintings drawn in panel (a).")
     ] = 20,
     raw: RawOption = False,
+    critic: Annotated[
+        bool,
+        typer.Option(
+            "--critic/--no-critic",
+            help="Add the panel of what D believes along the family, next to the optimal D for this G.",
+        ),
+    ] = True,
 ) -> None:
     """Draw one figure of a run: paintings, fitted a, distance to the artist, losses, D's view."""
     from gancurve.commands.pictures import plot_command
 
-    plot_command(_runs_dir(runs_dir), run, output, num, raw)
+    plot_command(_runs_dir(runs_dir), run, output, num, raw, critic)
 
 
 @app.command()

@@ -13,13 +13,17 @@ from gancurve.sweep.grid import GridDir
 from gancurve.sweep.store import SweepDir
 
 if TYPE_CHECKING:
+    from gancurve.core.config import TrainConfig
+    from gancurve.core.critic import CriticView
     from gancurve.render.sweep_plot import MemberCurve
 
 #: Paintings drawn for the fitted-a histogram of ``plot``: enough for a smooth shape.
 HISTOGRAM_SAMPLES = 5000
 
 
-def plot_command(runs_dir: Path, run_name: str | None, output: Path | None, curves: int, raw: bool) -> None:
+def plot_command(
+    runs_dir: Path, run_name: str | None, output: Path | None, curves: int, raw: bool, critic: bool = True
+) -> None:
     """Draw the summary figure of a run, the sweep figure of a sweep or the grid figure of a grid;
     print where it went."""
     from gancurve.render.plot import build_figure, check_plot_output, write_plot
@@ -42,7 +46,9 @@ def plot_command(runs_dir: Path, run_name: str | None, output: Path | None, curv
     check_plot_output(output)
     samples = draw_samples(run, max(curves, HISTOGRAM_SAMPLES), seed=0, raw=raw)
     say_which_generator(samples.ema)
-    figure = build_figure(samples, run.read_metrics(), run.name, curves, run.train_config())
+    config = run.train_config()
+    view = _critic_view(run, config) if critic else None
+    figure = build_figure(samples, run.read_metrics(), run.name, curves, config, view)
     write_plot(figure, output)
     out.print(str(output), markup=False, soft_wrap=True)
 
@@ -73,6 +79,18 @@ def animate_command(
             soft_wrap=True,
         )
     out.print(str(output), markup=False, soft_wrap=True)
+
+
+def _critic_view(run: RunDir, config: TrainConfig) -> CriticView:
+    """D along the family against G itself (not its moving average: D trains against G)."""
+    from gancurve.core.artist import make_artist
+    from gancurve.core.critic import critic_view
+    from gancurve.sampling import draw_samples
+    from gancurve.store.checkpoint import load_checkpoint
+
+    weights = load_checkpoint(run).state.weights
+    a_hat = draw_samples(run, HISTOGRAM_SAMPLES, seed=0, raw=True).a_hat
+    return critic_view(weights["discriminator"], make_artist(config), a_hat, config.loss)
 
 
 def _is_sweep_or_grid(runs_dir: Path, name: str) -> bool:

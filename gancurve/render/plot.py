@@ -12,10 +12,12 @@ from matplotlib.figure import Figure
 
 from gancurve.core.artist import Artist, ParameterLaw, make_artist
 from gancurve.core.config import TrainConfig
+from gancurve.core.critic import CriticView
 from gancurve.core.objectives import OBJECTIVES, Objective
 from gancurve.core.recipes import describe
 from gancurve.errors import UsageError
 from gancurve.formats import PLOT_FORMATS
+from gancurve.render.critic_panel import draw_critic
 from gancurve.render.style import GREEN, LOWER, REAL, UPPER, draw_canvas
 from gancurve.sampling import Samples
 from gancurve.store.atomic import atomic_write
@@ -47,12 +49,23 @@ def smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
 
 
 def build_figure(
-    samples: Samples, rows: list[dict[str, float]], run_name: str, curves: int, config: TrainConfig
+    samples: Samples,
+    rows: list[dict[str, float]],
+    run_name: str,
+    curves: int,
+    config: TrainConfig,
+    critic: CriticView | None = None,
 ) -> Figure:
-    """Six panels: paintings, fitted-a histogram, distance to the artist, losses, D's view, shape."""
-    figure = Figure(figsize=(15, 8.5), dpi=100, layout="constrained")
+    """Six panels: paintings, fitted-a histogram, distance to the artist, losses, D's view, shape;
+    with ``critic`` a seventh under them: D along the family next to the optimal D."""
+    figure = Figure(figsize=(15, 8.5 if critic is None else 12), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
-    panels = figure.subplots(2, 3)
+    if critic is None:
+        panels = figure.subplots(2, 3)
+    else:
+        mosaic = figure.subplot_mosaic([[0, 1, 2], [3, 4, 5], [6, 6, 6]], height_ratios=[1, 1, 0.9])
+        panels = np.array([[mosaic[0], mosaic[1], mosaic[2]], [mosaic[3], mosaic[4], mosaic[5]]])
+        draw_critic(mosaic[6], critic, OBJECTIVES[config.loss])
     figure.suptitle(
         f"gancurve run {run_name} — step {samples.step:,}\n{describe(config)}", fontsize=13, weight="bold"
     )

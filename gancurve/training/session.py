@@ -15,6 +15,7 @@ import numpy as np
 
 from gancurve import __version__
 from gancurve.core.config import TrainConfig
+from gancurve.core.critic import HAS_OPTIMAL_D, critic_view
 from gancurve.core.draws import eval_ideas, fixed_ideas
 from gancurve.core.engines import DEFAULT_ENGINE, make_engine
 from gancurve.core.engines.protocol import Engine
@@ -38,10 +39,10 @@ from gancurve.training.signals import StopFlag
 EVAL_SAMPLES = 2000
 #: The most steps run in one engine call: a stop request waits for the call to end.
 MAX_CALL_STEPS = 64
-#: The columns an evaluation adds to a metrics row (``raw_…``: G itself, beside its moving average).
-QUALITY_KEYS = frozenset(Quality.__dataclass_fields__) | {
-    f"raw_{key}" for key in Quality.__dataclass_fields__
-}
+#: The columns an evaluation adds to a metrics row (``raw_…``: G itself, beside its moving average;
+#: ``d_star_gap``: D against the optimal D for G).
+_QUALITY = frozenset(Quality.__dataclass_fields__)
+QUALITY_KEYS = _QUALITY | {f"raw_{key}" for key in _QUALITY} | {"d_star_gap"}
 
 
 @dataclass
@@ -206,10 +207,13 @@ class TrainingSession:
         row: dict[str, float] = {"step": step, **values}
         if evaluate:
             # With an EMA the averaged G is the run's painter; G itself is recorded beside it.
-            row.update(quality(self.trainer.paint(self.eval_ideas), self.trainer.artist).to_dict())
+            artist = self.trainer.artist
+            row.update(quality(self.trainer.paint(self.eval_ideas), artist).to_dict())
+            g_paintings = self.trainer.paint(self.eval_ideas, raw=True)  # what D is trained against
             if self.config.ema > 0:
-                raw = quality(self.trainer.paint(self.eval_ideas, raw=True), self.trainer.artist)
+                raw = quality(g_paintings, artist)
                 row.update({f"raw_{name}": value for name, value in raw.to_dict().items()})
+            row.update(self._critic_gap(g_paintings))
         problem = divergence_in(row)
         if problem:
             where = f"at step {step} ({problem})"
@@ -217,6 +221,16 @@ class TrainingSession:
         self.history.rows.append(row)
         self.last_row = row
         return row
+
+    def _critic_gap(self, g_paintings: np.ndarray) -> dict[str, float]:
+        """How far D is from the optimal D for the current G (``core.critic``), for the objectives
+        that have one; nothing for the others, or when G's paintings are not finite."""
+        if self.config.loss not in HAS_OPTIMAL_D or not np.isfinite(g_paintings).all():
+            return {}
+        a_hat, _ = self.trainer.artist.fit(g_paintings)
+        discriminator = self.trainer.state().weights["discriminator"]
+        view = critic_view(discriminator, self.trainer.artist, a_hat, self.config.loss)
+        return {} if view.gap is None else {"d_star_gap": view.gap}
 
     def _snapshot(self, step: int, values: dict[str, float]) -> None:
         self.history.snapshot_steps.append(step)

@@ -1,0 +1,116 @@
+"""D's view along the artist's family, next to the optimal D for the current G (numpy).
+
+The target distribution is known exactly, so what D *should* believe can be computed: for the
+sigmoid objectives (and least squares, whose optimal D has the same form), the optimal
+discriminator for a fixed G is ``D*(x) = p_data(x) / (p_data(x) + p_G(x))`` (Goodfellow et al.
+2014; Mao et al. 2017). On the family's line a painting is its ``a``, so ``D*(a)`` uses the artist's
+exact density of ``a`` and a density estimate of G's fitted ``a``: a Gaussian kernel density
+estimate with Silverman's bandwidth ``0.9·min(σ, IQR/1.34)·n^(−1/5)`` (smooth, no bins to choose;
+it blurs sharp edges of G's density by about one bandwidth, ~0.05 for 2,000 paintings of a
+converged G — so D* leans towards 1 just inside the artist's edges, where G is still thin).
+
+``gap`` is how far D is from D*: the mean of ``|D(a) − D*(a)|`` over the paintings that matter,
+the mixture ``(p_data + p_G)/2`` of a. ``push`` is the direction G's loss moves a painting along
+the family: ``−d/da g(l(a))`` for G's loss term ``g`` and D's logit ``l`` (through ``∇ₓl · basis``),
+so a learner sees why G's paintings move where they move.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gancurve.core.artist import Artist
+from gancurve.core.networks import Weights, logits
+from gancurve.core.numeric import sigmoid
+
+#: The a values D is drawn along: the family's line well beyond the artist's [1, 2].
+A_GRID = np.linspace(0.5, 2.5, 401)
+#: The objectives whose optimal D is p_data / (p_data + p_G) (as a probability, or for least
+#: squares as D's raw output with targets 1 and 0).
+HAS_OPTIMAL_D = ("minimax", "non-saturating", "least-squares")
+
+
+@dataclass(frozen=True)
+class CriticView:
+    """D along the family (``a``), the optimal D for the current G, and G's push."""
+
+    a: np.ndarray
+    d: np.ndarray  # D's probability (sigmoid objectives), else D's raw output
+    d_star: np.ndarray | None  # the optimal D (None where the objective has no such closed form)
+    p_data: np.ndarray  # the artist's density of a
+    p_g: np.ndarray  # the density estimate of G's fitted a
+    push: np.ndarray  # −d/da of G's loss term: where G's paintings are pushed
+    gap: float | None  # mean |D − D*| under (p_data + p_G)/2
+
+
+def kde(sample: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """A Gaussian kernel density estimate of ``sample`` on the evenly spaced grid ``at``
+    (Silverman's bandwidth). The sample is binned on the grid first and the bins are smoothed
+    with the kernel: far cheaper than a kernel per sample, and within about (spacing/bandwidth)²
+    of it (~1% for 2,000 paintings on a 0.005 grid)."""
+    sample = np.asarray(sample, dtype=np.float64)
+    spread = min(float(sample.std()), float(np.subtract(*np.percentile(sample, [75, 25]))) / 1.34)
+    bandwidth = 0.9 * max(spread, 1e-6) * sample.size ** (-0.2)
+    spacing = float(at[1] - at[0])
+    edges = np.concatenate([at - spacing / 2, [at[-1] + spacing / 2]])
+    counts, _ = np.histogram(sample, bins=edges)
+    reach = int(np.ceil(4 * bandwidth / spacing))
+    offsets = np.arange(-reach, reach + 1) * spacing
+    kernel = np.exp(-0.5 * (offsets / bandwidth) ** 2) / (bandwidth * math.sqrt(2 * math.pi))
+    density: np.ndarray = np.convolve(counts, kernel, mode="same")[: at.size] / sample.size
+    if reach >= at.size:  # np.convolve "same" centres on the longer input: take the middle
+        full = np.convolve(counts, kernel, mode="full") / sample.size
+        density = full[reach : reach + at.size]
+    return density
+
+
+def artist_density(artist: Artist, at: np.ndarray) -> np.ndarray:
+    """The artist's exact density of ``a`` at ``at``."""
+    density = np.zeros_like(at, dtype=np.float64)
+    for low, high in artist.law.intervals:
+        density += ((at >= low) & (at <= high)) / (artist.law.modes * (high - low))
+    return density
+
+
+def logit_slope(discriminator: Weights, artist: Artist, a: np.ndarray) -> np.ndarray:
+    """``dl/da`` along the family: ``∇ₓ l · basis`` (D is piecewise linear: exact, no differencing)."""
+    paintings = artist.paint(a.astype(np.float64))
+    w1, b1 = discriminator["net.0.weight"].astype(np.float64), discriminator["net.0.bias"].astype(np.float64)
+    v2 = discriminator["net.2.weight"][0].astype(np.float64)
+    active = (paintings @ w1.T + b1) > 0
+    slopes = (active * v2) @ w1  # ∇ₓ l per painting, (n, points)
+    result: np.ndarray = slopes @ artist.basis(np.float64)
+    return result
+
+
+def g_loss_slope(loss: str, logit: np.ndarray) -> np.ndarray:
+    """``dg/dl`` of G's loss term (the compiled step's ``_g_slope``, in numpy)."""
+    if loss == "minimax":
+        return -sigmoid(logit)
+    if loss == "non-saturating":
+        return sigmoid(logit) - 1.0
+    if loss == "least-squares":
+        return logit - 1.0
+    return -np.ones_like(logit)
+
+
+def critic_view(discriminator: Weights, artist: Artist, g_a_hat: np.ndarray, loss: str) -> CriticView:
+    """D along the family next to D* for a G whose fitted ``a`` are ``g_a_hat`` (see the module)."""
+    a = A_GRID
+    logit = logits(discriminator, artist.paint(a.astype(np.float32))).astype(np.float64)
+    probabilistic = loss in ("minimax", "non-saturating")
+    d = sigmoid(logit) if probabilistic else logit
+    p_data, p_g = artist_density(artist, a), kde(g_a_hat, a)
+    push = -g_loss_slope(loss, logit) * logit_slope(discriminator, artist, a)
+    d_star, gap = None, None
+    if loss in HAS_OPTIMAL_D:
+        total = p_data + p_g
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d_star = np.where(total > 0, p_data / total, np.nan)
+        weight = total / 2
+        usable = total > 0
+        gap = float(np.sum(np.abs(d - d_star)[usable] * weight[usable]) / np.sum(weight[usable]))
+    return CriticView(a, d, d_star, p_data, p_g, push, gap)
