@@ -11,7 +11,7 @@ from helpers import run_cli
 
 from gancurve.core.artist import Artist
 from gancurve.core.config import TrainConfig
-from gancurve.core.critic import A_GRID, artist_density, critic_view, kde, logit_slope
+from gancurve.core.critic import A_GRID, artist_density, critic_view, kde, logit_slope, optimal_gap
 from gancurve.core.networks import initial_weights, logits
 
 ARTIST = Artist()
@@ -45,6 +45,7 @@ def test_the_optimal_d_for_a_g_whose_law_is_known() -> None:
     inside = weight > 0
     expected_gap = np.sum((np.abs(view.d - view.d_star) * weight)[inside]) / np.sum(weight[inside])
     assert view.gap == pytest.approx(expected_gap)
+    assert optimal_gap(D, ARTIST, g_a, "minimax") == view.gap  # what every evaluation logs
 
 
 def test_a_d_that_is_the_optimal_one_has_no_gap() -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from gancurve import __version__
 from gancurve.core.config import TrainConfig
-from gancurve.core.critic import HAS_OPTIMAL_D, critic_view
+from gancurve.core.critic import HAS_OPTIMAL_D, optimal_gap
 from gancurve.core.draws import eval_ideas, fixed_ideas
 from gancurve.core.engines import DEFAULT_ENGINE, make_engine
 from gancurve.core.engines.protocol import Engine
@@ -229,8 +229,8 @@ class TrainingSession:
             return {}
         a_hat, _ = self.trainer.artist.fit(g_paintings)
         discriminator = self.trainer.state().weights["discriminator"]
-        view = critic_view(discriminator, self.trainer.artist, a_hat, self.config.loss)
-        return {} if view.gap is None else {"d_star_gap": view.gap}
+        gap = optimal_gap(discriminator, self.trainer.artist, a_hat, self.config.loss)
+        return {} if gap is None else {"d_star_gap": gap}
 
     def _snapshot(self, step: int, values: dict[str, float]) -> None:
         self.history.snapshot_steps.append(step)
