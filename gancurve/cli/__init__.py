@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from gancurve import __version__
+from gancurve.cli.export import export_app
 from gancurve.cli.group import GancurveGroup
 from gancurve.cli.options import (
     CADENCE,
@@ -64,10 +65,11 @@ from gancurve.cli.options import (
     SweepResumeOption,
     choice_option,
 )
+from gancurve.cli.paths import runs_dir_of
 from gancurve.console import out
 from gancurve.core.config import COMPARE_METRICS, EVALUATE_SAMPLES, EVALUATE_SEED, PAINTINGS_MAX
 from gancurve.core.engines import DEFAULT_ENGINE
-from gancurve.formats import ANIMATION_FPS_RANGE, MODEL_FORMATS, SAMPLE_FORMATS
+from gancurve.formats import ANIMATION_FPS_RANGE, SAMPLE_FORMATS
 
 app = typer.Typer(
     cls=GancurveGroup,
@@ -159,7 +161,7 @@ def train(
             checkpoint_every=checkpoint_every,
         )
         request = TrainRequest(
-            runs_dir=_runs_dir(runs_dir),
+            runs_dir=runs_dir_of(runs_dir),
             name=name,
             device=device,
             cadence=cadence,
@@ -236,7 +238,7 @@ def sweep(
         }  # fmt: skip
         shared, grid = sweep_hyperparameters(listed, given, betas, decay_start, steps)
         request = SweepRequest(
-            runs_dir=_runs_dir(runs_dir),
+            runs_dir=runs_dir_of(runs_dir),
             name=name,
             seeds=parse_seeds(seeds) if seeds is not None else None,
             cadence=Cadence(
@@ -274,7 +276,7 @@ def compare(
     """
     from gancurve.commands.compare import compare_command
 
-    compare_command(_runs_dir(runs_dir), first, second, metric, as_json)
+    compare_command(runs_dir_of(runs_dir), first, second, metric, as_json)
 
 
 @app.command()
@@ -300,7 +302,7 @@ def sample(
     """Draw paintings from a trained generator."""
     from gancurve.commands.sample import sample_command
 
-    sample_command(_runs_dir(runs_dir), run, num, seed, fmt, output, raw)
+    sample_command(runs_dir_of(runs_dir), run, num, seed, fmt, output, raw)
 
 
 @app.command()
@@ -320,7 +322,7 @@ def evaluate(
     """Did it work? Score G against the known target and give a verdict."""
     from gancurve.commands.evaluate import evaluate_command
 
-    evaluate_command(_runs_dir(runs_dir), run, num, seed, as_json, raw)
+    evaluate_command(runs_dir_of(runs_dir), run, num, seed, as_json, raw)
 
 
 @app.command()
@@ -348,7 +350,7 @@ def plot(
     """Draw one figure of a run: paintings, fitted a, distance to the artist, losses, D's view."""
     from gancurve.commands.pictures import plot_command
 
-    plot_command(_runs_dir(runs_dir), run, output, num, raw, critic)
+    plot_command(runs_dir_of(runs_dir), run, output, num, raw, critic)
 
 
 @app.command()
@@ -375,73 +377,10 @@ def animate(
     """Animate training: G's paintings between the bounds, one frame per snapshot."""
     from gancurve.commands.pictures import animate_command
 
-    animate_command(_runs_dir(runs_dir), run, output, fps, every, size)
+    animate_command(runs_dir_of(runs_dir), run, output, fps, every, size)
 
 
-export_app = typer.Typer(
-    help="Take results elsewhere: samples, the generator as a model file, the training log.",
-    no_args_is_help=True,
-)
 app.add_typer(export_app, name="export")
-
-
-@export_app.command("samples")
-def export_samples(
-    output: Annotated[
-        Path, typer.Argument(help="File to write: .csv, .json, .npy (paintings only) or .npz.")
-    ],
-    run: RunOption = None,
-    runs_dir: RunsDirOption = None,
-    num: PaintingsOption = 1000,
-    seed: IdeasSeedOption = 0,
-    raw: RawOption = False,
-) -> None:
-    """Paintings with the x grid and each one's fitted a and residual."""
-    from gancurve.commands.export import export_samples_command
-
-    export_samples_command(_runs_dir(runs_dir), run, output, num, seed, raw)
-
-
-MODEL_FORMAT_NAMES = tuple(MODEL_FORMATS.values())
-
-
-@export_app.command("model")
-def export_model(
-    output: Annotated[
-        Path, typer.Argument(help="File to write: .pt2 (torch.export), .pt (TorchScript) or .onnx.")
-    ],
-    run: RunOption = None,
-    runs_dir: RunsDirOption = None,
-    fmt: Annotated[
-        str | None,
-        choice_option(
-            MODEL_FORMAT_NAMES, "Model format. [default: from the extension]", "--format", show_default=False
-        ),
-    ] = None,
-    raw: RawOption = False,
-) -> None:
-    """The generator as a model file: ideas (n, 5) float32 in, paintings (n, 15) out, any n."""
-    from gancurve.commands.export import export_model_command
-
-    export_model_command(_runs_dir(runs_dir), run, output, fmt, raw)
-
-
-@export_app.command("metrics")
-def export_metrics(
-    output: Annotated[Path, typer.Argument(help="File to write: .csv or .json (a list of records).")],
-    run: RunOption = None,
-    runs_dir: RunsDirOption = None,
-) -> None:
-    """The training log (losses, D accuracy, D score, quality metrics), for pandas and spreadsheets."""
-    from gancurve.commands.export import export_metrics_command
-
-    export_metrics_command(_runs_dir(runs_dir), run, output)
-
-
-def _runs_dir(option: str | None) -> Path:
-    from gancurve.store.runs import resolve_runs_dir
-
-    return resolve_runs_dir(option)
 
 
 def main() -> None:
