@@ -137,6 +137,7 @@ def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
     """The sweep figure: W1 over training for every seed, final W1 per seed, three histograms."""
     from gancurve.core.artist import make_artist
     from gancurve.core.config import TrainConfig
+    from gancurve.core.objectives import OBJECTIVES
     from gancurve.render.plot import check_plot_output, write_plot
     from gancurve.render.sweep_plot import build_sweep_figure
     from gancurve.sampling import draw_samples
@@ -155,6 +156,11 @@ def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
         for label, row in chosen
     ]
     with err.status(f"Drawing sweep {sweep.name} ({len(rows)} seeds) …"):
-        artist = make_artist(TrainConfig.from_dict(sweep.read_facts()["config"]))
-        write_plot(build_sweep_figure(sweep.name, summary, curves, picks, artist), output)
+        config = TrainConfig.from_dict(sweep.read_facts()["config"])
+        artist = make_artist(config)
+        critic = None
+        if chosen:  # the median seed's D next to the optimal D
+            median = RunDir(sweep.path / chosen[1][1]["run"])
+            critic = (median.name, _critic_view(median, config), OBJECTIVES[config.loss])
+        write_plot(build_sweep_figure(sweep.name, summary, curves, picks, artist, critic), output)
     out.print(str(output), markup=False, soft_wrap=True)

@@ -12,7 +12,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gancurve.core.artist import Artist
+from gancurve.core.critic import CriticView
 from gancurve.core.metrics import CONVERGED_MAX_W1
+from gancurve.core.objectives import Objective
+from gancurve.render.critic_panel import draw_critic
 from gancurve.render.style import GREEN, REAL, UPPER
 from gancurve.sampling import Samples
 
@@ -42,16 +45,26 @@ def build_sweep_figure(
     curves: list[MemberCurve],
     picks: list[tuple[str, dict[str, Any], Samples]],
     artist: Artist | None = None,
+    critic: tuple[str, CriticView, Objective] | None = None,
 ) -> Figure:
-    """Five panels: W1 over training (band and every member), final W1 per seed, three histograms.
+    """Five panels: W1 over training (band and every member), final W1 per seed, three histograms;
+    with ``critic`` (a member's name, its critic view, the objective) a sixth: that member's D next
+    to the optimal D.
 
     ``picks`` are (label, summary row, samples) of the best, the median and the worst member;
     ``artist`` the sweep's (the tutorial's when not given).
     """
     artist = artist or Artist()
-    figure = Figure(figsize=(15, 9), dpi=100, layout="constrained")
+    figure = Figure(figsize=(15, 9 if critic is None else 12.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
-    panels = figure.subplot_mosaic([["over", "over", "final"], ["pick0", "pick1", "pick2"]])
+    layout: Any = [["over", "over", "final"], ["pick0", "pick1", "pick2"]]  # matplotlib's mosaic type
+    if critic is not None:
+        layout.append(["critic", "critic", "critic"])
+    panels = figure.subplot_mosaic(layout, height_ratios=[1, 1] if critic is None else [1, 1, 0.9])
+    if critic is not None:
+        member, view, objective = critic
+        draw_critic(panels["critic"], view, objective, letter="f")
+        panels["critic"].set_title(f"(f) the median seed ({member}): {panels['critic'].get_title()[4:]}")
     outcome = summary["aggregate"]
     low, high = outcome["success_rate_95"]
     figure.suptitle(
