@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gancurve.core.metrics import CONVERGED_MAX_W1
-from gancurve.render.sweep_plot import VERDICT_COLOURS, MemberCurve
+from gancurve.render.sweep_plot import VERDICT_COLOURS, MemberCurve, w1_band
 
 #: One colour per recipe (matplotlib's tab10), the same in every panel.
 RECIPE_COLOURS = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F",
@@ -57,12 +57,7 @@ def _over_training(axes: Axes, recipes: list[RecipeCurves]) -> None:
         usable = [curve for curve in recipe.curves if len(curve.steps)]
         if not usable:
             continue
-        steps = max((curve.steps for curve in usable), key=len)
-        table = np.full((len(usable), len(steps)), np.nan)
-        for row, curve in enumerate(usable):
-            table[row, : len(curve.w1)] = curve.w1[: len(steps)]
-        with np.errstate(all="ignore"):
-            p10, median, p90 = np.nanpercentile(table, [10, 50, 90], axis=0)
+        steps, p10, median, p90 = w1_band(usable)
         axes.fill_between(steps, p10, p90, color=_colour(index), alpha=0.15, lw=0)
         axes.plot(steps, median, color=_colour(index), lw=2, label=recipe.label)
     axes.axhline(CONVERGED_MAX_W1, color="black", ls=":", lw=1, label=f"converged below {CONVERGED_MAX_W1}")

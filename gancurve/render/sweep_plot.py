@@ -100,18 +100,25 @@ def _over_training(axes: Axes, curves: list[MemberCurve]) -> None:
         bad = curve.verdict in ("collapsed", "diverged")
         colour = VERDICT_COLOURS[curve.verdict] if bad else REAL
         axes.plot(curve.steps, curve.w1, color=colour, lw=0.8 if bad else 0.6, alpha=0.8 if bad else 0.25)
-    steps = max((curve.steps for curve in usable), key=len)
-    table = np.full((len(usable), len(steps)), np.nan)
-    for row, curve in enumerate(usable):
-        table[row, : len(curve.w1)] = curve.w1[: len(steps)]
-    with np.errstate(all="ignore"):
-        p10, median, p90 = np.nanpercentile(table, [10, 50, 90], axis=0)
+    steps, p10, median, p90 = w1_band(usable)
     axes.fill_between(steps, p10, p90, color=UPPER, alpha=0.35, lw=0, label="p10–p90 of the seeds")
     axes.plot(steps, median, color="#1F4E99", lw=2.2, label="median seed")
     axes.plot([], [], color=REAL, lw=0.8, alpha=0.6, label="one seed")
     axes.axhline(CONVERGED_MAX_W1, color="black", ls=":", lw=1, label=f"converged below {CONVERGED_MAX_W1}")
     axes.set_yscale("log")
     axes.legend(fontsize=8, frameon=False, loc="upper right")
+
+
+def w1_band(curves: list[MemberCurve]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The steps, and the 10th percentile, median and 90th percentile of the members' W1 at each
+    (members that stopped early count where they have a value)."""
+    steps = max((curve.steps for curve in curves), key=len)
+    table = np.full((len(curves), len(steps)), np.nan)
+    for row, curve in enumerate(curves):
+        table[row, : len(curve.w1)] = curve.w1[: len(steps)]
+    with np.errstate(all="ignore"):
+        p10, median, p90 = np.nanpercentile(table, [10, 50, 90], axis=0)
+    return steps, p10, median, p90
 
 
 def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:

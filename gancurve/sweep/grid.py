@@ -26,6 +26,7 @@ from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
 from gancurve.sweep.compare import PairedDifference, paired_difference
+from gancurve.sweep.store import read_summary_json
 
 GRID_FILE = "grid.json"
 SUMMARY_CSV = "summary.csv"
@@ -137,18 +138,7 @@ class GridDir:
 
     def read_summary(self) -> dict[str, Any]:
         """Read summary.json."""
-        path = self.path / SUMMARY_JSON
-        try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise GancurveError(
-                f"Grid {self.name!r} has no summary yet; finish it with 'gancurve sweep --resume'."
-            ) from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise GancurveError(f"Cannot read {path}: {error}.") from error
-        if not isinstance(summary, dict) or "recipes" not in summary:
-            raise GancurveError(f"{path} is damaged.")
-        return summary
+        return read_summary_json(self.path / SUMMARY_JSON, f"Grid {self.name!r}", "recipes")
 
 
 def is_grid(path: Path) -> bool:

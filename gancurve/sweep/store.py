@@ -75,18 +75,22 @@ class SweepDir:
 
     def read_summary(self) -> dict[str, Any]:
         """Read summary.json."""
-        path = self.path / SUMMARY_JSON
-        try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise GancurveError(
-                f"Sweep {self.name!r} has no summary yet; finish it with 'gancurve sweep --resume'."
-            ) from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise GancurveError(f"Cannot read {path}: {error}.") from error
-        if not isinstance(summary, dict) or "members" not in summary:
-            raise GancurveError(f"{path} is damaged.")
-        return summary
+        return read_summary_json(self.path / SUMMARY_JSON, f"Sweep {self.name!r}", "members")
+
+
+def read_summary_json(path: Path, owner: str, key: str) -> dict[str, Any]:
+    """A sweep's or a grid's summary.json (``owner`` names it in messages; ``key`` must be there)."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GancurveError(
+            f"{owner} has no summary yet; finish it with 'gancurve sweep --resume'."
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise GancurveError(f"Cannot read {path}: {error}.") from error
+    if not isinstance(summary, dict) or key not in summary:
+        raise GancurveError(f"{path} is damaged.")
+    return summary
 
 
 def is_sweep(path: Path) -> bool:
