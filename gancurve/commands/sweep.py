@@ -119,9 +119,7 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
             markup=False,
             soft_wrap=True,
         )
-    out.print(f"Sweep directory: {outcome.sweep.path}", markup=False, soft_wrap=True)
-    for warning in outcome.warnings:
-        err.print(f"Warning: {warning}", style="yellow", markup=False, soft_wrap=True)
+    _print_where_and_warnings("Sweep", outcome)
 
 
 def _print_grid(
@@ -152,7 +150,12 @@ def _print_grid(
         markup=False,
         soft_wrap=True,
     )
-    out.print(f"Grid directory: {outcome.sweep.path}", markup=False, soft_wrap=True)
+    _print_where_and_warnings("Grid", outcome)
+
+
+def _print_where_and_warnings(kind: str, outcome: SweepOutcome) -> None:
+    """Where the sweep or grid lives (stdout), then what went wrong on the way (stderr)."""
+    out.print(f"{kind} directory: {outcome.sweep.path}", markup=False, soft_wrap=True)
     for warning in outcome.warnings:
         err.print(f"Warning: {warning}", style="yellow", markup=False, soft_wrap=True)
 

@@ -119,7 +119,6 @@ CONVERGED_MAX_RESIDUAL = 0.1
 CONVERGED_MIN_IN_BOUNDS = 0.85
 #: (D's view of the game, within the objective's own tolerance of its equilibrium: see
 #: ``Objective.view_tolerance``; 0.05 for the tutorial's D accuracy.)
-COLLAPSED_MAX_SPREAD = TARGET_SPREAD / 3
 COLLAPSED_MIN_COVERAGE = 0.5
 DIVERGED_MIN_IN_BOUNDS = 0.5
 #: A W1 beyond this means G blew up: the artist's a spans [1, 2] and a fresh G sits near W1 = 1.
@@ -137,13 +136,21 @@ class Verdict:
     reason: str
 
 
+def collapsing(spread: float, coverage: float, law: ParameterLaw | None = None) -> bool:
+    """Whether G's paintings hardly vary: a spread under a third of the law's (the tutorial's
+    U(1, 2) if None), or — for a law of one interval — under half of its bins covered (with modes
+    the gaps are empty by design: dropped modes are judged by the modes' metrics instead)."""
+    target = law.std if law is not None else TARGET_SPREAD
+    one_interval = law is None or law.modes == 1
+    return spread < target / 3 or (one_interval and coverage < COLLAPSED_MIN_COVERAGE)
+
+
 def verdict(
     q: Quality, view: float, objective: Objective = OBJECTIVES["minimax"], law: ParameterLaw | None = None
 ) -> Verdict:
     """Judge a generator by its quality and D's view (its accuracy, for the tutorial's loss), in
     this order of severity. ``law``: the artist's law of ``a`` (the tutorial's U(1, 2) if None);
     with several modes, G may drop some — judged by the modes' metrics rather than coverage."""
-    target = law.std if law is not None else TARGET_SPREAD
     modes = law.modes if law is not None else 1
     values = (q.w1, q.residual, q.in_bounds, q.spread, view)
     if (
@@ -152,7 +159,8 @@ def verdict(
         or q.w1 > BLOWN_UP_MIN_W1
     ):
         return Verdict("diverged", f"only {q.in_bounds:.0%} of points lie between the bounds")
-    if q.spread < target / 3 or (modes == 1 and q.coverage < COLLAPSED_MIN_COVERAGE):
+    if collapsing(q.spread, q.coverage, law):
+        target = law.std if law is not None else TARGET_SPREAD
         return Verdict(
             "collapsed",
             f"G's curves hardly vary: spread {q.spread:.3f} (target {target:.3f}), coverage {q.coverage:.2f}",

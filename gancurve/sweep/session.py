@@ -18,7 +18,7 @@ import numpy as np
 
 from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED
 from gancurve.core.engines.batched import BatchedEngine, Member
-from gancurve.core.metrics import COLLAPSED_MAX_SPREAD, COLLAPSED_MIN_COVERAGE
+from gancurve.core.metrics import collapsing
 from gancurve.evaluation import evaluate_weights
 from gancurve.sweep.grid import GridDir, RecipeOutcome, compare_recipes
 from gancurve.sweep.store import SweepDir
@@ -188,17 +188,17 @@ class SweepSession:
 
     def live_numbers(self) -> dict[str, float]:
         """What the progress bar shows: median W1 of the live members, collapses, divergences."""
-        rows = [row for m, row in self.latest_quality.items() if m not in self.diverged]
-        w1 = [row["w1"] for row in rows if "w1" in row]
-        collapsing = sum(
+        live = {m: row for m, row in self.latest_quality.items() if m not in self.diverged}
+        w1 = [row["w1"] for row in live.values() if "w1" in row]
+        laws = {m: self.sessions[m].trainer.artist.law for m in live}
+        count = sum(
             1
-            for row in rows
-            if "spread" in row
-            and (row["spread"] < COLLAPSED_MAX_SPREAD or row["coverage"] < COLLAPSED_MIN_COVERAGE)
+            for m, row in live.items()
+            if "spread" in row and collapsing(row["spread"], row["coverage"], laws[m])
         )
         return {
             "w1_median": float(np.median(w1)) if w1 else math.nan,
-            "collapsing": collapsing,
+            "collapsing": count,
             "diverged": len(self.diverged),
         }
 

@@ -20,10 +20,8 @@ from gancurve.core.draws import eval_ideas, fixed_ideas
 from gancurve.core.engines import DEFAULT_ENGINE, make_engine
 from gancurve.core.engines.protocol import Engine
 from gancurve.core.metrics import (
-    COLLAPSED_MAX_SPREAD,
-    COLLAPSED_MIN_COVERAGE,
-    TARGET_SPREAD,
     Quality,
+    collapsing,
     quality,
 )
 from gancurve.core.networks import all_finite
@@ -242,11 +240,12 @@ class TrainingSession:
         """Warn once when G's paintings stop varying (mode collapse)."""
         if self.warned_collapse or "spread" not in row:
             return
-        if row["spread"] < COLLAPSED_MAX_SPREAD or row["coverage"] < COLLAPSED_MIN_COVERAGE:
+        law = self.trainer.artist.law
+        if collapsing(row["spread"], row["coverage"], law):
             self.warned_collapse = True
             message = (
                 f"step {int(row['step'])}: G may be collapsing — spread {row['spread']:.3f} "
-                f"(target {TARGET_SPREAD:.3f}), coverage {row['coverage']:.2f} (target 1.0)."
+                f"(target {law.std:.3f}), coverage {row['coverage']:.2f} (target 1.0)."
             )
             outcome.warnings.append(message)
             reporter.warn(message)
