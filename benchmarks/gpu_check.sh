@@ -33,3 +33,8 @@ python3 -m gancurve train --steps 2000 --device cuda --loss wasserstein-gp --d-s
   --name wgan --json | python3 -c "import json,sys; d=json.load(sys.stdin); print('wgan-gp:', d['seconds'], 's', d['final'].get('w1'), d['warnings'])"
 python3 -m gancurve sweep --seeds 20 --steps 2000 --device cuda --recipe tutorial,best --r1 0,1 --runs-dir "$runs" \
   --name grid --json | python3 -c "import json,sys; d=json.load(sys.stdin); print('grid:', d['seconds'], 's', [(r['recipe'], r['aggregate']['w1_median']) for r in d['recipes']])"
+echo "== the conditional GAN on CUDA (issue 14): a label and a requested a, one run and one sweep each"
+python3 -m gancurve train --steps 5000 --device cuda --condition label --runs-dir "$runs" --name cond-label --json \
+  | python3 -c "import json,sys; d=json.load(sys.stdin); print('label:', d['seconds'], 's', d['final'].get('w1_label_0'), d['final'].get('w1_label_1'), d['warnings'])"
+python3 -m gancurve sweep --seeds 20 --steps 5000 --device cuda --condition a --runs-dir "$runs" --name cond-a --json \
+  | python3 -c "import json,sys; d=json.load(sys.stdin); a=d['aggregate']; print('a sweep:', d['seconds'], 's', a['a_error_mean'], a['converged'], 'of', a['members'])"

@@ -6,7 +6,8 @@ Trains into a temporary runs directory, then writes docs/assets/plot.png and
 docs/assets/training.gif (smaller than the default, so the repository stays light), sweeps
 the tutorial's recipe over seeds 1-100 for docs/assets/sweep.png (about a minute), and trains the
 grid ``--recipe tutorial,best`` over seeds 1-100 for docs/assets/grid.png (about two minutes), and
-a run of the 4-modes artist (seed 1) for docs/assets/modes.png.
+a run of the 4-modes artist (seed 1) for docs/assets/modes.png, and the tutorial's conditional
+lesson (``--condition label``, seed 1) for docs/assets/conditional.png.
 docs/assets/budget.png comes from docs/make_budget_figure.py.
 """
 
@@ -30,8 +31,8 @@ def main() -> None:
         gancurve("train", "--runs-dir", runs, "--name", "docs", "--device", "cpu", "--seed", "1")
         gancurve("plot", str(ASSETS / "plot.png"), "--runs-dir", runs)
         gancurve(
-            "animate", str(ASSETS / "training.gif"), "--runs-dir", runs, "--size", "480x360", "--every", "4"
-        )
+            "animate", str(ASSETS / "training.gif"), "--runs-dir", runs, "--size", "480x514", "--every", "4"
+        )  # (the default frame with the critic panel, 560x600, scaled down)
         gancurve("sweep", "--seeds", "1-100", "--runs-dir", runs, "--name", "tutorial", "--json")
         gancurve("plot", str(ASSETS / "sweep.png"), "--run", "tutorial", "--runs-dir", runs)
         gancurve(
@@ -50,6 +51,9 @@ def main() -> None:
         gancurve("train", "--artist", "parabola-modes", "--modes", "4", "--seed", "1", "--runs-dir", runs,
                  "--name", "seed-001", "--device", "cpu")  # fmt: skip
         gancurve("plot", str(ASSETS / "modes.png"), "--run", "seed-001", "--runs-dir", runs)
+        gancurve("train", "--condition", "label", "--seed", "1", "--runs-dir", runs, "--name", "lesson",
+                 "--device", "cpu")  # fmt: skip
+        gancurve("plot", str(ASSETS / "conditional.png"), "--run", "lesson", "--runs-dir", runs)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gancurve.core.artist import ParameterLaw, make_artist
+from gancurve.core.condition import make_condition
 from gancurve.core.config import PAINTINGS_MAX, TrainConfig
 from gancurve.core.draws import ARTIST_FLOOR_STREAM, stream
 from gancurve.core.metrics import TARGET_SPREAD, Verdict, quality, verdict
@@ -26,6 +27,10 @@ IDEAL = {
     "in_bounds": 1.0,
     "spread": TARGET_SPREAD,
     "coverage": 1.0,
+    "w1_label_0": 0.0,
+    "w1_label_1": 0.0,
+    "a_error": 0.0,
+    "a_error_p90": 0.0,
 }
 
 
@@ -74,17 +79,28 @@ def evaluate_weights(
     weights: dict[str, Weights], config: TrainConfig, name: str, step: int, n: int, seed: int
 ) -> Evaluation:
     """:func:`evaluate_run` on weights in memory (a sweep scores its members without reading them back)."""
-    artist = make_artist(config)
+    artist, condition = make_artist(config), make_condition(config)
     rng = stream(seed)
-    fake = paint(weights["generator"], rng.standard_normal((n, config.ideas), dtype=np.float32))
-    real = artist.sample(n, rng)
+    requested = condition.requested_a(n)  # a conditional G is asked for evenly spread conditions
+    fake = paint(
+        weights["generator"], condition.inputs(rng.standard_normal((n, config.ideas), np.float32), requested)
+    )
+    real_a = artist.sample_a(n, rng)
     # A second, independent real sample: the artist "playing G", for the floor.
-    real_as_fake = artist.sample(n, stream(seed, ARTIST_FLOOR_STREAM))
+    floor_a = artist.sample_a(n, stream(seed, ARTIST_FLOOR_STREAM))
+    real, real_as_fake = artist.paint(real_a), artist.paint(floor_a)
     discriminator = weights["discriminator"]
-    real_logits = logits(discriminator, real)
-    g_view, g_score = discriminator_stats(config.loss, real_logits, logits(discriminator, fake))
-    a_view, a_score = discriminator_stats(config.loss, real_logits, logits(discriminator, real_as_fake))
-    g_quality, a_quality = quality(fake, artist), quality(real_as_fake, artist)
+
+    def d_logits(paintings: np.ndarray, a: np.ndarray) -> np.ndarray:  # D sees each row's condition
+        return logits(
+            discriminator, np.concatenate([paintings, condition.values(a.astype(np.float32))], axis=1)
+        )
+
+    real_logits = d_logits(real, real_a)
+    g_view, g_score = discriminator_stats(config.loss, real_logits, d_logits(fake, requested))
+    a_view, a_score = discriminator_stats(config.loss, real_logits, d_logits(real_as_fake, floor_a))
+    g_quality = quality(fake, artist, (condition, requested))
+    a_quality = quality(real_as_fake, artist, (condition, floor_a))
     # The artist's view: the tutorial's accuracy looks at real paintings only (the same number);
     # a margin compares them with the second real sample instead of G's.
     return Evaluation(

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from gancurve.core.artist import make_artist
+from gancurve.core.condition import Condition, make_condition
 from gancurve.core.config import PAINTINGS_MAX
 from gancurve.core.draws import stream
 from gancurve.core.networks import paint
@@ -32,16 +33,61 @@ class Samples:
     residual: np.ndarray  # (n,) RMS distance from the family
     step: int  # the training step of the generator that drew them
     ema: float = 0.0  # the decay of G's moving average that drew them; 0: G itself
+    condition: np.ndarray | None = (
+        None  # (n,) each painting's condition (its label or a); None: unconditional
+    )
+    condition_name: str = "none"  # what ``condition`` holds: "label" or "a"
 
 
-def draw_samples(run: RunDir, n: int, seed: int, raw: bool = False) -> Samples:
+@dataclass(frozen=True)
+class Request:
+    """What a conditional G is asked to paint (``sample --label`` / ``--a``); nothing set: an even
+    spread of conditions (:meth:`~gancurve.core.condition.Condition.requested_a`)."""
+
+    label: int | None = None
+    a: float | None = None
+
+    def check(self, run_name: str, condition: str) -> None:
+        """``UsageError`` when the request does not fit a run trained with ``condition``."""
+        given = "--label" if self.label is not None else "--a" if self.a is not None else None
+        if given is None:
+            return
+        if self.label is not None and self.a is not None:
+            raise UsageError("Ask for a --label or an --a, not both.")
+        if condition == "none":
+            raise UsageError(
+                f"Run {run_name!r} was trained without a condition: {given} belongs to runs trained "
+                "with --condition label or --condition a."
+            )
+        wanted = "--label" if condition == "label" else "--a"
+        if given != wanted:
+            raise UsageError(f"Run {run_name!r} was trained with --condition {condition}: ask with {wanted}.")
+        if self.a is not None and not np.isfinite(self.a):
+            raise UsageError(f"--a must be a finite number, got {self.a}.")
+
+    def condition_values(self, condition: Condition, n: int) -> np.ndarray:
+        """The ``(n, width)`` condition columns of G's inputs for this request."""
+        if self.label is not None:
+            return np.full((n, 1), self.label, np.float32)
+        if self.a is not None:
+            return np.full((n, 1), self.a, np.float32)
+        return condition.values(condition.requested_a(n).astype(np.float32))
+
+
+def draw_samples(
+    run: RunDir, n: int, seed: int, raw: bool = False, request: Request | None = None
+) -> Samples:
     """``n`` paintings from the run's generator, for ideas drawn from ``seed``: G's moving average
-    when the run keeps one, unless ``raw``."""
+    when the run keeps one, unless ``raw``; a conditional G paints what ``request`` asks."""
     if not 1 <= n <= PAINTINGS_MAX:
         raise UsageError(f"-n must be from 1 to {PAINTINGS_MAX:,}, got {n:,}.")
     weights, config, step = load_networks(run, raw)
+    request = request or Request()
+    request.check(run.name, config.condition)
+    condition = make_condition(config)
     ideas = stream(seed).standard_normal((n, config.ideas), dtype=np.float32)
-    paintings = paint(weights["generator"], ideas)
+    values = request.condition_values(condition, n)
+    paintings = paint(weights["generator"], np.concatenate([ideas, values], axis=1))
     artist = make_artist(config)
     a_hat, residual = artist.fit(paintings)
     return Samples(
@@ -51,6 +97,8 @@ def draw_samples(run: RunDir, n: int, seed: int, raw: bool = False) -> Samples:
         residual=residual,
         step=step,
         ema=0.0 if raw else config.ema,
+        condition=values[:, 0].astype(np.float64) if condition.width else None,
+        condition_name=condition.name,
     )
 
 
@@ -71,28 +119,33 @@ def infer_format(output: Path | None, requested: str | None) -> str:
 
 
 def to_json(samples: Samples) -> str:
-    """``{"x": [...], "y": [[...], ...], "a_hat": [...], "residual": [...]}`` as text."""
-    return json.dumps(
-        {
-            "x": samples.x.tolist(),
-            "y": samples.y.astype(np.float64).tolist(),
-            "a_hat": samples.a_hat.tolist(),
-            "residual": samples.residual.tolist(),
-        }
-    )
+    """``{"x": [...], "y": [[...], ...], "a_hat": [...], "residual": [...]}`` as text (a conditional
+    G's samples add ``"label"`` or ``"a"``: what each painting was asked for)."""
+    data = {
+        "x": samples.x.tolist(),
+        "y": samples.y.astype(np.float64).tolist(),
+        "a_hat": samples.a_hat.tolist(),
+        "residual": samples.residual.tolist(),
+    }
+    if samples.condition is not None:
+        data[samples.condition_name] = samples.condition.tolist()
+    return json.dumps(data)
 
 
 def to_csv(samples: Samples, with_fit: bool = False) -> str:
     """One painting per row; the header names each x position (``x=-1`` ...).
 
-    ``with_fit`` adds two columns: each painting's fitted ``a_hat`` and its residual.
+    ``with_fit`` adds two columns: each painting's fitted ``a_hat`` and its residual; a conditional
+    G's samples end with what each painting was asked for (``label`` or ``a``).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([f"x={x:.6g}" for x in samples.x] + (["a_hat", "residual"] if with_fit else []))
+    asked = [samples.condition_name] if samples.condition is not None else []
+    writer.writerow([f"x={x:.6g}" for x in samples.x] + (["a_hat", "residual"] if with_fit else []) + asked)
     for index, row in enumerate(samples.y):
         fit = [samples.a_hat[index], samples.residual[index]] if with_fit else []
-        writer.writerow([repr(float(v)) for v in (*row, *fit)])
+        condition = [samples.condition[index]] if samples.condition is not None else []
+        writer.writerow([repr(float(v)) for v in (*row, *fit, *condition)])
     return buffer.getvalue()
 
 
@@ -103,6 +156,8 @@ def write_samples(samples: Samples, fmt: str, output: Path, with_fit: bool = Fal
         atomic_write(output, lambda stream: np.save(stream, samples.y))
     elif fmt == "npz":
         arrays = {"x": samples.x, "y": samples.y, "a_hat": samples.a_hat, "residual": samples.residual}
+        if samples.condition is not None:
+            arrays[samples.condition_name] = samples.condition
         atomic_write(output, lambda stream: np.savez(stream, **arrays))  # type: ignore[arg-type]
     elif fmt == "json":
         atomic_write_text(output, to_json(samples) + "\n")

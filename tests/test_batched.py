@@ -197,9 +197,11 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
         {"loss": "wasserstein-gp", "d_steps": 5, "beta1": 0.5, "beta2": 0.9, "batch_size": 30},
         {"artist": "parabola-modes", "modes": 5},
         {"artist": "bump", "batch_size": 30},
+        {"condition": "label", "r1": 1.0, "batch_size": 30},
+        {"condition": "a", "loss": "wasserstein-gp", "d_steps": 2, "lr_d": 1e-3},
     ],
     ids=["betas", "non-saturating", "least-squares", "hinge", "linear-decay", "r1", "r1-hinge", "ema",
-         "d-steps", "wgan-gp", "modes-artist", "bump-artist"],
+         "d-steps", "wgan-gp", "modes-artist", "bump-artist", "label-condition", "a-condition"],
 )  # fmt: skip
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,
@@ -207,7 +209,8 @@ def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None
     from gancurve.core.engines.batched_torch import TorchBatchedEngine
 
     chosen = TrainConfig(seed=3, **changes)  # type: ignore[arg-type]
-    default = TrainConfig(seed=4, batch_size=chosen.batch_size, d_steps=chosen.d_steps, artist=chosen.artist)
+    shared = {name: getattr(chosen, name) for name in ("batch_size", "d_steps", "artist", "condition")}
+    default = TrainConfig(seed=4, **shared)  # type: ignore[arg-type]
     references = [Trainer(config, dtype=torch.float64) for config in (chosen, default)]
     for reference in references:
         reference.advance(50)
@@ -220,6 +223,8 @@ def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None
             assert largest_gap(engine.state(member), reference.state()) < 1e-8
             for name, value in reference.last_stats().items():
                 assert abs(engine.last_stats(member)[name] - value) < 1e-8
+    if chosen.condition != "none":  # the networks' shapes differ: the choice made a difference
+        return
     plain = Trainer(
         TrainConfig(seed=3, batch_size=chosen.batch_size, d_steps=chosen.d_steps), dtype=torch.float64
     )

@@ -91,3 +91,59 @@ def test_metrics_record_the_gap_and_plot_draws_the_panel(tmp_path: Path) -> None
     assert Image.open(with_panel).size[1] > Image.open(without).size[1]  # the seventh panel's row
     code, _, stderr = run_cli("train", "--steps", "100", "--loss", "hinge", "--name", "h", *runs)
     assert code == 0 and "d_star_gap" not in (tmp_path / "h" / "metrics.csv").read_text()
+
+
+def test_every_snapshot_records_d_along_the_family(tmp_path: Path) -> None:
+    """The last snapshot's critic frame is the critic view of the run's final networks on the
+    frame grid (the snapshot is taken at the final step, as the checkpoint is)."""
+    from gancurve.core.critic import FRAME_A, FRAME_PAINTINGS, critic_frame
+    from gancurve.core.draws import eval_ideas
+    from gancurve.core.networks import paint
+    from gancurve.store.checkpoint import load_checkpoint
+    from gancurve.store.rundir import RunDir
+
+    runs = ["--runs-dir", str(tmp_path)]
+    assert run_cli("train", "--steps", "200", "--snapshot-every", "50", "--name", "f", *runs)[0] == 0
+    run = RunDir(tmp_path / "f")
+    snapshots, checkpoint = run.read_snapshots(), load_checkpoint(run)
+    assert snapshots.critic is not None and snapshots.critic.shape == (4, 3, len(FRAME_A))  # steps 50…200
+    from gancurve.training.session import EVAL_SAMPLES
+
+    ideas = eval_ideas(checkpoint.config, EVAL_SAMPLES)[:: EVAL_SAMPLES // FRAME_PAINTINGS][:FRAME_PAINTINGS]
+    artist = Artist()
+    a_hat, _ = artist.fit(paint(checkpoint.state.weights["generator"], ideas))
+    expected = critic_frame(checkpoint.state.weights["discriminator"], artist, a_hat, "minimax")
+    assert np.allclose(snapshots.critic[-1], expected, atol=1e-5, equal_nan=True)
+    d, d_star, _ = snapshots.critic[-1]
+    assert (
+        np.all((d > 0) & (d < 1)) and np.nanmax(d_star) <= 1 and np.isnan(d_star).any()
+    )  # none past the ends
+    assert not np.array_equal(snapshots.critic[0], snapshots.critic[-1])  # D learned
+
+
+def test_animate_draws_the_critic_panel_and_leaves_it_out_when_asked(tmp_path: Path) -> None:
+    import imageio.v3 as iio
+
+    runs = ["--runs-dir", str(tmp_path)]
+    assert run_cli("train", "--steps", "150", "--name", "a", *runs)[0] == 0
+    with_panel, without = tmp_path / "with.gif", tmp_path / "without.gif"
+    assert run_cli("animate", str(with_panel), "--run", "a", *runs)[0] == 0
+    code, _, stderr = run_cli("animate", str(without), "--run", "a", "--no-critic", *runs)
+    assert code == 0 and "critic" not in stderr
+    assert iio.imread(with_panel, index=None).shape == (3, 600, 560, 3)  # steps 50, 100, 150
+    assert iio.imread(without, index=None).shape == (3, 420, 560, 3)
+    # A sweep's members record no critic frames: the animation says so and draws the curves only.
+    assert run_cli("sweep", "--seeds", "1", "--steps", "100", "--name", "s", *runs)[0] == 0
+    code, _, stderr = run_cli("animate", str(tmp_path / "m.gif"), "--run", "s/seed-1", *runs)
+    assert code == 0 and "recorded no critic frames" in stderr and stderr.count("\n") == 1
+    assert iio.imread(tmp_path / "m.gif", index=None).shape[1] == 420
+
+
+def test_a_resumed_run_without_frames_fills_the_old_snapshots_with_nan() -> None:
+    from gancurve.core.critic import FRAME_A
+    from gancurve.training.history import History
+
+    history = History(snapshot_critic=[None, np.zeros((3, len(FRAME_A)), np.float32)])
+    frames = history._critic_frames()
+    assert frames is not None and np.isnan(frames[0]).all() and (frames[1] == 0).all()
+    assert History(snapshot_critic=[None, None])._critic_frames() is None

@@ -34,38 +34,49 @@ def max_difference(a: TrainState, b: TrainState, part: str = "weights") -> float
 
 
 @pytest.mark.parametrize(
-    ("loss", "r1"),
-    [("minimax", 0.0), ("non-saturating", 0.0), ("least-squares", 0.0), ("hinge", 0.0), ("minimax", 10.0),
-     ("least-squares", 0.1), ("wasserstein-gp", 0.0), ("wasserstein-gp", 1.0)],
+    ("loss", "r1", "condition"),
+    [("minimax", 0.0, "none"), ("non-saturating", 0.0, "none"), ("least-squares", 0.0, "none"),
+     ("hinge", 0.0, "none"), ("minimax", 10.0, "none"), ("least-squares", 0.1, "none"),
+     ("wasserstein-gp", 0.0, "none"), ("wasserstein-gp", 1.0, "none"), ("minimax", 0.0, "label"),
+     ("minimax", 10.0, "a"), ("wasserstein-gp", 1.0, "label"), ("non-saturating", 0.0, "a")],
 )  # fmt: skip
-def test_gradients_match_autograd_in_float64(loss: str, r1: float) -> None:
+def test_gradients_match_autograd_in_float64(loss: str, r1: float, condition: str) -> None:
     """After one step Adam's first moment is (1 − β1)·gradient: the kernel's gradients, exactly —
-    for every objective, and for R1's and WGAN-GP's double backward (written here with autograd,
-    from scratch)."""
-    config = TrainConfig(seed=5, batch_size=30, loss=loss, r1=r1)  # 30: not a multiple of the row block
+    for every objective, for R1's and WGAN-GP's double backward, and with a condition (a column
+    after G's ideas and after D's painting, the same for a row's real and fake painting; the
+    penalties' slopes along the painting only) — written here with autograd, from scratch."""
+    config = TrainConfig(
+        seed=5, batch_size=30, loss=loss, r1=r1, condition=condition
+    )  # 30: not a multiple of 4
     fast = single_run(config, dtype=np.float64)
     reference = Trainer(config, dtype=F64)
     streams = TrainingStreams.for_run(config)
-    real_array, ideas_array = draw_batch(reference.artist, config, streams, np.float64)
-    real, ideas = torch.from_numpy(real_array), torch.from_numpy(ideas_array)  # the engine's own draws
-    fake = reference.generator(ideas)
+    a_array, ideas_array = draw_batch(reference.artist, config, streams, np.float64)  # the engine's own draws
+    a = torch.from_numpy(a_array)
+    columns = {"none": a[:, None][:, :0], "label": (a > 1.5).double()[:, None], "a": a[:, None]}[condition]
+    real = torch.from_numpy(reference.artist.paint(a_array))
+    fake = reference.generator(torch.cat([torch.from_numpy(ideas_array), columns], dim=1))
+
+    def d(paintings: torch.Tensor) -> torch.Tensor:
+        return reference.discriminator(torch.cat([paintings, columns], dim=1))
+
     d_params = list(reference.discriminator.parameters())
     real.requires_grad_(True)
-    real_logits = reference.discriminator(real)
-    d_loss = losses.d_loss(loss, real_logits, reference.discriminator(fake.detach()))
+    real_logits = d(real)
+    d_loss = losses.d_loss(loss, real_logits, d(fake.detach()))
     (slopes,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
     d_loss = d_loss + r1 / 2 * (slopes**2).sum(1).mean()
     if loss == "wasserstein-gp":  # Gulrajani et al.'s penalty, λ = 10, at points between the batches
         eps = torch.from_numpy(draw_mix(config, streams, np.float64))[:, None]
         mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
-        (mixed_slopes,) = torch.autograd.grad(reference.discriminator(mixed).sum(), mixed, create_graph=True)
+        (mixed_slopes,) = torch.autograd.grad(d(mixed).sum(), mixed, create_graph=True)
         d_loss = d_loss + 10.0 * ((mixed_slopes.norm(dim=1) - 1) ** 2).mean()
     d_grads = torch.autograd.grad(d_loss, d_params)
     reference.opt_d.zero_grad()
     for param, grad in zip(d_params, d_grads, strict=True):
         param.grad = grad.clone()
     reference.opt_d.step()  # G's gradient is taken against the updated D
-    g_loss = losses.g_loss(loss, reference.discriminator(fake))
+    g_loss = losses.g_loss(loss, d(fake))
     g_grads = torch.autograd.grad(g_loss, list(reference.generator.parameters()))
 
     fast.step()
@@ -74,6 +85,9 @@ def test_gradients_match_autograd_in_float64(loss: str, r1: float) -> None:
         mine = adam[network].exp_avg
         for name, theirs in zip(mine, grads, strict=True):
             assert float(np.abs(mine[name] / (1 - config.beta1) - theirs.numpy()).max()) < 1e-10
+    if condition != "none":  # the condition's own weights learn too (the test would miss a zero column)
+        assert np.abs(adam["discriminator"].exp_avg["net.0.weight"][:, -1]).max() > 1e-6
+        assert np.abs(adam["generator"].exp_avg["net.0.weight"][:, -1]).max() > 1e-6
 
 
 def test_hundred_steps_match_the_reference_in_float64() -> None:
@@ -175,8 +189,9 @@ def test_restore_in_place_keeps_tensor_identity() -> None:
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_cuda_graph_engine_matches_eager_cuda() -> None:
-    config = TrainConfig(seed=3)
+@pytest.mark.parametrize("condition", ["none", "label", "a"])
+def test_cuda_graph_engine_matches_eager_cuda(condition: str) -> None:
+    config = TrainConfig(seed=3, condition=condition)
     graphed, eager = GraphEngine(config, "cuda"), Trainer(config, "cuda", capturable=True)
     for _ in range(200):
         graphed.step()

@@ -32,7 +32,8 @@ def test_animate_every_thins_frames_and_keeps_the_last(trained_runs_dir: Path, t
     output = tmp_path / "thin.gif"
     code, _, _ = run_cli("animate", str(output), "--runs-dir", str(trained_runs_dir), "--every", "4")
     assert code == 0
-    assert iio.imread(output, index=None).shape[:3] == (3, 420, 560)  # snapshots 0, 4 and the last (5)
+    # Snapshots 0, 4 and the last (5); the default frame is taller by the critic panel.
+    assert iio.imread(output, index=None).shape[:3] == (3, 600, 560)
 
 
 def test_plan_frames_thins_long_runs_automatically() -> None:

@@ -58,8 +58,8 @@ def test_step_updates_d_first_then_g_against_the_updated_d() -> None:
     generator, discriminator = build_models(config)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d)
-    real_array, ideas_array = draw_batch(trainer.artist, config, TrainingStreams.for_run(config))
-    real, ideas = torch.from_numpy(real_array), torch.from_numpy(ideas_array)
+    a_array, ideas_array = draw_batch(trainer.artist, config, TrainingStreams.for_run(config))
+    real, ideas = torch.from_numpy(trainer.artist.paint(a_array)), torch.from_numpy(ideas_array)
 
     fake = generator(ideas)
     d_loss = losses.d_loss("minimax", discriminator(real), discriminator(fake.detach()))

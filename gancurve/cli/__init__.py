@@ -21,9 +21,12 @@ from gancurve.cli.options import (
     CADENCE,
     DEFAULT_DEVICE,
     ArtistOption,
+    AskedAOption,
     BatchSizeOption,
     BetasOption,
     CheckpointEveryOption,
+    ConditionOption,
+    CriticOption,
     DecayStartOption,
     DeviceOption,
     DStepsOption,
@@ -36,6 +39,7 @@ from gancurve.cli.options import (
     IdeasOption,
     IdeasSeedOption,
     JsonOption,
+    LabelOption,
     LogEveryOption,
     LossesOption,
     LossOption,
@@ -118,6 +122,7 @@ def train(
     d_steps: DStepsOption = None,
     artist: ArtistOption = None,
     modes: ModesOption = None,
+    condition: ConditionOption = None,
     lr_schedule: LrScheduleOption = None,
     decay_start: DecayStartOption = None,
     ideas: IdeasOption = None,
@@ -152,6 +157,7 @@ def train(
             "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
             "ideas": ideas, "points": points, "hidden": hidden, "loss": loss,
             "r1": r1, "ema": ema, "d_steps": d_steps, "artist": artist, "modes": modes,
+            "condition": condition,
         }  # fmt: skip
         cadence = Cadence(
             steps=steps,
@@ -190,6 +196,7 @@ def sweep(
     d_steps: DStepsOption = None,
     artist: ArtistOption = None,
     modes: ModesOption = None,
+    condition: ConditionOption = None,
     lr_schedule: LrSchedulesOption = None,
     decay_start: DecayStartOption = None,
     ideas: IdeasOption = None,
@@ -234,7 +241,7 @@ def sweep(
         }  # fmt: skip
         given = {
             "batch_size": batch_size, "ideas": ideas, "points": points, "hidden": hidden,
-            "d_steps": d_steps, "artist": artist, "modes": modes,
+            "d_steps": d_steps, "artist": artist, "modes": modes, "condition": condition,
         }  # fmt: skip
         shared, grid = sweep_hyperparameters(listed, given, betas, decay_start, steps)
         request = SweepRequest(
@@ -298,11 +305,14 @@ def sample(
         Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")
     ] = None,
     raw: RawOption = False,
+    label: LabelOption = None,
+    a: AskedAOption = None,
 ) -> None:
     """Draw paintings from a trained generator."""
     from gancurve.commands.sample import sample_command
+    from gancurve.sampling import Request
 
-    sample_command(runs_dir_of(runs_dir), run, num, seed, fmt, output, raw)
+    sample_command(runs_dir_of(runs_dir), run, num, seed, fmt, output, raw, Request(label, a))
 
 
 @app.command()
@@ -339,13 +349,7 @@ def plot(
         int, typer.Option("-n", "--num", min=1, max=500, help="Paintings drawn in panel (a).")
     ] = 20,
     raw: RawOption = False,
-    critic: Annotated[
-        bool,
-        typer.Option(
-            "--critic/--no-critic",
-            help="Add the panel of what D believes along the family, next to the optimal D for this G.",
-        ),
-    ] = True,
+    critic: CriticOption = True,
 ) -> None:
     """Draw one figure of a run: paintings, fitted a, distance to the artist, losses, D's view."""
     from gancurve.commands.pictures import plot_command
@@ -372,12 +376,19 @@ def animate(
             show_default=False,
         ),
     ] = None,
-    size: Annotated[str, typer.Option(help="Frame size in pixels, WIDTHxHEIGHT.")] = "560x420",
+    size: Annotated[
+        str | None,
+        typer.Option(
+            help="Frame size in pixels, WIDTHxHEIGHT. [default: 560x420, 560x600 with the critic panel]",
+            show_default=False,
+        ),
+    ] = None,
+    critic: CriticOption = True,
 ) -> None:
-    """Animate training: G's paintings between the bounds, one frame per snapshot."""
+    """Animate training: G's paintings between the bounds (and D along the family), one frame per snapshot."""
     from gancurve.commands.pictures import animate_command
 
-    animate_command(runs_dir_of(runs_dir), run, output, fps, every, size)
+    animate_command(runs_dir_of(runs_dir), run, output, fps, every, size, critic)
 
 
 app.add_typer(export_app, name="export")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from gancurve.cli.hyperparameters import DEFAULT_DECAY_START
-from gancurve.core.config import ARTISTS, PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
+from gancurve.core.config import ARTISTS, CONDITIONS, PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
 from gancurve.core.engines import ENGINES
 from gancurve.core.objectives import LOSSES
 from gancurve.core.recipes import RECIPES
@@ -224,6 +224,13 @@ EmaOption = Annotated[
         show_default=False,
     ),
 ]
+CriticOption = Annotated[
+    bool,
+    typer.Option(
+        "--critic/--no-critic",
+        help="Add the panel of what D believes along the family, next to the optimal D for this G.",
+    ),
+]
 RawOption = Annotated[
     bool,
     typer.Option(
@@ -248,6 +255,32 @@ ModesOption = Annotated[
         max=SIZE_LIMITS["modes"][1],
         help=f"With --artist parabola-modes: how many modes. [default: {DEFAULTS.modes}]",
         show_default=False,
+    ),
+]
+ConditionOption = Annotated[
+    str | None,
+    choice_option(
+        CONDITIONS,
+        "What G and D are told of each painting besides its points: none (the tutorial's), label "
+        "(its half of a, 0 or 1: the tutorial's conditional lesson) or a (its a itself). "
+        "[default: none]",
+        "--condition",
+        show_default=False,
+    ),
+]
+LabelOption = Annotated[
+    int | None,
+    typer.Option(
+        "--label",
+        min=0,
+        max=1,
+        help="A run trained with --condition label: paint this half (1 upper, 0 lower).",
+    ),
+]
+AskedAOption = Annotated[
+    float | None,
+    typer.Option(
+        "--a", help="A run trained with --condition a: paint curves of this a. [default: an even spread]"
     ),
 ]
 DStepsOption = Annotated[

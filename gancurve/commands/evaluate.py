@@ -26,9 +26,22 @@ MODE_LABELS = {
     "high_quality": ("high quality", "share within 3σ of a mode"),
     "mode_kl": ("mode KL", "KL(G's modes ‖ uniform)"),
 }
+#: The rows of a conditional G, by condition.
+CONDITION_LABELS = {
+    "label": {
+        "w1_label_0": ("W1, label 0", "rows asked for the lower half"),
+        "w1_label_1": ("W1, label 1", "rows asked for the upper half"),
+    },
+    "a": {
+        "a_error": ("|â − a| mean", "fitted a vs the a asked for"),
+        "a_error_p90": ("|â − a| p90", "90% of rows within this"),
+    },
+    "none": {},
+}
 VERDICT_STYLES = {
     "converged": "bold green",
     "still learning": "bold yellow",
+    "ignores condition": "bold red",
     "dropped modes": "bold red",
     "collapsed": "bold red",
     "diverged": "bold red",
@@ -46,7 +59,8 @@ def evaluate_command(
     run = find_run(runs_dir, run_name)
     result = evaluate_run(run, n, seed, raw)
     say_which_generator(result.ema)
-    law = make_artist(run.train_config()).law
+    config = run.train_config()
+    law = make_artist(config).law
     ideals = ideal(result.loss, law)
     if as_json:
         print_json({**asdict(result), "ideal": ideals})
@@ -56,6 +70,7 @@ def evaluate_command(
     labels = {
         **LABELS,
         **(MODE_LABELS if law.modes > 1 else {}),
+        **CONDITION_LABELS[config.condition],
         "d_accuracy": (objective.view, objective.view_help),
         "d_score": ("D score", score_meaning),
     }

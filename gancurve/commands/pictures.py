@@ -53,24 +53,46 @@ def plot_command(
     out.print(str(output), markup=False, soft_wrap=True)
 
 
+#: ``animate``'s frame size without and with the critic panel.
+FRAME_SIZES = ("560x420", "560x600")
+
+
 def animate_command(
-    runs_dir: Path, run_name: str | None, output: Path, fps: float, every: int | None, size: str
+    runs_dir: Path,
+    run_name: str | None,
+    output: Path,
+    fps: float,
+    every: int | None,
+    size: str | None,
+    critic: bool = True,
 ) -> None:
-    """Render the run's snapshots as a GIF or MP4; print where it went."""
+    """Render the run's snapshots as a GIF or MP4 (``critic``: with D along the family, when the
+    run recorded it); print where it went."""
     from gancurve.core.artist import make_artist
+    from gancurve.core.condition import make_condition
     from gancurve.core.objectives import OBJECTIVES
     from gancurve.render.animate import check_animation_output, parse_size, write_animation
+    from gancurve.render.frames import Look
 
-    frame_size = parse_size(size)
+    if size is not None:
+        parse_size(size)  # a bad --size is refused before any work
     check_animation_output(output)
     run = find_run(runs_dir, run_name)
     snapshots = run.read_snapshots()
+    if critic and snapshots.critic is None:
+        err.print(
+            f"Note: run {run.name} recorded no critic frames (a sweep's members do not); "
+            "animating the paintings only.",
+            markup=False,
+            soft_wrap=True,
+        )
+    frame_size = parse_size(size or FRAME_SIZES[critic and snapshots.critic is not None])
     rows = run.read_metrics() if run.metrics_path.is_file() else []
     w1 = [(int(row["step"]), row["w1"]) for row in rows if "w1" in row]
     config = run.train_config()
-    objective, artist = OBJECTIVES[config.loss], make_artist(config)
+    look = Look(OBJECTIVES[config.loss], make_artist(config), make_condition(config), critic)
     with err.status(f"Rendering {len(snapshots.steps)} snapshots of run {run.name} …"):
-        plan = write_animation(snapshots, output, fps, every, frame_size, w1, objective, artist)
+        plan = write_animation(snapshots, output, fps, every, frame_size, w1, look)
     if plan.auto_thinned:
         err.print(
             f"Note: {len(snapshots.steps)} snapshots; kept every {plan.every}th "
@@ -84,13 +106,15 @@ def animate_command(
 def _critic_view(run: RunDir, config: TrainConfig) -> CriticView:
     """D along the family against G itself (not its moving average: D trains against G)."""
     from gancurve.core.artist import make_artist
+    from gancurve.core.condition import make_condition
     from gancurve.core.critic import critic_view
     from gancurve.sampling import draw_samples
     from gancurve.store.checkpoint import load_checkpoint
 
     weights = load_checkpoint(run).state.weights
     a_hat = draw_samples(run, HISTOGRAM_SAMPLES, seed=0, raw=True).a_hat
-    return critic_view(weights["discriminator"], make_artist(config), a_hat, config.loss)
+    artist, condition = make_artist(config), make_condition(config)
+    return critic_view(weights["discriminator"], artist, a_hat, config.loss, condition)
 
 
 def _is_sweep_or_grid(runs_dir: Path, name: str) -> bool:

@@ -11,21 +11,28 @@ from gancurve.commands import say_which_generator
 from gancurve.console import err, out
 from gancurve.core.artist import Artist, make_artist
 from gancurve.errors import UsageError
-from gancurve.sampling import Samples, draw_samples, infer_format, to_csv, to_json, write_samples
+from gancurve.sampling import Request, Samples, draw_samples, infer_format, to_csv, to_json, write_samples
 from gancurve.store.runs import find_run
 
 
 def sample_command(
-    runs_dir: Path, run_name: str | None, n: int, seed: int, fmt: str | None, output: Path | None, raw: bool
+    runs_dir: Path,
+    run_name: str | None,
+    n: int,
+    seed: int,
+    fmt: str | None,
+    output: Path | None,
+    raw: bool,
+    request: Request,
 ) -> None:
-    """Draw ``n`` paintings and print or write them in the chosen format."""
+    """Draw ``n`` paintings (a conditional G: what ``request`` asks) and print or write them."""
     fmt = infer_format(output, fmt)
     if fmt == "npy" and output is None:
         raise UsageError("--format npy is binary: give a file with -o/--output.")
     if fmt == "table" and output is not None:
         raise UsageError("--format table is for the terminal; use json, csv or npy with -o/--output.")
     run = find_run(runs_dir, run_name)
-    samples = draw_samples(run, n, seed, raw)
+    samples = draw_samples(run, n, seed, raw, request)
     say_which_generator(samples.ema)
     if output is not None:
         write_samples(samples, fmt, output)
@@ -45,11 +52,20 @@ def _table(samples: Samples, run_name: str, artist: Artist) -> Table:
         caption=f"A real painting is {artist.family.formula}, {law.low:g} ≤ a ≤ {law.high:g}, residual 0.",
     )
     table.add_column("#", justify="right")
+    if samples.condition is not None:
+        table.add_column("asked for", justify="right")
     table.add_column("fitted a", justify="right")
     table.add_column("residual", justify="right")
     table.add_column(f"y at x = {samples.x[0]:g} … {samples.x[-1]:g}")
     for index, (a, residual, y) in enumerate(
         zip(samples.a_hat, samples.residual, samples.y, strict=True), start=1
     ):
-        table.add_row(str(index), f"{a:.3f}", f"{residual:.3f}", " ".join(f"{v:.2f}" for v in y))
+        asked = [] if samples.condition is None else [_asked(samples, index - 1)]
+        table.add_row(str(index), *asked, f"{a:.3f}", f"{residual:.3f}", " ".join(f"{v:.2f}" for v in y))
     return table
+
+
+def _asked(samples: Samples, row: int) -> str:
+    assert samples.condition is not None
+    value = samples.condition[row]
+    return f"label {value:.0f}" if samples.condition_name == "label" else f"a = {value:.3f}"

@@ -102,8 +102,9 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
     table.add_row("in bounds (mean)", _number(summary["in_bounds_mean"]))
     counts = f"{summary['still_learning']} / {summary['collapsed']} / {summary['diverged']}"
     table.add_row("still learning / collapsed / diverged", counts)
-    if summary.get("dropped_modes"):
-        table.add_row("dropped modes", str(summary["dropped_modes"]))
+    for key in ("dropped_modes", "ignores_condition"):
+        if summary.get(key):
+            table.add_row(key.replace("_", " "), str(summary[key]))
     out.print(table)
     worst = Table(title="The worst seeds")
     for column in ("seed", "run", "verdict", "W1"):

@@ -93,11 +93,22 @@ def _print_summary(summary: dict[str, object]) -> None:
         d_loss = objective.d_loss_at_equilibrium
         table.add_row(objective.view, f"{final['d_accuracy']:.3f}", f"{objective.view_at_equilibrium:g}")
         table.add_row("D score", f"{final['d_score']:.3f}", "-" if d_loss is None else f"{0.0 - d_loss:.2f}")
-        for key, label, ideal in (("w1", "W1 to the artist", "0"), ("in_bounds", "in bounds", "1")):
+        for key, label, ideal in FINAL_ROWS:
             if key in final:
                 table.add_row(label, f"{final[key]:.3f}", ideal)
     out.print(table)
     out.print(f"Run directory: {summary['path']}", markup=False, soft_wrap=True)
+
+
+#: The quality rows of the final table, when the run measured them: (key, label, ideal).
+FINAL_ROWS = (
+    ("w1", "W1 to the artist", "0"),
+    ("in_bounds", "in bounds", "1"),
+    ("modes_captured", "modes captured", "all"),
+    ("w1_label_0", "W1, label 0 rows", "0"),
+    ("w1_label_1", "W1, label 1 rows", "0"),
+    ("a_error", "|â − a| mean", "0"),
+)
 
 
 def _print_resume_hint(request: TrainRequest, outcome: Outcome) -> None:

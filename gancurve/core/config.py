@@ -12,6 +12,11 @@ from gancurve.core.schedule import SCHEDULES
 #: The families of real paintings (``--artist``; ``core.artist.make_artist`` builds them); the
 #: first is the default, the tutorial's.
 ARTISTS = ("parabola", "parabola-modes", "bump")
+#: What G and D are told besides their usual input (``--condition``; ``core.condition`` says how):
+#: nothing (the tutorial's), the painting's half of the law as a label 0/1 (the conditional
+#: lesson's), or its ``a`` itself. Each adds this many input columns to G and to D.
+CONDITION_WIDTHS = {"none": 0, "label": 1, "a": 1}
+CONDITIONS = tuple(CONDITION_WIDTHS)
 #: Seeds are at most 63 bits: every generator that takes one (torch's, numpy's) accepts them.
 SEED_MAX = 2**63 - 1
 #: The sizes a run may ask for, (smallest, largest). The largest keep one step's arrays far
@@ -61,6 +66,7 @@ class TrainConfig:
     d_steps: int = 1  # updates of D per update of G (WGAN-GP's critic takes 5), each on fresh draws
     artist: str = "parabola"  # the family of real paintings (artist.ARTISTS)
     modes: int = 4  # with the parabola-modes artist: how many modes a is drawn from
+    condition: str = "none"  # what G and D are told of each painting (CONDITIONS): its label or its a
 
     def __post_init__(self) -> None:
         # Types are checked too: a config read from a damaged file may hold 128.5 or true.
@@ -85,6 +91,7 @@ class TrainConfig:
         self._check_schedule()
         if self.artist not in ARTISTS:
             raise ValueError(f"unknown artist {self.artist!r}; choose from {', '.join(ARTISTS)}")
+        self._check_condition()
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
 
@@ -98,6 +105,23 @@ class TrainConfig:
             raise ValueError("decay_start and decay_end belong to the linear-decay schedule only")
         if self.lr_schedule == "linear-decay" and not 0 <= start < end:
             raise ValueError(f"the decay must start before it ends, at step 0 or later; got {start} to {end}")
+
+    def _check_condition(self) -> None:
+        if self.condition not in CONDITIONS:
+            raise ValueError(f"unknown condition {self.condition!r}; choose from {', '.join(CONDITIONS)}")
+        if self.condition == "label" and self.artist == "parabola-modes" and self.modes % 2:
+            # The label splits a at its median, which an odd number of modes puts inside a mode.
+            raise ValueError(f"the label condition needs an even number of modes, got {self.modes}")
+
+    @property
+    def g_inputs(self) -> int:
+        """G's input columns: the ideas, then the condition's."""
+        return self.ideas + CONDITION_WIDTHS[self.condition]
+
+    @property
+    def d_inputs(self) -> int:
+        """D's input columns: the painting's points, then the condition's."""
+        return self.points + CONDITION_WIDTHS[self.condition]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly copy of the fields."""

@@ -13,6 +13,10 @@ converged G — so D* leans towards 1 just inside the artist's edges, where G is
 the mixture ``(p_data + p_G)/2`` of a. ``push`` is the direction G's loss moves a painting along
 the family: ``−d/da g(l(a))`` for G's loss term ``g`` and D's logit ``l`` (through ``∇ₓl · basis``),
 so a learner sees why G's paintings move where they move.
+
+A conditional D (``--condition``) is drawn along the family with each painting's own condition
+(its label, or its ``a``): what D believes of the pair the artist would paint. Its optimal D
+depends on the condition, so the one-line picture has no D* for it (and no ``d_star_gap``).
 """
 
 from __future__ import annotations
@@ -23,11 +27,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from gancurve.core.artist import Artist
+from gancurve.core.condition import Condition
 from gancurve.core.networks import Weights, logits
 from gancurve.core.numeric import sigmoid
 
 #: The a values D is drawn along: the family's line well beyond the artist's [1, 2].
 A_GRID = np.linspace(0.5, 2.5, 401)
+#: The coarser grid of the critic frames a training run records with each snapshot (what ``animate``
+#: draws under the curves), and how many of G's paintings its density estimate takes: enough for a
+#: picture (the bandwidth is ~0.09 in a), cheap enough to take every snapshot (~0.4 ms).
+FRAME_A = np.linspace(0.5, 2.5, 81)
+FRAME_PAINTINGS = 256
+#: The rows of a critic frame: D, the optimal D (NaN where there is none), G's push.
+FRAME_ROWS = ("d", "d_star", "push")
 #: The objectives whose optimal D is p_data / (p_data + p_G) (as a probability, or for least
 #: squares as D's raw output with targets 1 and 0).
 HAS_OPTIMAL_D = ("minimax", "non-saturating", "least-squares")
@@ -44,6 +56,7 @@ class CriticView:
     p_g: np.ndarray  # the density estimate of G's fitted a
     push: np.ndarray  # −d/da of G's loss term: where G's paintings are pushed
     gap: float | None  # mean |D − D*| under (p_data + p_G)/2
+    condition: str = "none"  # a conditional D: each painting was shown with its own label or a
 
 
 def kde(sample: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -75,15 +88,26 @@ def artist_density(artist: Artist, at: np.ndarray) -> np.ndarray:
     return density
 
 
-def logit_slope(discriminator: Weights, artist: Artist, a: np.ndarray) -> np.ndarray:
-    """``dl/da`` along the family: ``∇ₓ l · basis`` (D is piecewise linear: exact, no differencing)."""
-    paintings = artist.paint(a.astype(np.float64))
+def logit_slope(
+    discriminator: Weights, artist: Artist, a: np.ndarray, condition: Condition | None = None
+) -> np.ndarray:
+    """``dl/da`` along the family: ``∇ₓ l · basis`` (D is piecewise linear: exact, no differencing);
+    with a condition, each painting carries its own and the slope is along the painting alone."""
+    inputs = _d_inputs(artist, a.astype(np.float64), condition)
     w1, b1 = discriminator["net.0.weight"].astype(np.float64), discriminator["net.0.bias"].astype(np.float64)
     v2 = discriminator["net.2.weight"][0].astype(np.float64)
-    active = (paintings @ w1.T + b1) > 0
-    slopes = (active * v2) @ w1  # ∇ₓ l per painting, (n, points)
+    active = (inputs @ w1.T + b1) > 0
+    slopes = (active * v2) @ w1[:, : artist.points]  # ∇ₓ l per painting, (n, points)
     result: np.ndarray = slopes @ artist.basis(np.float64)
     return result
+
+
+def _d_inputs(artist: Artist, a: np.ndarray, condition: Condition | None) -> np.ndarray:
+    """D's inputs for the family's paintings of ``a``: each with its own condition, if any."""
+    paintings = artist.paint(a)
+    if condition is None or not condition.width:
+        return paintings
+    return np.concatenate([paintings, condition.values(a)], axis=1)
 
 
 def g_loss_slope(loss: str, logit: np.ndarray) -> np.ndarray:
@@ -97,13 +121,31 @@ def g_loss_slope(loss: str, logit: np.ndarray) -> np.ndarray:
     return -np.ones_like(logit)
 
 
-def critic_view(discriminator: Weights, artist: Artist, g_a_hat: np.ndarray, loss: str) -> CriticView:
-    """D along the family next to D* for a G whose fitted ``a`` are ``g_a_hat`` (see the module)."""
-    a, logit, d = _d_along(discriminator, artist, loss)
+def critic_view(
+    discriminator: Weights,
+    artist: Artist,
+    g_a_hat: np.ndarray,
+    loss: str,
+    condition: Condition | None = None,
+    at: np.ndarray = A_GRID,
+) -> CriticView:
+    """D along the family (the evenly spaced ``at``) next to D* for a G whose fitted ``a`` are
+    ``g_a_hat`` (see the module; a conditional D: each painting with its own condition, no D*)."""
+    a, logit, d = _d_along(discriminator, artist, loss, condition, at)
     p_data, p_g = artist_density(artist, a), kde(g_a_hat, a)
-    push = -g_loss_slope(loss, logit) * logit_slope(discriminator, artist, a)
-    d_star, gap = (None, None) if loss not in HAS_OPTIMAL_D else _optimal(d, p_data, p_g)
-    return CriticView(a, d, d_star, p_data, p_g, push, gap)
+    push = -g_loss_slope(loss, logit) * logit_slope(discriminator, artist, a, condition)
+    conditional = condition is not None and condition.width > 0
+    d_star, gap = (None, None) if loss not in HAS_OPTIMAL_D or conditional else _optimal(d, p_data, p_g)
+    return CriticView(a, d, d_star, p_data, p_g, push, gap, condition.name if condition else "none")
+
+
+def critic_frame(
+    discriminator: Weights, artist: Artist, g_a_hat: np.ndarray, loss: str, condition: Condition | None = None
+) -> np.ndarray:
+    """One snapshot's critic frame: :data:`FRAME_ROWS` on :data:`FRAME_A`, shape ``(3, len(FRAME_A))``."""
+    view = critic_view(discriminator, artist, g_a_hat, loss, condition, FRAME_A)
+    d_star = view.d_star if view.d_star is not None else np.full_like(view.d, np.nan)
+    return np.stack([view.d, d_star, view.push])
 
 
 def optimal_gap(discriminator: Weights, artist: Artist, g_a_hat: np.ndarray, loss: str) -> float | None:
@@ -114,10 +156,16 @@ def optimal_gap(discriminator: Weights, artist: Artist, g_a_hat: np.ndarray, los
     return _optimal(d, artist_density(artist, a), kde(g_a_hat, a))[1]
 
 
-def _d_along(discriminator: Weights, artist: Artist, loss: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _d_along(
+    discriminator: Weights,
+    artist: Artist,
+    loss: str,
+    condition: Condition | None = None,
+    at: np.ndarray = A_GRID,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The a grid, D's logits along it, and D as the objective reads it (a probability or raw)."""
-    a = A_GRID
-    logit = logits(discriminator, artist.paint(a.astype(np.float32))).astype(np.float64)
+    a = at
+    logit = logits(discriminator, _d_inputs(artist, a.astype(np.float32), condition)).astype(np.float64)
     return a, logit, sigmoid(logit) if loss in ("minimax", "non-saturating") else logit
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gancurve.core.artist import Artist
+from gancurve.core.condition import make_condition
 from gancurve.core.config import TrainConfig
 
 FloatType = type[np.floating[Any]]
@@ -96,23 +97,30 @@ class TrainingStreams:
 
 
 def fixed_ideas(config: TrainConfig, n: int = 16) -> np.ndarray:
-    """The ideas used for every snapshot of a run, so pictures stay comparable over time."""
-    return stream(config.seed, FIXED_IDEAS_STREAM).standard_normal((n, config.ideas), dtype=np.float32)
+    """G's inputs for every snapshot of a run, so pictures stay comparable over time: ideas, and
+    for a conditional run the conditions of evenly spread ``a`` (:meth:`Condition.requested_a`)."""
+    return _g_inputs(config, stream(config.seed, FIXED_IDEAS_STREAM), n)
 
 
 def eval_ideas(config: TrainConfig, n: int) -> np.ndarray:
-    """The ideas a run's evaluations paint from: the same at every evaluation of the run."""
-    return stream(config.seed, EVAL_IDEAS_STREAM).standard_normal((n, config.ideas), dtype=np.float32)
+    """G's inputs for a run's evaluations (as :func:`fixed_ideas`): the same at every evaluation."""
+    return _g_inputs(config, stream(config.seed, EVAL_IDEAS_STREAM), n)
+
+
+def _g_inputs(config: TrainConfig, rng: np.random.Generator, n: int) -> np.ndarray:
+    ideas = rng.standard_normal((n, config.ideas), dtype=np.float32)
+    condition = make_condition(config)
+    return condition.inputs(ideas, condition.requested_a(n))
 
 
 def draw_batch(
     artist: Artist, config: TrainConfig, streams: TrainingStreams, dtype: FloatType = np.float32
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One update of D's random draws: the artist's batch and G's ideas, each from its own stream
-    (a step makes ``config.d_steps`` of them; WGAN-GP also draws :func:`draw_mix`)."""
-    real = artist.sample(config.batch_size, streams.artist, dtype)
+    """One update of D's random draws: the ``a`` of the artist's batch and G's ideas, each from its
+    own stream (a step makes ``config.d_steps`` of them; WGAN-GP also draws :func:`draw_mix`)."""
+    real_a = artist.sample_a(config.batch_size, streams.artist, dtype)
     ideas = streams.ideas.standard_normal((config.batch_size, config.ideas), dtype=dtype)
-    return real, ideas
+    return real_a, ideas
 
 
 def draw_mix(config: TrainConfig, streams: TrainingStreams, dtype: FloatType = np.float32) -> np.ndarray:
@@ -162,14 +170,16 @@ class BlockDraws:
 
     def __init__(self, config: TrainConfig, artist: Artist, dtype: FloatType) -> None:
         self.config, self.artist, self.dtype = config, artist, dtype
+        self.condition = make_condition(config)
         self.streams = TrainingStreams.for_run(config)
         self._block_start = self.streams.state()
         self._used: int | None = None  # steps of the current block used; None: no block drawn
         self._block_steps = 0
 
-    def fill(self, real_a: np.ndarray, ideas: np.ndarray, mix: np.ndarray) -> None:
+    def fill(self, real_a: np.ndarray, ideas: np.ndarray, mix: np.ndarray, condition: np.ndarray) -> None:
         """Draw the next block: the artist's ``a`` ``(steps, d_steps, batch)``, ideas ``(steps,
-        d_steps, batch, ideas)`` and (WGAN-GP; else left alone) mixing weights like ``a``.
+        d_steps, batch, ideas)``, (WGAN-GP; else left alone) mixing weights like ``a``, and the
+        condition columns of ``a`` ``(steps, d_steps, batch, width)`` (computed, not drawn).
 
         A block abandoned part-way (e.g. the engine redraws after a member was loaded) is not
         skipped: the new block starts after the last step used.
@@ -180,6 +190,7 @@ class BlockDraws:
         self._block_steps = real_a.shape[0]
         real_a[...] = self.artist.sample_a(real_a.size, self.streams.artist, self.dtype).reshape(real_a.shape)
         self.streams.ideas.standard_normal(dtype=self.dtype, out=ideas)
+        condition[...] = self.condition.values(real_a)
         if self.streams.mix is not None:
             self.streams.mix.random(dtype=self.dtype, out=mix)
         self._used = 0

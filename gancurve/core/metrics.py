@@ -9,6 +9,12 @@ benchmarks (VEEGAN, PacGAN) come too: a painting is *high quality* when its ``a`
 quarter of its fair share of the paintings (``n / 4K``) land on it that way — at n = 10,000 and
 K = 8 that is 312 paintings against 1,250 expected, far beyond the sampling noise (±35), while a
 mode G only grazes stays uncaptured.
+
+A conditional G (``--condition``) is scored on what it was asked: the rows of an evaluation ask
+for evenly spread conditions (:meth:`~gancurve.core.condition.Condition.requested_a`), so with
+labels each label's rows are compared with the exact law of its half (``w1_label_0``,
+``w1_label_1``), and with a requested ``a`` each painting's fitted ``â`` with the ``a`` it was
+asked for (``a_error`` the mean of ``|â − a|``, ``a_error_p90`` its 90th percentile).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from gancurve.core.artist import Artist, ParameterLaw
+from gancurve.core.condition import Condition
 from gancurve.core.objectives import OBJECTIVES, Objective
 
 #: D's score ``log D(x) + log(1 − D(G(z)))`` when D outputs 0.5 everywhere: 2·log(1/2).
@@ -53,9 +60,15 @@ class Quality:
     modes_captured: float | None = None  # modes with at least n/4K high-quality paintings (K)
     high_quality: float | None = None  # share of paintings within 3σ of their nearest mode (1)
     mode_kl: float | None = None  # KL(G's share over the modes ‖ uniform), on the high-quality ones (0)
+    # A conditional G only (None otherwise, and left out of to_dict):
+    w1_label_0: float | None = None  # W1 of the label-0 rows' a_hat to the lower half's law (0)
+    w1_label_1: float | None = None  # W1 of the label-1 rows' a_hat to the upper half's law (0)
+    a_error: float | None = None  # mean |a_hat − requested a| (0)
+    a_error_p90: float | None = None  # its 90th percentile (0)
 
     def to_dict(self) -> dict[str, float]:
-        """The metrics by name (the modes' only for an artist with modes)."""
+        """The metrics by name (the modes' only for an artist with modes, the condition's only for
+        a conditional G)."""
         return {name: value for name, value in asdict(self).items() if value is not None}
 
 
@@ -75,8 +88,13 @@ def coverage_of(a_hat: np.ndarray, law: ParameterLaw) -> float:
     return float((counts >= COVERAGE_MIN_SHARE * a_hat.size).mean())
 
 
-def quality(paintings: np.ndarray, artist: Artist | None = None) -> Quality:
-    """Score paintings of shape ``(n, points)`` against the artist's distribution."""
+#: A conditional G's rows and what they asked for: the condition, and the ``a`` of each row's request.
+Asked = tuple[Condition, np.ndarray]
+
+
+def quality(paintings: np.ndarray, artist: Artist | None = None, asked: Asked | None = None) -> Quality:
+    """Score paintings of shape ``(n, points)`` against the artist's distribution (and, for a
+    conditional G, each row against what it ``asked`` for)."""
     artist = artist or Artist(paintings.shape[1])
     y = np.asarray(paintings, dtype=np.float64)
     a, residual = artist.fit(y)
@@ -87,6 +105,8 @@ def quality(paintings: np.ndarray, artist: Artist | None = None) -> Quality:
     law = artist.law
     finite = np.all(np.isfinite(a))
     modes = mode_quality(a, law) if law.modes > 1 and finite else {}
+    if asked is not None and asked[0].width:
+        modes.update(condition_quality(a, *asked))
     return Quality(
         w1=law.w1(a) if finite else math.nan,
         ks=law.ks(a) if finite else math.nan,
@@ -113,10 +133,29 @@ def mode_quality(a_hat: np.ndarray, law: ParameterLaw) -> dict[str, float]:
     return {"modes_captured": float(captured), "high_quality": float(good.mean()), "mode_kl": kl}
 
 
+def condition_quality(a_hat: np.ndarray, condition: Condition, requested_a: np.ndarray) -> dict[str, float]:
+    """How well G's rows follow their condition (see the module's docstring); NaN where G's
+    paintings are not finite."""
+    if not np.all(np.isfinite(a_hat)):
+        names = ("w1_label_0", "w1_label_1") if condition.name == "label" else ("a_error", "a_error_p90")
+        return dict.fromkeys(names, math.nan)
+    if condition.name == "label":
+        labels = condition.values(np.asarray(requested_a, dtype=np.float64))[:, 0]
+        return {
+            f"w1_label_{label}": half.w1(a_hat[labels == label]) if np.any(labels == label) else math.nan
+            for label, half in enumerate(condition.halves())
+        }
+    error = np.abs(a_hat - requested_a)
+    return {"a_error": float(error.mean()), "a_error_p90": float(np.percentile(error, 90))}
+
+
 #: The verdict's thresholds; docs/metrics.md explains each.
 CONVERGED_MAX_W1 = 0.1
 CONVERGED_MAX_RESIDUAL = 0.1
 CONVERGED_MIN_IN_BOUNDS = 0.85
+#: A conditional G converges when each label's W1, or its mean |â − a|, is this small too (a G
+#: that ignores its label scores 0.25 on U(1, 2)'s halves; one that ignores a requested a, 1/3).
+CONVERGED_MAX_CONDITION_ERROR = 0.1
 #: (D's view of the game, within the objective's own tolerance of its equilibrium: see
 #: ``Objective.view_tolerance``; 0.05 for the tutorial's D accuracy.)
 COLLAPSED_MIN_COVERAGE = 0.5
@@ -132,7 +171,7 @@ BLOWN_UP_MIN_W1 = 10.0
 class Verdict:
     """One word for how training went, and the numbers behind it."""
 
-    label: str  # converged / still learning / dropped modes / collapsed / diverged
+    label: str  # converged / still learning / ignores condition / dropped modes / collapsed / diverged
     reason: str
 
 
@@ -171,18 +210,46 @@ def verdict(
             f"G paints {q.modes_captured:.0f} of the artist's {modes} modes "
             f"({q.high_quality or 0.0:.0%} of its paintings on a mode)",
         )
-    gap = abs(view - objective.view_at_equilibrium)
+    condition_error = _condition_error(q)
     if (
         q.w1 <= CONVERGED_MAX_W1
+        and condition_error is not None
+        and condition_error > CONVERGED_MAX_CONDITION_ERROR
+    ):
+        return Verdict(
+            "ignores condition",
+            f"G paints the artist's curves (W1 {q.w1:.3f}) but not the ones it is asked for "
+            f"({_condition_summary(q)})",
+        )
+    gap = abs(view - objective.view_at_equilibrium)
+    if (
+        (condition_error is None or condition_error <= CONVERGED_MAX_CONDITION_ERROR)
+        and q.w1 <= CONVERGED_MAX_W1
         and q.residual <= CONVERGED_MAX_RESIDUAL
         and q.in_bounds >= CONVERGED_MIN_IN_BOUNDS
         and gap <= objective.view_tolerance
     ):
+        follows = "" if condition_error is None else f"; it paints what it is asked ({_condition_summary(q)})"
         return Verdict(
             "converged",
-            f"W1 {q.w1:.3f} ≤ {CONVERGED_MAX_W1} and D can only guess ({objective.view} {view:.2f})",
+            f"W1 {q.w1:.3f} ≤ {CONVERGED_MAX_W1} and D can only guess ({objective.view} {view:.2f}){follows}",
         )
     return Verdict(
         "still learning",
         f"W1 {q.w1:.3f}, residual {q.residual:.3f}, in bounds {q.in_bounds:.2f}, {objective.view} {view:.2f}",
     )
+
+
+def _condition_error(q: Quality) -> float | None:
+    """A conditional G's worst error against its condition (None: not conditional; NaN stays NaN)."""
+    if q.a_error is not None:
+        return q.a_error
+    if q.w1_label_0 is not None and q.w1_label_1 is not None:
+        return max(q.w1_label_0, q.w1_label_1)
+    return None
+
+
+def _condition_summary(q: Quality) -> str:
+    if q.a_error is not None:
+        return f"mean |â − a| {q.a_error:.3f}, 90% within {q.a_error_p90 or 0.0:.3f}"
+    return f"W1 per label {q.w1_label_0 or 0.0:.3f} and {q.w1_label_1 or 0.0:.3f}"

@@ -61,8 +61,8 @@ def build_models(config: TrainConfig) -> tuple[Generator, Discriminator]:
     """G and D with the run's initial weights (:func:`gancurve.core.networks.initial_weights`)."""
     weights = initial_weights(config)
     with torch.random.fork_rng(devices=[]):  # nn.Linear draws a default init: leave the caller's RNG be
-        generator = Generator(config.ideas, config.hidden, config.points)
-        discriminator = Discriminator(config.points, config.hidden)
+        generator = Generator(config.g_inputs, config.hidden, config.points)
+        discriminator = Discriminator(config.d_inputs, config.hidden)
     load_weights(generator, weights["generator"])
     load_weights(discriminator, weights["discriminator"])
     return generator, discriminator

@@ -22,13 +22,16 @@ PARAMETERS = ("net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias")
 
 
 def network_shapes(config: TrainConfig) -> dict[str, dict[str, tuple[int, ...]]]:
-    """Every parameter's shape, by network: G is ideas → hidden → points, D points → hidden → 1."""
-    ideas, hidden, points = config.ideas, config.hidden, config.points
+    """Every parameter's shape, by network: G is ideas → hidden → points, D points → hidden → 1
+    (a condition adds its columns to both inputs: ``config.g_inputs``, ``config.d_inputs``)."""
+    ideas, hidden, points = config.g_inputs, config.hidden, config.points
     return {
         "generator": dict(
             zip(PARAMETERS, [(hidden, ideas), (hidden,), (points, hidden), (points,)], strict=True)
         ),
-        "discriminator": dict(zip(PARAMETERS, [(hidden, points), (hidden,), (1, hidden), (1,)], strict=True)),
+        "discriminator": dict(
+            zip(PARAMETERS, [(hidden, config.d_inputs), (hidden,), (1, hidden), (1,)], strict=True)
+        ),
     }
 
 
@@ -60,7 +63,8 @@ def forward(weights: Weights, inputs: np.ndarray) -> np.ndarray:
 
 
 def paint(generator: Weights, ideas: np.ndarray, chunk: int = 65_536) -> np.ndarray:
-    """G's paintings for ideas ``(n, ideas)``, in chunks so a large ``n`` needs little memory."""
+    """G's paintings for its inputs ``(n, g_inputs)`` (the ideas, then a conditional run's
+    condition), in chunks so a large ``n`` needs little memory."""
     points = generator["net.2.bias"].shape[0]
     out = np.empty((len(ideas), points), dtype=generator["net.2.bias"].dtype)
     for start in range(0, len(ideas), chunk):
@@ -69,7 +73,7 @@ def paint(generator: Weights, ideas: np.ndarray, chunk: int = 65_536) -> np.ndar
 
 
 def logits(discriminator: Weights, paintings: np.ndarray) -> np.ndarray:
-    """D's logits ``(n,)`` for paintings ``(n, points)``."""
+    """D's logits ``(n,)`` for its inputs ``(n, d_inputs)``: paintings, then a conditional run's condition."""
     return forward(discriminator, paintings)[:, 0]
 
 

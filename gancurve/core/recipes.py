@@ -46,6 +46,8 @@ def describe(config: TrainConfig) -> str:
     """A run's training choices in one line, e.g. ``minimax · Adam 1e-4/1e-4, betas 0.9/0.999``."""
     artist = f"{config.artist} ({config.modes})" if config.artist == "parabola-modes" else config.artist
     parts = [] if config.artist == "parabola" else [artist]
+    if config.condition != "none":
+        parts.append(f"conditioned on {config.condition}")
     parts.append(config.loss)
     rates = f"{config.lr_g:g}" if config.lr_g == config.lr_d else f"G {config.lr_g:g}, D {config.lr_d:g}"
     parts.append(f"Adam {rates}, betas {config.beta1:g}/{config.beta2:g}")

@@ -13,11 +13,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from gancurve.core.artist import Artist
-from gancurve.core.objectives import OBJECTIVES, Objective
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import ANIMATION_FORMATS, ANIMATION_FPS_RANGE
-from gancurve.render.frames import FramePainter
+from gancurve.render.frames import FramePainter, Look
 from gancurve.store.atomic import replace_with, temporary_sibling
 from gancurve.store.outputs import check_output
 from gancurve.store.rundir import Snapshots
@@ -83,12 +81,11 @@ def render_frames(
     plan: AnimationPlan,
     size: tuple[int, int],
     w1: W1Log = (),
-    objective: Objective = OBJECTIVES["minimax"],
-    artist: Artist | None = None,
+    look: Look | None = None,
 ) -> Iterator[np.ndarray]:
-    """The frames of the animation, one at a time (the texts name what ``objective`` reports;
-    ``artist``'s band and paintings are drawn behind G's)."""
-    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective, artist)
+    """The frames of the animation, one at a time (``look``: what the texts name, the band behind
+    G's curves and their colours)."""
+    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, look, snapshots.critic)
     for index in plan.indices:
         yield _render_snapshot(painter, snapshots, index, w1)
 
@@ -101,6 +98,7 @@ def _render_snapshot(painter: FramePainter, snapshots: Snapshots, index: int, w1
         float(snapshots.d_accuracy[index]),
         float(snapshots.d_score[index]),
         latest_w1(w1, step),
+        None if snapshots.critic is None else snapshots.critic[index],
     )
 
 
@@ -113,15 +111,14 @@ def latest_w1(w1: W1Log, step: int) -> float | None:
 def shared_palette(
     snapshots: Snapshots,
     size: tuple[int, int],
-    objective: Objective = OBJECTIVES["minimax"],
-    artist: Artist | None = None,
+    look: Look | None = None,
 ) -> Image.Image:
     """One palette for every frame, from the first and last frames side by side.
 
     With the same palette, pixels that did not move are identical from frame to frame, and
     the GIF encoder stores them as transparent: most of a frame costs almost nothing.
     """
-    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, objective, artist)
+    painter = FramePainter(snapshots.x, snapshots.paintings.shape[1], size, look, snapshots.critic)
     ends = [_render_snapshot(painter, snapshots, i) for i in (0, len(snapshots.steps) - 1)]
     return Image.fromarray(np.concatenate(ends, axis=1)).quantize(GIF_COLORS, dither=Image.Dither.NONE)
 
@@ -139,8 +136,7 @@ def write_animation(
     every: int | None,
     size: tuple[int, int],
     w1: W1Log = (),
-    objective: Objective = OBJECTIVES["minimax"],
-    artist: Artist | None = None,
+    look: Look | None = None,
 ) -> AnimationPlan:
     """Write the animation atomically: to a temporary file, renamed when complete."""
     slowest, fastest = ANIMATION_FPS_RANGE
@@ -148,12 +144,10 @@ def write_animation(
         raise UsageError(f"--fps must be from {slowest:g} to {fastest:g}, got {fps:g}.")
     extension = check_animation_output(output)
     plan = plan_frames(len(snapshots.steps), every)
-    frames = render_frames(snapshots, plan, size, w1, objective, artist)
+    frames = render_frames(snapshots, plan, size, w1, look)
     with temporary_sibling(output) as temp:
         if extension == ".gif":
-            _write_gif(
-                temp, frames, shared_palette(snapshots, size, objective, artist), fps, len(plan.indices)
-            )
+            _write_gif(temp, frames, shared_palette(snapshots, size, look), fps, len(plan.indices))
         else:
             _write_mp4(temp, frames, fps)
         replace_with(temp, output)

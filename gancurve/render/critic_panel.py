@@ -20,6 +20,8 @@ def draw_critic(axes: Axes, view: CriticView, objective: Objective, letter: str 
         if objective.probabilistic
         else "D(a): D's output"
     )
+    if view.condition != "none":  # D judges a painting with what it was asked for: its own here
+        label += f", shown with its own {view.condition} (no D*: it depends on the {view.condition})"
     axes.plot(view.a, view.d, color=UPPER, lw=2.2, label=label, zorder=3)
     if view.d_star is not None:
         axes.plot(view.a, view.d_star, color="black", ls="--", lw=1.5,

@@ -11,6 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gancurve.core.artist import Artist, ParameterLaw, make_artist
+from gancurve.core.condition import Condition
 from gancurve.core.config import TrainConfig
 from gancurve.core.critic import CriticView
 from gancurve.core.objectives import OBJECTIVES, Objective
@@ -18,7 +19,7 @@ from gancurve.core.recipes import describe
 from gancurve.errors import UsageError
 from gancurve.formats import PLOT_FORMATS
 from gancurve.render.critic_panel import draw_critic
-from gancurve.render.style import GREEN, LOWER, REAL, UPPER, draw_canvas
+from gancurve.render.style import GREEN, LOWER, REAL, UPPER, condition_colours, condition_handles, draw_canvas
 from gancurve.sampling import Samples
 from gancurve.store.atomic import atomic_write
 from gancurve.store.outputs import check_output
@@ -89,13 +90,22 @@ def write_plot(figure: Figure, output: Path) -> None:
 
 def _paintings(axes: Axes, samples: Samples, curves: int, artist: Artist) -> None:
     draw_canvas(axes, samples.x, artist)
-    for index, painting in enumerate(samples.y[:curves]):
-        axes.plot(
-            samples.x, painting, color=GREEN, lw=1.2, alpha=0.6, label="G's paintings" if index == 0 else None
-        )
+    shown = min(curves, len(samples.y))
+    if samples.condition is None:
+        rows, colours = np.arange(shown), [GREEN] * shown
+    else:  # the rows ask for evenly spread conditions in order: show some of every condition
+        rows = np.linspace(0, len(samples.y) - 1, shown).round().astype(int)
+        condition = Condition(samples.condition_name, artist.law)
+        colours = condition_colours(condition, samples.condition[rows])
+    for index, (row, colour) in enumerate(zip(rows, colours, strict=True)):
+        label = "G's paintings" if index == 0 and samples.condition is None else None
+        axes.plot(samples.x, samples.y[row], color=colour, lw=1.2, alpha=0.6, label=label)
     painter = "the final G's moving average" if samples.ema > 0 else "the final G"
-    axes.set_title(f"(a) {min(curves, len(samples.y))} paintings by {painter}")
-    axes.legend(loc="upper center", fontsize=8, ncol=2, frameon=False)
+    axes.set_title(f"(a) {shown} paintings by {painter}")
+    handles, _ = axes.get_legend_handles_labels()
+    if samples.condition is not None:
+        handles += condition_handles(Condition(samples.condition_name, artist.law))
+    axes.legend(handles=handles, loc="upper center", fontsize=8, ncol=2, frameon=False)
 
 
 def artist_density(axes: Axes, law: ParameterLaw) -> None:
@@ -112,14 +122,22 @@ def histogram_bins(law: ParameterLaw) -> int:
 
 def _a_histogram(axes: Axes, samples: Samples, artist: Artist) -> None:
     a_hat, law = samples.a_hat, artist.law
+    if samples.condition is not None and samples.condition_name == "label":
+        # Stacked by the label asked for: where each label's paintings land, within the whole.
+        labels = samples.condition > 0.5
+        groups, names = [a_hat[~labels], a_hat[labels]], ["G's fitted a, label 0", "G's fitted a, label 1"]
+        colours = condition_colours(Condition("label", law), np.array([0.0, 1.0]))
+    else:
+        groups, names, colours = [a_hat], ["fitted a of G's paintings"], [GREEN]
     axes.hist(
-        a_hat,
+        groups,
         bins=histogram_bins(law),
         range=(0.5, 2.5),
         density=True,
-        color=GREEN,
+        stacked=True,
+        color=colours,
         alpha=0.7,
-        label="fitted a of G's paintings",
+        label=names,
     )
     artist_density(axes, law)
     axes.set_xlim(0.5, 2.5)

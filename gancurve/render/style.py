@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 
 from gancurve.core.artist import Artist, ParameterLaw
+from gancurve.core.condition import Condition
 
 GREEN = "#4AD631"  # the tutorial's colour for G's painting
 UPPER = "#74BCFF"  # the tutorial's upper-bound colour
@@ -48,3 +52,38 @@ def draw_canvas(axes: Axes, x: np.ndarray, artist: Artist | None = None) -> None
     axes.set_ylim(*family.y_limits)
     axes.set_xlabel("x")
     axes.set_ylabel("y")
+
+
+#: A conditional G's curves are coloured by what they were asked for, along this colour map: low a
+#: dark, high a light; label 0 (the lower half) and label 1 take the colours of its quarters. None
+#: of them is a bound's colour, so a curve is never mistaken for a bound.
+A_COLOURMAP = "viridis"
+LABEL_SHADES = (0.2, 0.8)
+
+
+def condition_colours(condition: Condition, values: np.ndarray) -> list[Any]:
+    """One colour per curve for its condition value (G's green for every curve without one)."""
+    colourmap = matplotlib.colormaps[A_COLOURMAP]
+    if condition.name == "label":
+        return [colourmap(LABEL_SHADES[int(value > 0.5)]) for value in values]
+    if condition.name == "a":
+        span = max(condition.law.high - condition.law.low, 1e-12)
+        return [colourmap(float(np.clip((value - condition.law.low) / span, 0.0, 1.0))) for value in values]
+    return [GREEN] * len(values)
+
+
+def condition_handles(condition: Condition) -> list[Line2D]:
+    """Legend entries for the colours of a conditional G's curves (none without a condition)."""
+    if condition.name == "label":
+        names = ("G, label 0 (lower half)", "G, label 1 (upper half)")
+        values = np.array([0.0, 1.0])
+    elif condition.name == "a":
+        law = condition.law
+        names = (f"G asked for a = {law.low:g}", f"G asked for a = {law.high:g}")
+        values = np.array([law.low, law.high])
+    else:
+        return []
+    colours = condition_colours(condition, values)
+    return [
+        Line2D([], [], color=colour, lw=2, label=name) for colour, name in zip(colours, names, strict=True)
+    ]

@@ -24,6 +24,7 @@ VERDICT_COLOURS = {
     "converged": GREEN,
     "still learning": "#E0A800",
     "dropped modes": "#FF7F0E",
+    "ignores condition": "#9467BD",
     "collapsed": "#D62728",
     "diverged": "#7F0000",
 }

@@ -151,7 +151,7 @@ def decode(metadata: dict[str, str], tensors: dict[str, np.ndarray]) -> Checkpoi
         raise DamagedCheckpointError(f"it holds arrays a run does not write ({', '.join(unexpected[:3])})")
     for key, shape in expected.items():
         check_array(key, tensors.get(key), shape, finite=not key.startswith("adam/"))
-    check_array("fixed_ideas", tensors.get("fixed_ideas"), (None, config.ideas))
+    check_array("fixed_ideas", tensors.get("fixed_ideas"), (None, config.g_inputs))
     rng = tensors.get("rng")
     check_rng(rng, rng_kind)
     assert rng is not None

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from gancurve.core.config import TrainConfig
+from gancurve.core.critic import FRAME_A, FRAME_ROWS
 from gancurve.errors import GancurveError
 from gancurve.store.atomic import atomic_write_files, atomic_write_text, render_bytes
 
@@ -51,6 +52,9 @@ class Snapshots:
     d_accuracy: np.ndarray  # (k,)
     d_score: np.ndarray  # (k,)
     x: np.ndarray  # (points,) the grid
+    # D along the family at each snapshot (core.critic.critic_frame: D, D*, G's push on FRAME_A);
+    # None for runs that did not record it (sweeps' members, runs of gancurve 0.2 and before).
+    critic: np.ndarray | None = None  # (k, 3, len(FRAME_A)) float32
 
     def problem(self) -> str | None:
         """What is inconsistent about these arrays (as read from a file), or None."""
@@ -61,19 +65,24 @@ class Snapshots:
             return "its arrays hold different numbers of snapshots"
         if count and (self.paintings.shape[1] == 0 or self.paintings.shape[2] != len(self.x)):
             return f"its paintings have shape {self.paintings.shape[1:]} for {len(self.x)} x positions"
-        if not all(np.issubdtype(a.dtype, np.number) for a in vars(self).values()):
+        if self.critic is not None and self.critic.shape != (count, len(FRAME_ROWS), len(FRAME_A)):
+            return f"its critic frames have shape {self.critic.shape}"
+        if not all(np.issubdtype(a.dtype, np.number) for a in vars(self).values() if a is not None):
             return "it holds arrays that are not numbers"
         return None
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays as ``snapshots.npz`` stores them (dtypes fixed)."""
-        return {
+        arrays: dict[str, np.ndarray] = {
             "steps": self.steps.astype(np.int64),
             "paintings": self.paintings.astype(np.float32),
             "d_accuracy": self.d_accuracy.astype(np.float64),
             "d_score": self.d_score.astype(np.float64),
             "x": self.x.astype(np.float64),
         }
+        if self.critic is not None:
+            arrays["critic"] = self.critic.astype(np.float32)
+        return arrays
 
 
 class RunDir:
@@ -172,7 +181,11 @@ class RunDir:
             raise GancurveError(f"Run {self.name!r} has no {SNAPSHOTS_FILE}; train it first.")
         try:
             with np.load(self.snapshots_path, allow_pickle=False) as data:
-                snapshots = Snapshots(**{name: data[name] for name in Snapshots.__dataclass_fields__})
+                optional = {"critic"}  # (older runs, and sweeps' members, have none)
+                snapshots = Snapshots(
+                    **{name: data[name] for name in Snapshots.__dataclass_fields__ if name not in optional},
+                    **{name: data[name] for name in optional if name in data.files},
+                )
         except (OSError, ValueError, KeyError, EOFError, TypeError) as error:
             raise GancurveError(f"{self.snapshots_path} is damaged or not a snapshots file.") from error
         problem = snapshots.problem()

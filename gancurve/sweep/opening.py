@@ -274,7 +274,9 @@ def _member_session(
     run = sweep.member(seed)
     if not run.path.is_dir():
         run = create_run(sweep.path, run.name)
-    session = TrainingSession(run, config, request.cadence, member.device, "fast", member)
+    session = TrainingSession(
+        run, config, request.cadence, member.device, "fast", member, critic_frames=False
+    )
     if resume and run.existing_checkpoint() is not None:
         checkpoint = load_checkpoint(run)
         if checkpoint.config.seed != seed:

@@ -23,8 +23,11 @@ ROW_FIELDS = (
     "d_accuracy", "d_score", "reason",
 )  # fmt: skip
 METRIC_FIELDS = ROW_FIELDS[4:12]
-#: The mode-collapse metrics of an artist with modes: columns of its rows only (before ``reason``).
-MODE_FIELDS = ("modes_captured", "high_quality", "mode_kl")
+#: The metrics only some runs have, columns of their rows only (before ``reason``): the mode-collapse
+#: metrics of an artist with modes, and a conditional G's errors against its condition.
+OPTIONAL_FIELDS = (
+    "modes_captured", "high_quality", "mode_kl", "w1_label_0", "w1_label_1", "a_error", "a_error_p90",
+)  # fmt: skip
 #: How many of the worst members the summary names.
 WORST_SHOWN = 5
 
@@ -47,7 +50,7 @@ def member_row(
     values = metrics or {}
     row: dict[str, Any] = {"seed": seed, "run": run, "step": step, "verdict": verdict}
     row.update({name: float(values.get(name, math.nan)) for name in METRIC_FIELDS})
-    row.update({name: float(values[name]) for name in MODE_FIELDS if name in values})
+    row.update({name: float(values[name]) for name in OPTIONAL_FIELDS if name in values})
     row["reason"] = reason
     return row
 
@@ -81,7 +84,8 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "diverged": verdicts.count("diverged"),
         "still_learning": verdicts.count("still learning"),
         "dropped_modes": verdicts.count("dropped modes"),
-        **_modes_means(scored),
+        "ignores_condition": verdicts.count("ignores condition"),
+        **_optional_means(scored),
         "worst": [
             {"seed": row["seed"], "run": row["run"], "verdict": row["verdict"], "w1": row["w1"]}
             for row in by_badness[:WORST_SHOWN]
@@ -95,9 +99,9 @@ def w1_of(row: dict[str, Any]) -> float:
     return math.inf if value is None or not math.isfinite(float(value)) else float(value)
 
 
-def _modes_means(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """The mean of each mode-collapse metric, for a sweep of an artist with modes."""
-    return {f"{name}_mean": _mean(rows, name) for name in MODE_FIELDS if rows and name in rows[0]}
+def _optional_means(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The mean of each optional metric the members have (modes, condition)."""
+    return {f"{name}_mean": _mean(rows, name) for name in OPTIONAL_FIELDS if rows and name in rows[0]}
 
 
 def _mean(rows: Sequence[dict[str, Any]], key: str) -> float:
@@ -107,7 +111,7 @@ def _mean(rows: Sequence[dict[str, Any]], key: str) -> float:
 def summary_csv(rows: Sequence[dict[str, Any]]) -> str:
     """summary.csv: one row per seed, metrics with 6 significant digits, NaN as an empty cell."""
     text = io.StringIO()
-    modes = tuple(name for name in MODE_FIELDS if any(name in row for row in rows))
+    modes = tuple(name for name in OPTIONAL_FIELDS if any(name in row for row in rows))
     writer = csv.DictWriter(text, fieldnames=(*ROW_FIELDS[:-1], *modes, ROW_FIELDS[-1]), lineterminator="\n")
     writer.writeheader()
     for row in rows:

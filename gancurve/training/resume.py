@@ -18,8 +18,9 @@ from gancurve.store.rundir import RunDir
 from gancurve.training.cadence import Cadence
 from gancurve.training.session import TrainingSession
 
-#: Hyperparameters that shape the networks: a resumed run can never change them.
-ARCHITECTURE_FIELDS = ("ideas", "points", "hidden")
+#: Hyperparameters that shape the networks or say what their inputs mean: a resumed run can never
+#: change them (a label and an a are both one input column, but not the same question).
+ARCHITECTURE_FIELDS = ("ideas", "points", "hidden", "condition")
 
 
 def resume_config(saved: TrainConfig, requested: dict[str, Any], force: bool) -> TrainConfig:
@@ -34,7 +35,7 @@ def resume_config(saved: TrainConfig, requested: dict[str, Any], force: bool) ->
     fixed = [name for name in ARCHITECTURE_FIELDS if getattr(saved, name) != getattr(wanted, name)]
     if fixed:
         raise UsageError(
-            f"Cannot change {', '.join(fixed)} of a trained run: the networks' shapes depend on it."
+            f"Cannot change {', '.join(fixed)} of a trained run: the networks' inputs depend on it."
         )
     if not force:
         raise UsageError(

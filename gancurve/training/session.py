@@ -14,8 +14,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from gancurve import __version__
+from gancurve.core.condition import make_condition
 from gancurve.core.config import TrainConfig
-from gancurve.core.critic import HAS_OPTIMAL_D, optimal_gap
+from gancurve.core.critic import FRAME_PAINTINGS, HAS_OPTIMAL_D, critic_frame, optimal_gap
 from gancurve.core.draws import eval_ideas, fixed_ideas
 from gancurve.core.engines import DEFAULT_ENGINE, make_engine
 from gancurve.core.engines.protocol import Engine
@@ -93,6 +94,7 @@ class TrainingSession:
         device: str = "cpu",
         engine: str = DEFAULT_ENGINE,
         trainer: Engine | None = None,
+        critic_frames: bool = True,
     ) -> None:
         self.run = run
         self.config = config
@@ -102,8 +104,13 @@ class TrainingSession:
         # A sweep hands each member its view of the shared engine; a run alone makes its own.
         self.trainer: Engine = trainer if trainer is not None else make_engine(config, device, engine)
         self.history = History()
+        # D along the family with every snapshot, for animate's critic panel (~0.4 ms each: a
+        # sweep's members leave it out, where it would cost a fifth of the sweep's time).
+        self.critic_frames = critic_frames
         self.fixed = fixed_ideas(config, cadence.fixed_ideas)
         self.eval_ideas = eval_ideas(config, EVAL_SAMPLES)
+        condition = make_condition(config)  # what each evaluation row asks G for (if anything)
+        self.asked = (condition, condition.requested_a(EVAL_SAMPLES))
         self.warned_collapse = False
         self.last_row: dict[str, float] = {}
         self.saved_step: int | None = None  # the step of the checkpoint on disk, if any
@@ -206,10 +213,10 @@ class TrainingSession:
         if evaluate:
             # With an EMA the averaged G is the run's painter; G itself is recorded beside it.
             artist = self.trainer.artist
-            row.update(quality(self.trainer.paint(self.eval_ideas), artist).to_dict())
+            row.update(quality(self.trainer.paint(self.eval_ideas), artist, self.asked).to_dict())
             g_paintings = self.trainer.paint(self.eval_ideas, raw=True)  # what D is trained against
             if self.config.ema > 0:
-                raw = quality(g_paintings, artist)
+                raw = quality(g_paintings, artist, self.asked)
                 row.update({f"raw_{name}": value for name, value in raw.to_dict().items()})
             row.update(self._critic_gap(g_paintings))
         problem = divergence_in(row)
@@ -223,10 +230,12 @@ class TrainingSession:
     def _critic_gap(self, g_paintings: np.ndarray) -> dict[str, float]:
         """How far D is from the optimal D for the current G (``core.critic``), for the objectives
         that have one; nothing for the others, or when G's paintings are not finite."""
-        if self.config.loss not in HAS_OPTIMAL_D or not np.isfinite(g_paintings).all():
+        if self.config.loss not in HAS_OPTIMAL_D or self.config.condition != "none":
+            return {}  # (a conditional D's optimum depends on the condition: see core.critic)
+        if not np.isfinite(g_paintings).all():
             return {}
         a_hat, _ = self.trainer.artist.fit(g_paintings)
-        discriminator = self.trainer.state().weights["discriminator"]
+        discriminator = self.trainer.weights()["discriminator"]
         gap = optimal_gap(discriminator, self.trainer.artist, a_hat, self.config.loss)
         return {} if gap is None else {"d_star_gap": gap}
 
@@ -235,6 +244,21 @@ class TrainingSession:
         self.history.snapshot_paintings.append(self.trainer.paint(self.fixed))
         self.history.snapshot_d_accuracy.append(values["d_accuracy"])
         self.history.snapshot_d_score.append(values["d_score"])
+        self.history.snapshot_critic.append(self._critic_frame() if self.critic_frames else None)
+
+    def _critic_frame(self) -> np.ndarray | None:
+        """D along the family now, next to the optimal D for G now (from a few of the evaluation
+        ideas: G itself, which D trains against); None when G's paintings are not finite."""
+        # Rows spread over the evaluation's (a conditional run's rows ask for a in increasing order).
+        rows = self.eval_ideas[:: len(self.eval_ideas) // FRAME_PAINTINGS][:FRAME_PAINTINGS]
+        g_paintings = self.trainer.paint(rows, raw=True)
+        if not np.isfinite(g_paintings).all():
+            return None
+        artist = self.trainer.artist
+        a_hat, _ = artist.fit(g_paintings)
+        discriminator = self.trainer.weights()["discriminator"]
+        condition = self.asked[0]
+        return critic_frame(discriminator, artist, a_hat, self.config.loss, condition).astype(np.float32)
 
     def _check_collapse(self, row: dict[str, float], reporter: Reporter, outcome: Outcome) -> None:
         """Warn once when G's paintings stop varying (mode collapse)."""

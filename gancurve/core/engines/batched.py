@@ -31,7 +31,7 @@ from gancurve.core.stats import step_stats
 #: torch.optim.Adam's default epsilon, which the reference trainer uses.
 ADAM_EPS = 1e-8
 #: The architecture every member of one engine must share (it fixes the arrays' shapes).
-SHARED_FIELDS = ("ideas", "hidden", "points", "batch_size", "d_steps")
+SHARED_FIELDS = ("ideas", "hidden", "points", "batch_size", "d_steps", "condition")
 
 
 class BatchedEngine:
@@ -56,8 +56,8 @@ class BatchedEngine:
         self.configs, self.dtype = list(configs), dtype
         self.artist = make_artist(first)  # the paintings' family: every member's (its law may differ)
         members = len(configs)
-        self.g = np.zeros((members, layout.generator_size(first.ideas, first.hidden, first.points)), dtype)
-        self.d = np.zeros((members, layout.discriminator_size(first.points, first.hidden)), dtype)
+        self.g = np.zeros((members, layout.generator_size(first.g_inputs, first.hidden, first.points)), dtype)
+        self.d = np.zeros((members, layout.discriminator_size(first.d_inputs, first.hidden)), dtype)
         self.g_ema = np.zeros_like(self.g)  # the average of G's weights (members with an EMA decay)
         self.g_moments = np.zeros((members, 2, self.g.shape[1]), dtype)
         self.d_moments = np.zeros((members, 2, self.d.shape[1]), dtype)
@@ -71,6 +71,7 @@ class BatchedEngine:
         self._real_a = np.zeros(slots, dtype)
         self._ideas = np.zeros((*slots, first.ideas), dtype)
         self._mix = np.zeros(slots, dtype)  # WGAN-GP's mixing weights (its members only)
+        self._condition = np.zeros((*slots, first.g_inputs - first.ideas), dtype)  # each row's condition
         self._block_used = self.BLOCK_STEPS  # nothing drawn yet
         self._basis, self._offset = self.artist.basis(dtype), self.artist.offset(dtype)
         self._prepare()
@@ -122,13 +123,15 @@ class BatchedEngine:
 
         kernel.train_steps(
             self.g, self.d, self.g_ema, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
-            self.active, self._real_a, self._ideas, self._mix, self._block_used, count, self._basis,
-            self._offset, self.logits,
+            self.active, self._real_a, self._ideas, self._condition, self._mix, self._block_used, count,
+            self._basis, self._offset, self.logits,
         )  # fmt: skip
 
     def _draw_block(self) -> None:
         for member in np.flatnonzero(self.active):
-            self.draws[member].fill(self._real_a[member], self._ideas[member], self._mix[member])
+            self.draws[member].fill(
+                self._real_a[member], self._ideas[member], self._mix[member], self._condition[member]
+            )
         self._block_used = 0
 
     def set_active(self, mask: np.ndarray) -> None:
@@ -160,7 +163,7 @@ class BatchedEngine:
         }
 
     def paint(self, member: int, ideas: np.ndarray, raw: bool = False) -> np.ndarray:
-        """The member's G's paintings (float32) for ideas ``(n, ideas)``: by G's moving average
+        """The member's G's paintings (float32) for its inputs ``(n, g_inputs)``: by G's moving average
         when the member keeps one, unless ``raw``."""
         averaged = self.configs[member].ema > 0 and not raw
         generator = unpack_generator((self.g_ema if averaged else self.g)[member], self.configs[member])
@@ -225,7 +228,8 @@ def prepare(dtype: type[np.floating[Any]] = np.float32) -> None:
     kernel.train_steps(
         empty, empty, empty, moments, moments, np.zeros((0, 2), np.int64),
         np.zeros((0, layout.HYPER_COLUMNS)), np.zeros(0, np.bool_), slots, np.zeros((0, 1, 1, 1, 1), dtype),
-        slots, 0, 0, np.ones(1, dtype), np.zeros(1, dtype), np.zeros((0, layout.LOGIT_PARTS, 1), dtype),
+        np.zeros((0, 1, 1, 1, 0), dtype), slots, 0, 0, np.ones(1, dtype), np.zeros(1, dtype),
+        np.zeros((0, layout.LOGIT_PARTS, 1), dtype),
     )  # fmt: skip
 
 
@@ -253,7 +257,7 @@ def pack_discriminator(named: Weights, config: TrainConfig | None = None) -> np.
 
 def unpack_generator(flat: np.ndarray, config: TrainConfig) -> Weights:
     """The kernel's flat G vector as named weights in torch's shapes (copies)."""
-    ideas, hidden, points = config.ideas, config.hidden, config.points
+    ideas, hidden, points = config.g_inputs, config.hidden, config.points
     w1, b1, w2 = ideas * hidden, ideas * hidden + hidden, ideas * hidden + hidden + points * hidden
     return {
         "net.0.weight": flat[:w1].reshape(ideas, hidden).T.copy(),
@@ -265,10 +269,10 @@ def unpack_generator(flat: np.ndarray, config: TrainConfig) -> Weights:
 
 def unpack_discriminator(flat: np.ndarray, config: TrainConfig) -> Weights:
     """The kernel's flat D vector as named weights in torch's shapes (copies)."""
-    hidden, points = config.hidden, config.points
-    v1, c1 = points * hidden, points * hidden + hidden
+    hidden, inputs = config.hidden, config.d_inputs
+    v1, c1 = inputs * hidden, inputs * hidden + hidden
     return {
-        "net.0.weight": flat[:v1].reshape(points, hidden).T.copy(),
+        "net.0.weight": flat[:v1].reshape(inputs, hidden).T.copy(),
         "net.0.bias": flat[v1:c1].copy(),
         "net.2.weight": flat[c1 : c1 + hidden].reshape(1, hidden).copy(),
         "net.2.bias": flat[c1 + hidden :].copy(),
@@ -313,6 +317,10 @@ class Member:
     def paint(self, ideas: np.ndarray, raw: bool = False) -> np.ndarray:
         """This member's G's paintings for ``ideas`` (its moving average's, unless ``raw``)."""
         return self.engine.paint(self.index, ideas, raw)
+
+    def weights(self) -> dict[str, Weights]:
+        """This member's weights now (copies)."""
+        return self.engine.weights(self.index)
 
     def state(self) -> TrainState:
         """This member's training state."""

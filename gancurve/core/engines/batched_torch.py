@@ -25,6 +25,8 @@ from gancurve.core.config import TrainConfig
 from gancurve.core.engines import layout
 from gancurve.core.engines.batched import BatchedEngine
 from gancurve.core.engines.protocol import TrainState
+from gancurve.core.engines.reference import with_condition
+from gancurve.core.networks import Weights
 from gancurve.core.objectives import LOSS_CODES
 
 #: Steps run eagerly before capture (cuBLAS handles, allocator); they are undone.
@@ -42,7 +44,7 @@ class TorchBatchedEngine(BatchedEngine):
         super().__init__(configs, dtype)
         self.device = str(self.torch_device)
         first = self.configs[0]
-        self._sizes = (first.ideas, first.hidden, first.points)
+        self._sizes = (first.g_inputs, first.hidden, first.points, first.d_inputs)
         self._on_device: dict[str, torch.Tensor] = {}
         self._basis_on_device = torch.from_numpy(self._basis).to(self.torch_device, self.torch_dtype)
         self._offset_on_device = torch.from_numpy(self._offset).to(self.torch_device, self.torch_dtype)
@@ -68,7 +70,7 @@ class TorchBatchedEngine(BatchedEngine):
             "g_moments": self.g_moments, "d_moments": self.d_moments,
             "adam_steps": self.adam_steps.astype(np.float64), "hyper": self.hyper,
             "active": self.active, "real_a": self._real_a[:, 0], "ideas": self._ideas[:, 0],
-            "mix": self._mix[:, 0],
+            "mix": self._mix[:, 0], "condition": self._condition[:, 0],
             "logits": self.logits,
         }  # fmt: skip
         for name, array in host.items():
@@ -111,10 +113,12 @@ class TorchBatchedEngine(BatchedEngine):
         block_a = torch.from_numpy(self._real_a).to(self.torch_device, self.torch_dtype)
         block_ideas = torch.from_numpy(self._ideas).to(self.torch_device, self.torch_dtype)
         block_mix = torch.from_numpy(self._mix).to(self.torch_device, self.torch_dtype)
+        block_condition = torch.from_numpy(self._condition).to(self.torch_device, self.torch_dtype)
         for k in range(self._block_used, self._block_used + count):
             on["real_a"].copy_(block_a[:, k])
             on["ideas"].copy_(block_ideas[:, k])
             on["mix"].copy_(block_mix[:, k])
+            on["condition"].copy_(block_condition[:, k])
             if self.graph is None and self._capture_wanted:
                 self._try_capture()
             if self.graph is not None:
@@ -138,11 +142,14 @@ class TorchBatchedEngine(BatchedEngine):
             real = (
                 on["real_a"][:, slot, :, None] * self._basis_on_device + self._offset_on_device
             )  # a·basis + offset
-            fake = self._generator(on["g"], on["ideas"][:, slot])
-            real_logits, fake_logits = self._update_d(real, fake.detach(), on["mix"][:, slot], code, factor)
+            condition = on["condition"][:, slot]  # the artist's painting and G's of a row share it
+            fake = self._generator(on["g"], with_condition(on["ideas"][:, slot], condition))
+            real_logits, fake_logits = self._update_d(
+                real, fake.detach(), condition, on["mix"][:, slot], code, factor
+            )
 
         # (2) Update G against the updated D, each member with its own G loss.
-        new_logits = self._discriminator(on["d"], fake)
+        new_logits = self._discriminator(on["d"], with_condition(fake, condition))
         g_loss = _per_member(code, lambda loss: losses.g_loss(loss, new_logits))
         (g_grad,) = torch.autograd.grad(g_loss.sum(), [on["g"]])
         self._adam(on["g"], g_grad, on["g_moments"], on["hyper"][:, layout.LR_G], 0, factor)
@@ -158,6 +165,7 @@ class TorchBatchedEngine(BatchedEngine):
         self,
         real: torch.Tensor,
         fake: torch.Tensor,
+        condition: torch.Tensor,
         mix: torch.Tensor,
         code: torch.Tensor,
         factor: torch.Tensor,
@@ -167,13 +175,16 @@ class TorchBatchedEngine(BatchedEngine):
         their sum gives every member its own gradient."""
         on = self._on_device
         real.requires_grad_(self._r1_used)
-        real_logits, fake_logits = self._discriminator(on["d"], real), self._discriminator(on["d"], fake)
+        real_logits = self._discriminator(on["d"], with_condition(real, condition))
+        fake_logits = self._discriminator(on["d"], with_condition(fake, condition))
         d_loss = _per_member(code, lambda loss: losses.d_loss(loss, real_logits, fake_logits))
         if self._r1_used:
             d_loss = d_loss + losses.r1_penalty(real_logits, real, on["hyper"][:, layout.R1])
         if self._gp_used:
             mixed = (mix[:, :, None] * real.detach() + (1.0 - mix[:, :, None]) * fake).requires_grad_(True)
-            penalty = losses.gradient_penalty(self._discriminator(on["d"], mixed), mixed)
+            penalty = losses.gradient_penalty(
+                self._discriminator(on["d"], with_condition(mixed, condition)), mixed
+            )
             d_loss = d_loss + torch.where(code == LOSS_CODES["wasserstein-gp"], penalty.to(code.dtype), 0.0)
         (d_grad,) = torch.autograd.grad(d_loss.sum(), [on["d"]])
         self._adam(on["d"], d_grad, on["d_moments"], on["hyper"][:, layout.LR_D], 1, factor)
@@ -192,14 +203,14 @@ class TorchBatchedEngine(BatchedEngine):
         return any(config.loss == "wasserstein-gp" for config in self.configs)
 
     def _generator(self, g: torch.Tensor, ideas: torch.Tensor) -> torch.Tensor:
-        n_ideas, hidden, points = self._sizes
+        n_ideas, hidden, points, _ = self._sizes
         w1, b1, w2, b2 = torch.split(g, [n_ideas * hidden, hidden, points * hidden, points], dim=1)
         members = g.shape[0]
         h = torch.relu(torch.bmm(ideas, w1.reshape(members, n_ideas, hidden)) + b1[:, None, :])
         return torch.bmm(h, w2.reshape(members, points, hidden).transpose(1, 2)) + b2[:, None, :]
 
     def _discriminator(self, d: torch.Tensor, paintings: torch.Tensor) -> torch.Tensor:
-        _, hidden, points = self._sizes
+        _, hidden, _, points = self._sizes  # D's inputs: the points and the condition's columns
         v1, c1, v2, c2 = torch.split(d, [points * hidden, hidden, hidden, 1], dim=1)
         members = d.shape[0]
         h = torch.relu(torch.bmm(paintings, v1.reshape(members, points, hidden)) + c1[:, None, :])
@@ -271,6 +282,11 @@ class TorchBatchedEngine(BatchedEngine):
         """A member's training state (read from the device)."""
         self._sync()
         return super().state(member)
+
+    def weights(self, member: int) -> dict[str, Weights]:
+        """A member's weights (read from the device)."""
+        self._sync()
+        return super().weights(member)
 
     def last_stats(self, member: int) -> dict[str, float]:
         """What the member's latest step measured."""

@@ -20,7 +20,7 @@ import torch
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines.protocol import STAT_NAMES, TrainState
 from gancurve.core.engines.reference import Trainer
-from gancurve.core.networks import PARAMETERS
+from gancurve.core.networks import PARAMETERS, Weights
 
 WARMUP_STEPS = 3
 
@@ -100,6 +100,10 @@ class GraphEngine:
     def paint(self, ideas: np.ndarray, raw: bool = False) -> np.ndarray:
         """G's paintings for the given ideas (float32, on the host); the moving average's unless ``raw``."""
         return self.trainer.paint(ideas, raw)
+
+    def weights(self) -> dict[str, Weights]:
+        """G's and D's weights now (copies)."""
+        return self.trainer.weights()
 
     def state(self) -> TrainState:
         """The training state (copies)."""

@@ -58,8 +58,8 @@ WASSERSTEIN = int(LOSS_CODES["wasserstein-gp"])
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, parallel=True)
 def train_steps(  # type: ignore[no-untyped-def]
-    g_all, d_all, g_ema, g_moments, d_moments, adam_steps, hyper, active, real_a, ideas, mix, start, count,
-    basis, offset, logits,
+    g_all, d_all, g_ema, g_moments, d_moments, adam_steps, hyper, active, real_a, ideas, condition, mix,
+    start, count, basis, offset, logits,
 ):  # fmt: skip
     """Advance every active member by ``count`` steps, in place, on draws ``start:start + count``.
 
@@ -68,22 +68,24 @@ def train_steps(  # type: ignore[no-untyped-def]
     average of G's weights (kept where the member's ``EMA`` decay is > 0), ``g_moments (N, 2, |G|)``,
     ``d_moments (N, 2, |D|)``, ``adam_steps (N, 2)`` int64 (G's Adam step — the training step —
     and D's), ``hyper (N, HYPER_COLUMNS)`` float64, ``active (N,)`` bool, ``real_a (N, S, K, B)``
-    the artist's parameters, ``ideas (N, S, K, B, I)``, ``mix (N, S, K, B)`` WGAN-GP's mixing
+    the artist's parameters, ``ideas (N, S, K, B, I)``, ``condition (N, S, K, B, C)`` the condition
+    columns of each row (``C = 0``: none; G's input is ``ideas ⊕ condition``, D's ``painting ⊕
+    condition``, the artist's and G's painting of a row sharing it), ``mix (N, S, K, B)`` WGAN-GP's mixing
     weights (read by WGAN-GP members only), ``basis (P,)`` and ``offset (P,)`` the artist's family
     (a painting is ``a·basis + offset``; the parabolas': ``x² + 1`` and ``−1``), ``logits (N,
     LOGIT_PARTS, B)`` written with the last step's logits.
     """
     members, batch = real_a.shape[0], real_a.shape[3]
-    n_ideas, points = ideas.shape[4], basis.shape[0]
-    hidden = (d_all.shape[1] - 1) // (points + 2)
+    n_inputs, points, width = ideas.shape[4] + condition.shape[4], basis.shape[0], condition.shape[4]
+    hidden = (d_all.shape[1] - 1) // (points + width + 2)
     rows = -(-batch // ROWS) * ROWS  # the batch padded to whole blocks of rows
     for m in prange(members):
         if not active[m]:
             continue
         # Scratch, once per member per call. Padding rows stay zero: they add exact zeros.
         work = _Work(
-            np.zeros((rows, n_ideas), g_all.dtype),
-            np.zeros((2 * rows, points), g_all.dtype),
+            np.zeros((rows, n_inputs), g_all.dtype),
+            np.zeros((2 * rows, points + width), g_all.dtype),
             np.zeros((rows, hidden), g_all.dtype),
             np.zeros((ROWS, hidden), g_all.dtype),
             np.zeros((ROWS, hidden), g_all.dtype),
@@ -94,12 +96,12 @@ def train_steps(  # type: ignore[no-untyped-def]
             np.zeros((ROWS, hidden), g_all.dtype),
             np.zeros((ROWS, hidden), g_all.dtype),
             np.zeros(ROWS, g_all.dtype),
-            np.zeros((rows, points), g_all.dtype),
+            np.zeros((rows, points + width), g_all.dtype),
         )
         for k in range(start, start + count):
             _member_step(
                 g_all[m], d_all[m], g_moments[m], d_moments[m], adam_steps[m], hyper[m],
-                real_a[m, k], ideas[m, k], mix[m, k], basis, offset, logits[m], work,
+                real_a[m, k], ideas[m, k], condition[m, k], mix[m, k], basis, offset, logits[m], work,
             )  # fmt: skip
             if hyper[m, EMA] > 0.0:
                 average(g_ema[m], g_all[m], hyper[m, EMA])
@@ -114,17 +116,18 @@ _Work = namedtuple(
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
 def _member_step(  # type: ignore[no-untyped-def]
-    g, d, g_moments, d_moments, adam_steps, hyper, real_a, ideas, mix, basis, offset, logits, work
+    g, d, g_moments, d_moments, adam_steps, hyper, real_a, ideas, condition, mix, basis, offset, logits, work
 ):
     """One step of one member: an update of D per slot of draws, then G's against the last D
     on the last slot's paintings."""
+    points = basis.shape[0]
     adam_steps[0] += 1  # G's Adam step is the training step, which the schedule follows
     factor = lr_factor(float(adam_steps[0]), hyper[DECAY_START], hyper[DECAY_END])
     for j in range(real_a.shape[0]):
         adam_steps[1] += 1
-        _paint(g, real_a[j], ideas[j], basis, offset, work)
-        _update_d(d, d_moments, adam_steps[1], hyper, factor, mix[j], logits, work)
-    _update_g(g, g_moments, adam_steps[0], d, hyper, factor, logits, work)
+        _paint(g, real_a[j], ideas[j], condition[j], basis, offset, work)
+        _update_d(d, d_moments, adam_steps[1], hyper, factor, mix[j], points, logits, work)
+    _update_g(g, g_moments, adam_steps[0], d, hyper, factor, points, logits, work)
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
@@ -160,14 +163,15 @@ def _g_slope(code, s, one, half):  # type: ignore[no-untyped-def]
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
-def _paint(g, real_a, ideas, basis, offset, work):  # type: ignore[no-untyped-def]
+def _paint(g, real_a, ideas, condition, basis, offset, work):  # type: ignore[no-untyped-def]
     """The artist's batch into the first rows of ``work.x``, G's into the second half (G's hidden
-    units kept in ``work.g_hidden`` for G's update)."""
+    units kept in ``work.g_hidden`` for G's update); each row's condition after its points, and
+    after its ideas in G's input ``work.ideas``."""
     batch, n_ideas = ideas.shape
-    points, rows = basis.shape[0], work.g_hidden.shape[0]
+    points, rows, width = basis.shape[0], work.g_hidden.shape[0], condition.shape[1]
     hidden = work.g_hidden.shape[1]
     zero = typed(g, 0.0)
-    w1, b1, w2, b2 = split_g(g, n_ideas, hidden, points)
+    w1, b1, w2, b2 = split_g(g, n_ideas + width, hidden, points)
     x = work.x
     # The artist paints its batch, y = a·basis + offset (the parabolas: a·(x² + 1) − 1).
     for b in range(batch):
@@ -175,6 +179,10 @@ def _paint(g, real_a, ideas, basis, offset, work):  # type: ignore[no-untyped-de
             x[b, p] = real_a[b] * basis[p] + offset[p]
         for i in range(n_ideas):
             work.ideas[b, i] = ideas[b, i]
+        for c in range(width):  # the artist's painting and G's of a row share its condition
+            work.ideas[b, n_ideas + c] = condition[b, c]
+            x[b, points + c] = condition[b, c]
+            x[rows + b, points + c] = condition[b, c]
     # G paints: ideas → hidden (ReLU) → points.
     for r in range(0, rows, ROWS):
         relu_layer(work.ideas, r, w1, b1, work.g_hidden[r : r + ROWS], zero)
@@ -182,18 +190,19 @@ def _paint(g, real_a, ideas, basis, offset, work):  # type: ignore[no-untyped-de
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
-def _update_d(d, d_moments, t, hyper, factor, mix, logits, work):  # type: ignore[no-untyped-def]
+def _update_d(d, d_moments, t, hyper, factor, mix, points, logits, work):  # type: ignore[no-untyped-def]
     """(1) Update D on both halves of ``work.x``; G's half is a constant here (the detach). A
     penalty on D's slope (R1 on the artist's rows, WGAN-GP's between the halves) joins D's
-    gradient."""
+    gradient; the slope is taken along the ``points`` of a painting, not its condition."""
     batch = mix.shape[0]
-    points, rows, hidden = work.x.shape[1], work.g_hidden.shape[0], work.g_hidden.shape[1]
+    inputs, rows, hidden = work.x.shape[1], work.g_hidden.shape[0], work.g_hidden.shape[1]
     one, zero, half = typed(d, 1.0), typed(d, 0.0), typed(d, 0.5)
     inv_batch = typed(d, 1.0 / batch)
     code = int(hyper[LOSS])
     r1_scale = typed(d, hyper[R1] / batch)
-    v1, c1, v2, c2 = split_d(d, hidden, points)
-    gv1, gc1, gv2, gc2 = split_d(work.d_grads, hidden, points)
+    v1, c1, v2, c2 = split_d(d, hidden, inputs)
+    gv1, gc1, gv2, gc2 = split_d(work.d_grads, hidden, inputs)
+    v1_points, gv1_points = v1[:points], gv1[:points]  # the slope's part of the first layer
     x, h, grad = work.x, work.hidden, work.grad
     work.d_grads[:] = zero
     for r in range(0, 2 * rows, ROWS):
@@ -216,11 +225,13 @@ def _update_d(d, d_moments, t, hyper, factor, mix, logits, work):  # type: ignor
                 gc1[j] += grad[k, j]
         outer_add(gv1, x, r, grad)
         if r < rows and r1_scale != zero:  # R1: γ/2·mean ‖∇ₓ l‖², so ∂/∂u = (γ/B)·u
-            _slopes(v1, v2, h, batch - r, work, one, zero)
+            _slopes(v1_points, v2, h, batch - r, work, one, zero)
             work.penalty_scale[:] = r1_scale
-            _penalty_grads(v1, gv1, gv2, work)
+            _penalty_grads(v1_points, gv1_points, gv2, work)
     if code == WASSERSTEIN:
-        _gradient_penalty(v1, c1, v2, mix, typed(d, WGAN_GP_WEIGHT / batch), gv1, gv2, work, one, zero)
+        _gradient_penalty(
+            v1, c1, v2, mix, typed(d, WGAN_GP_WEIGHT / batch), gv1_points, gv2, points, work, one, zero
+        )
     adam(d, work.d_grads, d_moments, t, hyper[LR_D] * factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
 
 
@@ -270,40 +281,42 @@ def _penalty_grads(v1, gv1, gv2, work):  # type: ignore[no-untyped-def]
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
-def _gradient_penalty(v1, c1, v2, mix, scale, gv1, gv2, work, one, zero):  # type: ignore[no-untyped-def]
+def _gradient_penalty(v1, c1, v2, mix, scale, gv1_points, gv2, points, work, one, zero):  # type: ignore[no-untyped-def]
     """WGAN-GP: ``λ·mean_b (‖∇ₓ l(x̂_b)‖ − 1)²`` at ``x̂_b = ε_b·x_b + (1 − ε_b)·G(z_b)``, an artist's
-    painting and one of G's (``scale = λ/B``). ``∂/∂u_b = 2(λ/B)(‖u_b‖ − 1)/‖u_b‖ · u_b`` (0 where
-    ``u_b = 0``, as autograd's norm has it)."""
+    painting and one of G's (``scale = λ/B``; both share the row's condition, so x̂ does too).
+    ``∂/∂u_b = 2(λ/B)(‖u_b‖ − 1)/‖u_b‖ · u_b`` (0 where ``u_b = 0``, as autograd's norm has it)."""
     x, x_mix, h, scales = work.x, work.x_mix, work.hidden, work.penalty_scale
-    batch, rows, points = mix.shape[0], work.g_hidden.shape[0], x.shape[1]
+    batch, rows = mix.shape[0], work.g_hidden.shape[0]
+    v1_points = v1[:points]
     two = one + one
     for b in range(batch):
         e = mix[b]
-        for p in range(points):
+        for p in range(x.shape[1]):
             x_mix[b, p] = e * x[b, p] + (one - e) * x[rows + b, p]
     for r in range(0, rows, ROWS):
         relu_layer(x_mix, r, v1, c1, h, zero)
-        _slopes(v1, v2, h, batch - r, work, one, zero)
+        _slopes(v1_points, v2, h, batch - r, work, one, zero)
         for k in range(ROWS):
             norm = zero
             for p in range(points):
                 norm += work.penalty_u[k, p] * work.penalty_u[k, p]
             norm = math.sqrt(norm)
             scales[k] = two * scale * (norm - one) / norm if norm > zero else zero
-        _penalty_grads(v1, gv1, gv2, work)
+        _penalty_grads(v1_points, gv1_points, gv2, work)
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
-def _update_g(g, g_moments, t, d, hyper, factor, logits, work):  # type: ignore[no-untyped-def]
-    """(2) Update G against the new D on its paintings in ``work.x``: minimise the mean of G's terms."""
+def _update_g(g, g_moments, t, d, hyper, factor, points, logits, work):  # type: ignore[no-untyped-def]
+    """(2) Update G against the new D on its paintings in ``work.x``: minimise the mean of G's
+    terms (through the painting's ``points``; the condition columns are given, not painted)."""
     rows, n_ideas = work.ideas.shape
-    points, hidden = work.x.shape[1], work.g_hidden.shape[1]
+    inputs, hidden = work.x.shape[1], work.g_hidden.shape[1]
     batch = logits.shape[1]
     one, zero, half = typed(g, 1.0), typed(g, 0.0), typed(g, 0.5)
     inv_batch = typed(g, 1.0 / batch)
     code = int(hyper[LOSS])
     w2 = split_g(g, n_ideas, hidden, points)[2]
-    v1, c1, v2, c2 = split_d(d, hidden, points)
+    v1, c1, v2, c2 = split_d(d, hidden, inputs)
     gw1, gb1, gw2, gb2 = split_g(work.g_grads, n_ideas, hidden, points)
     x, h, grad, grad_fake = work.x, work.hidden, work.grad, work.grad_fake
     work.g_grads[:] = zero

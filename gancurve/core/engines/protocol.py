@@ -76,6 +76,9 @@ class Engine(Protocol):
         """G's paintings (float32, on the host) for ideas ``(n, ideas)``: by G's moving average
         when the run keeps one, unless ``raw``."""
 
+    def weights(self) -> dict[str, Weights]:
+        """G's and D's weights now (copies; G itself, not its moving average)."""
+
     def state(self) -> TrainState:
         """The full training state (copies: later steps do not change it)."""
 

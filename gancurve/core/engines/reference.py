@@ -6,18 +6,19 @@ This autograd trainer is the reference implementation. Faster engines must match
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
 from gancurve.core import losses
 from gancurve.core.artist import ParameterLaw, make_artist
+from gancurve.core.condition import Condition, make_condition
 from gancurve.core.config import TrainConfig
 from gancurve.core.draws import TrainingStreams, draw_batch, draw_mix, needs_mix
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, STAT_NAMES, AdamState, TrainState
 from gancurve.core.models import build_models, load_weights, module_weights
-from gancurve.core.networks import PARAMETERS
+from gancurve.core.networks import PARAMETERS, Weights
 from gancurve.core.schedule import linear_decay_factor
 
 
@@ -42,6 +43,12 @@ class Trainer:
         self.dtype = dtype  # float64 lets tests compare engines to 1e-10
         self.notice: str | None = None  # the readable trainer never changes course
         self.artist = make_artist(config)
+        self.condition = make_condition(config)
+        # The family in the run's dtype, made as the CPU engine makes it (x² + 1 in float32 is not
+        # float64's x² + 1 rounded), so both paint the artist's batch bit for bit alike.
+        self.numpy_dtype = np.float64 if dtype == torch.float64 else np.float32
+        self._basis = torch.from_numpy(self.artist.basis(self.numpy_dtype)).to(self.torch_device)
+        self._offset = torch.from_numpy(self.artist.offset(self.numpy_dtype)).to(self.torch_device)
         generator, discriminator = build_models(config)
         self.generator = generator.to(self.torch_device, dtype)
         self.discriminator = discriminator.to(self.torch_device, dtype)
@@ -61,23 +68,23 @@ class Trainer:
         # The moving average of G's weights (when the run keeps one), from G's initial weights.
         self.ema = [param.detach().clone() for param in self.generator.parameters()]
 
-    def draw_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """One update of D's draws, in this fixed order: the artist's paintings, G's ideas and
-        (WGAN-GP) the mixing weights of the penalty's points."""
+    def draw_batch(self) -> Draws:
+        """One update of D's draws, in this fixed order: the artist's ``a``, G's ideas and
+        (WGAN-GP) the mixing weights of the penalty's points; the paintings and conditions follow."""
         gp = needs_mix(self.config)
         if self.on_host:
-            numpy_dtype = np.float64 if self.dtype == torch.float64 else np.float32
-            real_array, ideas_array = draw_batch(self.artist, self.config, self.streams, numpy_dtype)
-            mix = torch.from_numpy(draw_mix(self.config, self.streams, numpy_dtype)) if gp else None
-            return torch.from_numpy(real_array), torch.from_numpy(ideas_array), mix
-        rng, batch, device = self.device_rng, self.config.batch_size, self.torch_device
-        u = torch.rand(batch, generator=rng, device=device, dtype=self.dtype)
-        a = _quantile_on_device(self.artist.law, u)
-        basis = torch.from_numpy(self.artist.basis(np.float64)).to(device, self.dtype)
-        offset = torch.from_numpy(self.artist.offset(np.float64)).to(device, self.dtype)
-        ideas = torch.randn(batch, self.config.ideas, generator=rng, device=device, dtype=self.dtype)
-        mix = torch.rand(batch, generator=rng, device=device, dtype=self.dtype) if gp else None
-        return a[:, None] * basis[None, :] + offset[None, :], ideas, mix
+            a_array, ideas_array = draw_batch(self.artist, self.config, self.streams, self.numpy_dtype)
+            mix = torch.from_numpy(draw_mix(self.config, self.streams, self.numpy_dtype)) if gp else None
+            a, ideas = torch.from_numpy(a_array), torch.from_numpy(ideas_array)
+        else:
+            rng, batch, device = self.device_rng, self.config.batch_size, self.torch_device
+            u = torch.rand(batch, generator=rng, device=device, dtype=self.dtype)
+            a = _quantile_on_device(self.artist.law, u)
+            ideas = torch.randn(batch, self.config.ideas, generator=rng, device=device, dtype=self.dtype)
+            mix = torch.rand(batch, generator=rng, device=device, dtype=self.dtype) if gp else None
+        real = a[:, None] * self._basis[None, :] + self._offset[None, :]
+        condition = _condition_columns(self.condition, a)
+        return Draws(real, with_condition(ideas, condition), condition, mix)
 
     def step(self) -> dict[str, torch.Tensor]:
         """One round of the game: D learns (``d_steps`` times, each on fresh draws), then G learns
@@ -85,14 +92,14 @@ class Trainer:
         if self.config.lr_schedule != "constant":
             self._schedule_learning_rates(self.step_count + 1)
         for _ in range(self.config.d_steps):
-            real, ideas, mix = self.draw_batch()
-            fake = self.generator(ideas)
-            real_logits, fake_logits, d_loss = self._update_d(real, fake.detach(), mix)
+            draws = self.draw_batch()
+            fake = self.generator(draws.g_inputs)
+            real_logits, fake_logits, d_loss = self._update_d(draws, fake.detach())
 
         # (2) Update G against the D that just learned: minimise the mean of G's terms (the
         # tutorial's log(1 - D(G(z))) with the minimax loss).
         loss = self.config.loss
-        g_loss = losses.g_loss(loss, self.discriminator(fake))
+        g_loss = losses.g_loss(loss, self.discriminator(with_condition(fake, draws.condition)))
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -109,21 +116,22 @@ class Trainer:
         }
         return self._last
 
-    def _update_d(
-        self, real: torch.Tensor, fake: torch.Tensor, mix: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _update_d(self, draws: Draws, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(1) Update D: score the artist's paintings up and G's (detached: D's loss must not
-        reach into G) down. R1 also flattens D around the artist's paintings; WGAN-GP holds
-        D's slope near 1 between the two. Returns both logits and D's loss (without penalties)."""
+        reach into G) down, each with its row's condition. R1 also flattens D around the artist's
+        paintings; WGAN-GP holds D's slope near 1 between the two (both slopes along the
+        paintings, not the condition). Returns both logits and D's loss (without penalties)."""
         loss, r1 = self.config.loss, self.config.r1
+        real, condition, mix = draws.real, draws.condition, draws.mix
         real.requires_grad_(r1 > 0)
-        real_logits = self.discriminator(real)
-        fake_logits = self.discriminator(fake)
+        real_logits = self.discriminator(with_condition(real, condition))
+        fake_logits = self.discriminator(with_condition(fake, condition))
         d_loss = losses.d_loss(loss, real_logits, fake_logits)
         penalty = losses.r1_penalty(real_logits, real, r1) if r1 > 0 else torch.zeros_like(d_loss)
         if mix is not None:
             mixed = (mix[:, None] * real.detach() + (1.0 - mix[:, None]) * fake).requires_grad_(True)
-            penalty = penalty + losses.gradient_penalty(self.discriminator(mixed), mixed)
+            mixed_logits = self.discriminator(with_condition(mixed, condition))
+            penalty = penalty + losses.gradient_penalty(mixed_logits, mixed)
         self.opt_d.zero_grad(set_to_none=True)
         (d_loss + penalty).backward()
         self.opt_d.step()
@@ -161,6 +169,10 @@ class Trainer:
         result: np.ndarray = paintings.to("cpu", torch.float32).numpy()
         return result
 
+    def weights(self) -> dict[str, Weights]:
+        """G's and D's weights now, as numpy arrays (copies)."""
+        return {name: module_weights(module) for name, module, _ in self.networks()}
+
     def networks(self) -> list[tuple[str, torch.nn.Module, torch.optim.Adam]]:
         """``(name, module, its optimizer)`` for G and D."""
         return [("generator", self.generator, self.opt_g), ("discriminator", self.discriminator, self.opt_d)]
@@ -184,7 +196,7 @@ class Trainer:
         )
         return TrainState(
             step=self.step_count,
-            weights={name: module_weights(module) for name, module, _ in self.networks()},
+            weights=self.weights(),
             adam=adam,
             rng=self.streams.state() if on_host else self.device_rng.get_state().numpy().copy(),
             rng_kind=RNG_NUMPY if on_host else RNG_TORCH,
@@ -231,6 +243,30 @@ class Trainer:
                 averaged.copy_(param)
             else:
                 averaged.copy_(torch.from_numpy(np.ascontiguousarray(state.ema[name])))
+
+
+class Draws(NamedTuple):
+    """One update of D's draws as tensors: the artist's paintings, G's inputs (ideas ⊕ condition),
+    the rows' condition columns (``(batch, 0)`` without one) and WGAN-GP's mixing weights."""
+
+    real: torch.Tensor
+    g_inputs: torch.Tensor
+    condition: torch.Tensor
+    mix: torch.Tensor | None
+
+
+def with_condition(inputs: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+    """G's or D's input: ideas or paintings with their condition columns (themselves without one)."""
+    return torch.cat([inputs, condition], dim=-1) if condition.shape[-1] else inputs
+
+
+def _condition_columns(condition: Condition, a: torch.Tensor) -> torch.Tensor:
+    """:meth:`Condition.values` in torch (a GPU run's draws stay on the device)."""
+    if condition.name == "label":
+        return (a > condition.threshold).to(a.dtype)[:, None]
+    if condition.name == "a":
+        return a[:, None]
+    return a[:, None][:, :0]
 
 
 def _quantile_on_device(law: ParameterLaw, u: torch.Tensor) -> torch.Tensor:
