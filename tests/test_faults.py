@@ -303,6 +303,8 @@ def test_a_run_written_by_0_1_0_is_read_and_resumed_once_rewritten(legacy_run: R
     runs = str(legacy_run.path.parent)
     assert run_cli("sample", "--runs-dir", runs, "-n", "3", "--format", "json")[0] == 0
     assert run_cli("evaluate", "--runs-dir", runs, "--json")[0] == 0
+    code, _, err = run_cli("animate", str(legacy_run.path.parent / "old.gif"), "--runs-dir", runs)
+    assert code == 0 and "recorded no critic frames" in err  # (0.1.0 recorded none)
     code, _, err = run_cli("train", "--resume", "--steps", "300", "--runs-dir", runs, *SMALL)
     assert code == 0, err
     notes = [line for line in err.splitlines() if "written by gancurve 0.1.0" in line]
@@ -312,6 +314,11 @@ def test_a_run_written_by_0_1_0_is_read_and_resumed_once_rewritten(legacy_run: R
     assert checkpoint.step == 300 and not checkpoint.legacy
     rows = legacy_run.read_metrics()
     assert [row["step"] for row in rows][-3:] == [200, 250, 300]
+    # Its old snapshots have no critic frames, the new ones do: the old are NaN, and it animates.
+    frames = legacy_run.read_snapshots().critic
+    assert frames is not None and np.isnan(frames[0]).all() and np.isfinite(frames[-1][0]).all()
+    gif = legacy_run.path.parent / "legacy.gif"
+    assert run_cli("animate", str(gif), "--runs-dir", runs)[0] == 0 and gif.stat().st_size > 0
 
 
 def test_a_0_1_0_run_continues_the_same_way_every_time(legacy_run: RunDir, tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def animate_command(
     snapshots = run.read_snapshots()
     if critic and snapshots.critic is None:
         err.print(
-            f"Note: run {run.name} recorded no critic frames (a sweep's members do not); "
+            f"Note: run {run.name} recorded no critic frames (a sweep's members and older runs do not); "
             "animating the paintings only.",
             markup=False,
             soft_wrap=True,

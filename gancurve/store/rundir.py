@@ -53,7 +53,7 @@ class Snapshots:
     d_score: np.ndarray  # (k,)
     x: np.ndarray  # (points,) the grid
     # D along the family at each snapshot (core.critic.critic_frame: D, D*, G's push on FRAME_A);
-    # None for runs that did not record it (sweeps' members, runs of gancurve 0.2 and before).
+    # None for runs that did not record it (sweeps' members, runs written before it existed).
     critic: np.ndarray | None = None  # (k, 3, len(FRAME_A)) float32
 
     def problem(self) -> str | None:
