@@ -188,3 +188,7 @@ def test_a_conditional_sweep_summarises_the_condition(tmp_path: Path) -> None:
         "sample", "--run", "s/seed-1", "-n", "2", "--a", "1.7", "--format", "json", *runs
     )
     assert code == 0 and json.loads(stdout)["a"] == pytest.approx([1.7, 1.7])
+    code, _, stderr = run_cli("sample", "--run", "s/seed-1", "-n", "2", "--a", "2.5", *runs)
+    assert code == 0 and "outside the artist's [1, 2]" in stderr and "extrapolates" in stderr
+    code, _, stderr = run_cli("sample", "--run", "s/seed-1", "--a", "nan", *runs)
+    assert code == 2 and "finite" in stderr and stderr.count("\n") == 1

@@ -34,6 +34,14 @@ def sample_command(
     run = find_run(runs_dir, run_name)
     samples = draw_samples(run, n, seed, raw, request)
     say_which_generator(samples.ema)
+    law = make_artist(run.train_config()).law
+    if request.a is not None and not law.low <= request.a <= law.high:
+        err.print(
+            f"Note: a = {request.a:g} lies outside the artist's [{law.low:g}, {law.high:g}]: G never saw "
+            "such a request, so it extrapolates.",
+            markup=False,
+            soft_wrap=True,
+        )
     if output is not None:
         write_samples(samples, fmt, output)
         err.print(f"Wrote {n} paintings ({fmt}) to {output}", markup=False, soft_wrap=True)

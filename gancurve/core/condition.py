@@ -25,9 +25,6 @@ import numpy as np
 from gancurve.core.artist import ParameterLaw, make_artist
 from gancurve.core.config import CONDITION_WIDTHS, TrainConfig
 
-#: What a label means, for people.
-LABEL_NAMES = ("lower half", "upper half")
-
 
 @dataclass(frozen=True)
 class Condition:
@@ -76,17 +73,6 @@ class Condition:
             raise ValueError("a label needs an even number of modes (the median falls inside one)")
         half = len(intervals) // 2
         return ParameterLaw(intervals[:half]), ParameterLaw(intervals[half:])
-
-    def describe(self, value: float) -> str:
-        """One condition value for people: ``label 1 (upper half)`` or ``a = 1.30``."""
-        if self.name == "label":
-            return f"label {value:.0f} ({LABEL_NAMES[int(value > 0.5)]})"
-        return f"a = {value:.2f}"
-
-
-def no_condition(law: ParameterLaw) -> Condition:
-    """The tutorial's: nothing besides the usual inputs."""
-    return Condition("none", law)
 
 
 def make_condition(config: TrainConfig) -> Condition:
