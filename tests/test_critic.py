@@ -11,7 +11,16 @@ from helpers import run_cli
 
 from gancurve.core.artist import Artist
 from gancurve.core.config import TrainConfig
-from gancurve.core.critic import A_GRID, artist_density, critic_view, kde, logit_slope, optimal_gap
+from gancurve.core.critic import (
+    A_GRID,
+    FRAME_A,
+    FRAME_PAINTINGS,
+    artist_density,
+    critic_frame,
+    critic_view,
+    kde,
+    logit_slope,
+)
 from gancurve.core.networks import initial_weights, logits
 
 ARTIST = Artist()
@@ -45,7 +54,9 @@ def test_the_optimal_d_for_a_g_whose_law_is_known() -> None:
     inside = weight > 0
     expected_gap = np.sum((np.abs(view.d - view.d_star) * weight)[inside]) / np.sum(weight[inside])
     assert view.gap == pytest.approx(expected_gap)
-    assert optimal_gap(D, ARTIST, g_a, "minimax") == view.gap  # what every evaluation logs
+    # What a run logs: the same gap on the frames' coarser grid and 256 of G's paintings — close.
+    frame, gap = critic_frame(D, ARTIST, g_a[:: len(g_a) // FRAME_PAINTINGS][:FRAME_PAINTINGS], "minimax")
+    assert gap == pytest.approx(view.gap, abs=0.02) and frame.shape == (3, len(FRAME_A))
 
 
 def test_a_d_that_is_the_optimal_one_has_no_gap() -> None:
@@ -96,7 +107,6 @@ def test_metrics_record_the_gap_and_plot_draws_the_panel(tmp_path: Path) -> None
 def test_every_snapshot_records_d_along_the_family(tmp_path: Path) -> None:
     """The last snapshot's critic frame is the critic view of the run's final networks on the
     frame grid (the snapshot is taken at the final step, as the checkpoint is)."""
-    from gancurve.core.critic import FRAME_A, FRAME_PAINTINGS, critic_frame
     from gancurve.core.draws import eval_ideas
     from gancurve.core.networks import paint
     from gancurve.store.checkpoint import load_checkpoint
@@ -112,8 +122,11 @@ def test_every_snapshot_records_d_along_the_family(tmp_path: Path) -> None:
     ideas = eval_ideas(checkpoint.config, EVAL_SAMPLES)[:: EVAL_SAMPLES // FRAME_PAINTINGS][:FRAME_PAINTINGS]
     artist = Artist()
     a_hat, _ = artist.fit(paint(checkpoint.state.weights["generator"], ideas))
-    expected = critic_frame(checkpoint.state.weights["discriminator"], artist, a_hat, "minimax")
+    expected, gap = critic_frame(checkpoint.state.weights["discriminator"], artist, a_hat, "minimax")
     assert np.allclose(snapshots.critic[-1], expected, atol=1e-5, equal_nan=True)
+    last = run.read_metrics()[-1]  # the gap of every logged step comes from the same computation
+    assert last["step"] == 200 and last["d_star_gap"] == pytest.approx(gap, rel=1e-9)
+    assert all("d_star_gap" in row for row in run.read_metrics())  # every logged step, not only evaluations
     d, d_star, _ = snapshots.critic[-1]
     assert (
         np.all((d > 0) & (d < 1)) and np.nanmax(d_star) <= 1 and np.isnan(d_star).any()

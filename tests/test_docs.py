@@ -51,6 +51,8 @@ def test_every_command_of_the_tour_runs(tmp_path: Path, monkeypatch: pytest.Monk
         "plot",
         "train",
         "sweep",
+        "train",
+        "sample",
     ]
     for args in commands:
         result = cli_runner().invoke(app, args, catch_exceptions=False)
@@ -58,10 +60,11 @@ def test_every_command_of_the_tour_runs(tmp_path: Path, monkeypatch: pytest.Monk
     assert (tmp_path / "training.gif").stat().st_size > 0 and (tmp_path / "generator.pt2").is_file()
     runs = tmp_path / "runs"
     first_run = min(
-        (path for path in runs.iterdir() if path.name not in ("tut", "two")), key=lambda p: p.name
+        (path for path in runs.iterdir() if path.name not in ("tut", "two", "lesson")), key=lambda p: p.name
     )
     assert (first_run / "plot.png").is_file() and (runs / "tut" / "plot.png").is_file()
     assert len(json.loads((runs / "tut" / "summary.json").read_text())["members"]) == 20
     recipes = json.loads((runs / "two" / "summary.json").read_text())["recipes"]
     assert [recipe["recipe"] for recipe in recipes] == ["recipe=tutorial", "recipe=best"]
     assert recipes[1]["versus_first"]["median"] < 0  # the tour's claim: the best recipe does better
+    assert json.loads((runs / "lesson" / "config.json").read_text())["config"]["condition"] == "label"

@@ -141,19 +141,13 @@ def critic_view(
 
 def critic_frame(
     discriminator: Weights, artist: Artist, g_a_hat: np.ndarray, loss: str, condition: Condition | None = None
-) -> np.ndarray:
-    """One snapshot's critic frame: :data:`FRAME_ROWS` on :data:`FRAME_A`, shape ``(3, len(FRAME_A))``."""
+) -> tuple[np.ndarray, float | None]:
+    """What a training run records as it goes: the critic frame — :data:`FRAME_ROWS` on
+    :data:`FRAME_A`, shape ``(3, len(FRAME_A))`` float32 — and the gap to the optimal D on it
+    (``d_star_gap``; None where there is no D*)."""
     view = critic_view(discriminator, artist, g_a_hat, loss, condition, FRAME_A)
     d_star = view.d_star if view.d_star is not None else np.full_like(view.d, np.nan)
-    return np.stack([view.d, d_star, view.push])
-
-
-def optimal_gap(discriminator: Weights, artist: Artist, g_a_hat: np.ndarray, loss: str) -> float | None:
-    """:attr:`CriticView.gap` alone (what every evaluation logs, so it is kept cheap: ~1 ms)."""
-    if loss not in HAS_OPTIMAL_D:
-        return None
-    a, _, d = _d_along(discriminator, artist, loss)
-    return _optimal(d, artist_density(artist, a), kde(g_a_hat, a))[1]
+    return np.stack([view.d, d_star, view.push]).astype(np.float32), view.gap
 
 
 def _d_along(

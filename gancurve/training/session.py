@@ -16,7 +16,7 @@ import numpy as np
 from gancurve import __version__
 from gancurve.core.condition import make_condition
 from gancurve.core.config import TrainConfig
-from gancurve.core.critic import FRAME_PAINTINGS, HAS_OPTIMAL_D, critic_frame, optimal_gap
+from gancurve.core.critic import FRAME_PAINTINGS, critic_frame
 from gancurve.core.draws import eval_ideas, fixed_ideas
 from gancurve.core.engines import DEFAULT_ENGINE, make_engine
 from gancurve.core.engines.protocol import Engine
@@ -107,6 +107,7 @@ class TrainingSession:
         # D along the family with every snapshot, for animate's critic panel (~0.4 ms each: a
         # sweep's members leave it out, where it would cost a fifth of the sweep's time).
         self.critic_frames = critic_frames
+        self._critic_cache: tuple[int, tuple[np.ndarray | None, float | None]] | None = None
         self.fixed = fixed_ideas(config, cadence.fixed_ideas)
         self.eval_ideas = eval_ideas(config, EVAL_SAMPLES)
         condition = make_condition(config)  # what each evaluation row asks G for (if anything)
@@ -148,7 +149,9 @@ class TrainingSession:
         if step % cadence.log_every and step % cadence.eval_every:
             history.rows.pop()
         elif step % cadence.eval_every:
-            history.rows[-1] = {k: v for k, v in history.rows[-1].items() if k not in QUALITY_KEYS}
+            # (D against the optimal D is logged at every row of a run that records critic frames.)
+            extras = QUALITY_KEYS - {"d_star_gap"} if self.critic_frames else QUALITY_KEYS
+            history.rows[-1] = {k: v for k, v in history.rows[-1].items() if k not in extras}
 
     def begin(self, reporter: Reporter) -> Outcome:
         """Write the run's config and say what there is to say before the first step."""
@@ -214,11 +217,13 @@ class TrainingSession:
             # With an EMA the averaged G is the run's painter; G itself is recorded beside it.
             artist = self.trainer.artist
             row.update(quality(self.trainer.paint(self.eval_ideas), artist, self.asked).to_dict())
-            g_paintings = self.trainer.paint(self.eval_ideas, raw=True)  # what D is trained against
             if self.config.ema > 0:
-                raw = quality(g_paintings, artist, self.asked)
+                raw = quality(self.trainer.paint(self.eval_ideas, raw=True), artist, self.asked)
                 row.update({f"raw_{name}": value for name, value in raw.to_dict().items()})
-            row.update(self._critic_gap(g_paintings))
+        if self.critic_frames or evaluate:  # (a sweep's members: at evaluations only, to stay fast)
+            gap = self._critic(step)[1]
+            if gap is not None:
+                row["d_star_gap"] = gap
         problem = divergence_in(row)
         if problem:
             where = f"at step {step} ({problem})"
@@ -227,38 +232,31 @@ class TrainingSession:
         self.last_row = row
         return row
 
-    def _critic_gap(self, g_paintings: np.ndarray) -> dict[str, float]:
-        """How far D is from the optimal D for the current G (``core.critic``), for the objectives
-        that have one; nothing for the others, or when G's paintings are not finite."""
-        if self.config.loss not in HAS_OPTIMAL_D or self.config.condition != "none":
-            return {}  # (a conditional D's optimum depends on the condition: see core.critic)
-        if not np.isfinite(g_paintings).all():
-            return {}
-        a_hat, _ = self.trainer.artist.fit(g_paintings)
-        discriminator = self.trainer.weights()["discriminator"]
-        gap = optimal_gap(discriminator, self.trainer.artist, a_hat, self.config.loss)
-        return {} if gap is None else {"d_star_gap": gap}
-
     def _snapshot(self, step: int, values: dict[str, float]) -> None:
         self.history.snapshot_steps.append(step)
         self.history.snapshot_paintings.append(self.trainer.paint(self.fixed))
         self.history.snapshot_d_accuracy.append(values["d_accuracy"])
         self.history.snapshot_d_score.append(values["d_score"])
-        self.history.snapshot_critic.append(self._critic_frame() if self.critic_frames else None)
+        self.history.snapshot_critic.append(self._critic(step)[0] if self.critic_frames else None)
 
-    def _critic_frame(self) -> np.ndarray | None:
-        """D along the family now, next to the optimal D for G now (from a few of the evaluation
-        ideas: G itself, which D trains against); None when G's paintings are not finite."""
+    def _critic(self, step: int) -> tuple[np.ndarray | None, float | None]:
+        """D along the family now next to the optimal D for G now, and the gap between them
+        (``core.critic.critic_frame``), once per step whoever asks (the snapshot, the log row);
+        from a few of the evaluation ideas, painted by G itself (what D trains against). Nothing
+        when G's paintings are not finite."""
+        if self._critic_cache is not None and self._critic_cache[0] == step:
+            return self._critic_cache[1]
         # Rows spread over the evaluation's (a conditional run's rows ask for a in increasing order).
         rows = self.eval_ideas[:: len(self.eval_ideas) // FRAME_PAINTINGS][:FRAME_PAINTINGS]
         g_paintings = self.trainer.paint(rows, raw=True)
-        if not np.isfinite(g_paintings).all():
-            return None
-        artist = self.trainer.artist
-        a_hat, _ = artist.fit(g_paintings)
-        discriminator = self.trainer.weights()["discriminator"]
-        condition = self.asked[0]
-        return critic_frame(discriminator, artist, a_hat, self.config.loss, condition).astype(np.float32)
+        result: tuple[np.ndarray | None, float | None] = (None, None)
+        if np.isfinite(g_paintings).all():
+            artist = self.trainer.artist
+            a_hat, _ = artist.fit(g_paintings)
+            discriminator = self.trainer.weights()["discriminator"]
+            result = critic_frame(discriminator, artist, a_hat, self.config.loss, self.asked[0])
+        self._critic_cache = (step, result)
+        return result
 
     def _check_collapse(self, row: dict[str, float], reporter: Reporter, outcome: Outcome) -> None:
         """Warn once when G's paintings stop varying (mode collapse)."""
