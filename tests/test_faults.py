@@ -431,6 +431,34 @@ def test_a_lock_whose_pid_was_reused_is_stale_but_its_real_owner_is_not(victim: 
 # -- 8, 9. signals at any moment ---------------------------------------------------------------------
 
 
+def test_a_signal_just_before_the_first_step_leaves_no_run(tmp_path: Path) -> None:
+    """The window the command's own check cannot close (between it and the first step): the
+    session stops without a step, says so, and the run directory is removed — no run at step 0."""
+    from gancurve.training.cadence import Cadence
+    from gancurve.training.resume import TrainRequest, open_session
+    from gancurve.training.signals import StopFlag, StoppedError
+
+    class Silent:
+        def start(self, total: int, done: int) -> None: ...
+        def advance(self, step: int, row: dict[str, float]) -> None: ...
+        def warn(self, message: str) -> None: ...
+
+    request = TrainRequest(tmp_path / "runs", "early", "cpu", Cadence(steps=100), {})
+    stop = StopFlag()
+    with pytest.raises(StoppedError, match="no run was created") as raised, open_session(request) as session:
+        stop.signal = signal.SIGINT  # arrives after the command checked, before the first step
+        session.train(Silent(), stop)
+    assert raised.value.exit_code == 130 and not (tmp_path / "runs" / "early").exists()
+    # The same for a sweep: no sweep directory at step 0.
+    from gancurve.sweep.opening import SweepRequest, open_sweep
+    from gancurve.sweep.session import SilentSweepReporter
+
+    sweep_request = SweepRequest(tmp_path / "runs", "early-sweep", (1, 2), Cadence(steps=100), {})
+    with pytest.raises(StoppedError, match="no sweep was created"), open_sweep(sweep_request) as sweep:
+        sweep.train(SilentSweepReporter(), stop)
+    assert not (tmp_path / "runs" / "early-sweep").exists()
+
+
 @pytest.mark.slow
 def test_ctrl_c_at_any_moment_of_a_start_exits_130_cleanly(tmp_path: Path) -> None:
     rng = random.Random(7)

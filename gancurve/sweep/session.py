@@ -25,7 +25,7 @@ from gancurve.sweep.store import SweepDir
 from gancurve.sweep.summary import aggregate, member_row
 from gancurve.training.guard import DivergedError
 from gancurve.training.session import Outcome, Reporter, TrainingSession
-from gancurve.training.signals import StopFlag
+from gancurve.training.signals import StopFlag, StoppedError
 
 #: Model-steps one engine call may take at most: a stop request waits for the call (~0.6 s).
 CALL_MODEL_STEPS = 16_384
@@ -109,6 +109,10 @@ class SweepSession:
         mask[list(self.diverged)] = False
         return mask
 
+    def _nothing_saved(self) -> bool:
+        """Whether no member has a checkpoint yet (a fresh sweep that took no step)."""
+        return all(session.saved_step is None for session in self.sessions)
+
     def train(self, reporter: SweepReporter, stop: StopFlag) -> SweepOutcome:
         """Train every member to ``cadence.steps`` or a stop request; write the summary."""
         outcomes = [session.begin(self._quiet) for session in self.sessions]
@@ -130,6 +134,9 @@ class SweepSession:
                 for member in np.flatnonzero(group):
                     self._after_step(int(member), target, outcomes[int(member)])
                 reporter.advance(self.step, self.live_numbers())
+            if stop.signal is not None and not self.engine.steps.any() and self._nothing_saved():
+                # A signal between the command's own check and the first step (as in train).
+                raise StoppedError("Stopped before training started; no sweep was created.", stop.signal)
             self._save_all()
         rows = self.summary_rows()
         by_part = [[rows[m] for m in part.members] for part in self.parts]

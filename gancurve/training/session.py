@@ -32,7 +32,7 @@ from gancurve.store.rundir import RunDir
 from gancurve.training.cadence import Cadence
 from gancurve.training.guard import DivergedError, divergence_in, divergence_message
 from gancurve.training.history import History, load_history
-from gancurve.training.signals import StopFlag
+from gancurve.training.signals import StopFlag, StoppedError
 
 #: Ideas evaluated on every ``eval_every`` steps; enough for W1 to about ±0.01.
 EVAL_SAMPLES = 2000
@@ -176,6 +176,10 @@ class TrainingSession:
                 if first_call:  # did the engine have to fall back (e.g. no CUDA graph)?
                     self._report_engine_notice(reporter, outcome)
                     first_call = False
+            if stop.signal is not None and self.trainer.step_count == 0 and self.saved_step is None:
+                # A signal that came after the command's own check but before the first step: there
+                # is nothing to keep, and a run at step 0 would only block its name (it is removed).
+                raise StoppedError("Stopped before training started; no run was created.", stop.signal)
             self.save()
         outcome.step, outcome.last_row = self.trainer.step_count, self.last_row
         outcome.interrupted_by = stop.signal
