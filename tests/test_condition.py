@@ -108,6 +108,22 @@ def test_an_unconditional_quality_has_no_condition_metrics() -> None:
     assert not {"w1_label_0", "a_error"} & set(q.to_dict())
 
 
+def test_the_optimal_d_given_the_label_for_a_g_whose_law_is_known() -> None:
+    """G paints U(1.25, 1.5) for label 0 and U(1.5, 2) for label 1; each label holds half the
+    artist's U(1, 2), density 2 on its half. At each painting's own label: D* = 2/(2 + 0) = 1 on
+    (1, 1.25), 2/(2 + 4) = 1/3 on (1.25, 1.5), 2/(2 + 2) = 1/2 on (1.5, 2)."""
+    rng = np.random.default_rng(3)
+    g_a = np.concatenate([rng.uniform(1.25, 1.5, 20_000), rng.uniform(1.5, 2.0, 20_000)])
+    labels = np.repeat([0.0, 1.0], 20_000)
+    weights = initial_weights(TrainConfig(condition="label"))["discriminator"]
+    view = critic_view(weights, ARTIST, g_a, "minimax", LABEL, g_labels=labels)
+    assert view.d_star is not None and view.gap is not None and view.condition == "label"
+    for a, expected in ((1.1, 1.0), (1.17, 1.0), (1.37, 1 / 3), (1.65, 0.5), (1.85, 0.5)):
+        assert view.d_star[np.argmin(np.abs(view.a - a))] == pytest.approx(expected, abs=0.03), a
+    assert critic_view(weights, ARTIST, g_a, "minimax", ASKED_A).d_star is None  # no D* for an asked a
+    assert critic_view(weights, ARTIST, g_a, "minimax", LABEL, g_labels=np.zeros(len(g_a))).d_star is None
+
+
 def test_a_conditional_critic_shows_d_with_each_paintings_own_condition() -> None:
     config = TrainConfig(condition="label", seed=3)
     engine = single_run(config)

@@ -112,9 +112,12 @@ def _critic_view(run: RunDir, config: TrainConfig) -> CriticView:
     from gancurve.store.checkpoint import load_checkpoint
 
     weights = load_checkpoint(run).state.weights
-    a_hat = draw_samples(run, HISTOGRAM_SAMPLES, seed=0, raw=True).a_hat
+    samples = draw_samples(run, HISTOGRAM_SAMPLES, seed=0, raw=True)
     artist, condition = make_artist(config), make_condition(config)
-    return critic_view(weights["discriminator"], artist, a_hat, config.loss, condition)
+    labels = samples.condition if condition.name == "label" else None  # what each painting was asked for
+    return critic_view(
+        weights["discriminator"], artist, samples.a_hat, config.loss, condition, g_labels=labels
+    )
 
 
 def _is_sweep_or_grid(runs_dir: Path, name: str) -> bool:

@@ -15,8 +15,13 @@ the family: ``−d/da g(l(a))`` for G's loss term ``g`` and D's logit ``l`` (thr
 so a learner sees why G's paintings move where they move.
 
 A conditional D (``--condition``) is drawn along the family with each painting's own condition
-(its label, or its ``a``): what D believes of the pair the artist would paint. Its optimal D
-depends on the condition, so the one-line picture has no D* for it (and no ``d_star_gap``).
+(its label, or its ``a``): what D believes of the pair the artist would paint. With a label the
+optimal D is the same formula given the label, ``D*(a, ℓ) = p_data(a | ℓ) / (p_data(a | ℓ) +
+p_G(a | ℓ))``, taken at each painting's own label ``ℓ(a)``: ``p_data(a | ℓ)`` is twice the artist's
+density on its half (the label splits the law at its median), ``p_G(a | ℓ)`` the kernel estimate of
+the fitted ``a`` of G's paintings asked for ``ℓ``. A requested ``a`` has no such picture (the
+artist's pairs lie on the line ``c = a``, a density with no width), so there is no D* for it, nor a
+``d_star_gap``.
 """
 
 from __future__ import annotations
@@ -128,24 +133,51 @@ def critic_view(
     loss: str,
     condition: Condition | None = None,
     at: np.ndarray = A_GRID,
+    g_labels: np.ndarray | None = None,
 ) -> CriticView:
     """D along the family (the evenly spaced ``at``) next to D* for a G whose fitted ``a`` are
-    ``g_a_hat`` (see the module; a conditional D: each painting with its own condition, no D*)."""
+    ``g_a_hat`` (see the module). A conditional D: each painting with its own condition; with a
+    label condition, ``g_labels`` (the label each of G's paintings was asked for) gives D*."""
     a, logit, d = _d_along(discriminator, artist, loss, condition, at)
     p_data, p_g = artist_density(artist, a), kde(g_a_hat, a)
     push = -g_loss_slope(loss, logit) * logit_slope(discriminator, artist, a, condition)
-    conditional = condition is not None and condition.width > 0
-    d_star, gap = (None, None) if loss not in HAS_OPTIMAL_D or conditional else _optimal(d, p_data, p_g)
-    return CriticView(a, d, d_star, p_data, p_g, push, gap, condition.name if condition else "none")
+    name = condition.name if condition is not None else "none"
+    d_star, gap = None, None
+    if loss in HAS_OPTIMAL_D and name == "none":
+        d_star, gap = _optimal(d, p_data, p_g)
+    elif loss in HAS_OPTIMAL_D and name == "label" and g_labels is not None:
+        assert condition is not None
+        given = _given_own_label(condition, a, p_data, g_a_hat, g_labels)
+        if given is not None:
+            d_star, gap = _optimal(d, *given)
+    return CriticView(a, d, d_star, p_data, p_g, push, gap, name)
+
+
+def _given_own_label(
+    condition: Condition, a: np.ndarray, p_data: np.ndarray, g_a_hat: np.ndarray, g_labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``p_data(a | ℓ(a))`` and ``p_G(a | ℓ(a))`` at each painting's own label (see the module);
+    None when a label has fewer than two of G's paintings to estimate its density from."""
+    groups = [g_a_hat[g_labels == label] for label in (0.0, 1.0)]
+    if any(group.size < 2 for group in groups):
+        return None
+    own = condition.values(a)[:, 0] > 0.5  # the label of the painting of each a
+    p_g_given = np.where(own, kde(groups[1], a), kde(groups[0], a))
+    return 2.0 * p_data, p_g_given  # each label holds half the artist's paintings
 
 
 def critic_frame(
-    discriminator: Weights, artist: Artist, g_a_hat: np.ndarray, loss: str, condition: Condition | None = None
+    discriminator: Weights,
+    artist: Artist,
+    g_a_hat: np.ndarray,
+    loss: str,
+    condition: Condition | None = None,
+    g_labels: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float | None]:
     """What a training run records as it goes: the critic frame — :data:`FRAME_ROWS` on
     :data:`FRAME_A`, shape ``(3, len(FRAME_A))`` float32 — and the gap to the optimal D on it
     (``d_star_gap``; None where there is no D*)."""
-    view = critic_view(discriminator, artist, g_a_hat, loss, condition, FRAME_A)
+    view = critic_view(discriminator, artist, g_a_hat, loss, condition, FRAME_A, g_labels)
     d_star = view.d_star if view.d_star is not None else np.full_like(view.d, np.nan)
     return np.stack([view.d, d_star, view.push]).astype(np.float32), view.gap
 

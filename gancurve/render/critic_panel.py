@@ -21,11 +21,18 @@ def draw_critic(axes: Axes, view: CriticView, objective: Objective, letter: str 
         else "D(a): D's output"
     )
     if view.condition != "none":  # D judges a painting with what it was asked for: its own here
-        label += f", shown with its own {view.condition} (no D*: it depends on the {view.condition})"
+        label += f", shown with its own {view.condition}"
+    if view.condition == "a":
+        label += " (no D*: the artist's pairs (painting, a) have no density)"
     axes.plot(view.a, view.d, color=UPPER, lw=2.2, label=label, zorder=3)
     if view.d_star is not None:
+        formula = (
+            "D*(a) = p_data(a|ℓ) / (p_data(a|ℓ) + p_G(a|ℓ)), ℓ the label of a"
+            if view.condition == "label"
+            else "D*(a) = p_data / (p_data + p_G)"
+        )
         axes.plot(view.a, view.d_star, color="black", ls="--", lw=1.5,
-                  label="D*(a) = p_data / (p_data + p_G): the optimal D for this G", zorder=3)  # fmt: skip
+                  label=f"{formula}: the optimal D for this G", zorder=3)  # fmt: skip
     densities = axes.twinx()
     densities.fill_between(view.a, view.p_data, color=REAL, alpha=0.25, lw=0, label="p_data: the artist's a")
     densities.plot(view.a, view.p_g, color=GREEN, lw=1.5, label="p_G: G's fitted a (kernel density estimate)")

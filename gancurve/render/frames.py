@@ -43,7 +43,7 @@ class Look:
         """The legend's name for G's curves."""
         if self.condition is None or not self.condition.width:
             return "G's paintings"
-        return f"G's paintings (colour: the {self.condition.name} asked for)"
+        return "G's paintings (by label)" if self.condition.name == "label" else "G's paintings (by a asked)"
 
     def colours(self, curves: int) -> list[Any]:
         """One colour per snapshot curve: G's green, or (a conditional run) its condition's; the

@@ -251,14 +251,19 @@ class TrainingSession:
         if self._critic_cache is not None and self._critic_cache[0] == step:
             return self._critic_cache[1]
         # Rows spread over the evaluation's (a conditional run's rows ask for a in increasing order).
-        rows = self.eval_ideas[:: len(self.eval_ideas) // FRAME_PAINTINGS][:FRAME_PAINTINGS]
-        g_paintings = self.trainer.paint(rows, raw=True)
+        rows = slice(None, None, len(self.eval_ideas) // FRAME_PAINTINGS)
+        g_paintings = self.trainer.paint(self.eval_ideas[rows][:FRAME_PAINTINGS], raw=True)
         result: tuple[np.ndarray | None, float | None] = (None, None)
         if np.isfinite(g_paintings).all():
-            artist = self.trainer.artist
+            artist, (condition, requested) = self.trainer.artist, self.asked
             a_hat, _ = artist.fit(g_paintings)
+            labels = (
+                condition.values(requested[rows][:FRAME_PAINTINGS])[:, 0]
+                if condition.name == "label"
+                else None
+            )
             discriminator = self.trainer.weights()["discriminator"]
-            result = critic_frame(discriminator, artist, a_hat, self.config.loss, self.asked[0])
+            result = critic_frame(discriminator, artist, a_hat, self.config.loss, condition, labels)
         self._critic_cache = (step, result)
         return result
 
