@@ -29,8 +29,9 @@ CHECK_BATCHES = (1, 7, 64)
 
 
 def generator_module(weights: Weights, config: TrainConfig) -> Generator:
-    """The trained G as a torch module (float32, eval mode)."""
-    module = Generator(config.ideas, config.hidden, config.points)
+    """The trained G as a torch module (float32, eval mode); a conditional G takes its ideas with
+    the condition appended (``config.g_inputs`` columns)."""
+    module = Generator(config.g_inputs, config.hidden, config.points)
     load_weights(module, weights)
     return module.eval()
 

@@ -208,3 +208,25 @@ def test_a_conditional_sweep_summarises_the_condition(tmp_path: Path) -> None:
     assert code == 0 and "outside the artist's [1, 2]" in stderr and "extrapolates" in stderr
     code, _, stderr = run_cli("sample", "--run", "s/seed-1", "--a", "nan", *runs)
     assert code == 2 and "finite" in stderr and stderr.count("\n") == 1
+
+
+def test_a_conditional_generator_exports_with_its_condition_column(tmp_path: Path) -> None:
+    """``export model``: the exported G takes the ideas with the condition appended, and paints
+    what the run's own G paints for them."""
+    import torch
+
+    from gancurve.core.networks import paint
+    from gancurve.store.checkpoint import load_checkpoint
+    from gancurve.store.rundir import RunDir
+
+    runs = ["--runs-dir", str(tmp_path)]
+    assert run_cli("train", "--condition", "label", "--steps", "100", "--name", "c", *runs)[0] == 0
+    output = tmp_path / "g.pt2"
+    code, stdout, stderr = run_cli("export", "model", str(output), "--run", "c", *runs)
+    assert code == 0 and "ideas ⊕ label (n, 6)" in stdout, stderr
+    inputs = LABEL.inputs(
+        np.random.default_rng(0).standard_normal((9, 5)).astype(np.float32), np.full(9, 1.8)
+    )
+    exported = torch.export.load(str(output)).module()(torch.from_numpy(inputs)).detach().numpy()
+    generator = load_checkpoint(RunDir(tmp_path / "c")).state.weights["generator"]
+    assert np.abs(exported - paint(generator, inputs)).max() < 1e-5

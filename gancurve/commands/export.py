@@ -41,11 +41,13 @@ def export_model_command(
     weights, config, step = load_networks(run, raw)
     from gancurve.model_export import export_model, generator_module
 
-    difference = export_model(generator_module(weights["generator"], config), config.ideas, output, chosen)
+    generator = generator_module(weights["generator"], config)
+    difference = export_model(generator, config.g_inputs, output, chosen)
     say_which_generator(0.0 if raw else config.ema)
+    inputs = "ideas" if config.condition == "none" else f"ideas ⊕ {config.condition}"
     out.print(
         f"{output}  ({chosen}, G of run {run.name} at step {step}; "
-        f"ideas (n, {config.ideas}) → paintings (n, {config.points}); max difference {difference:.1e})",
+        f"{inputs} (n, {config.g_inputs}) → paintings (n, {config.points}); max difference {difference:.1e})",
         markup=False,
         soft_wrap=True,
     )
