@@ -82,9 +82,8 @@ def evaluate_weights(
     artist, condition = make_artist(config), make_condition(config)
     rng = stream(seed)
     requested = condition.requested_a(n)  # a conditional G is asked for evenly spread conditions
-    fake = paint(
-        weights["generator"], condition.inputs(rng.standard_normal((n, config.ideas), np.float32), requested)
-    )
+    ideas = rng.standard_normal((n, config.ideas), np.float32)
+    fake = paint(weights["generator"], condition.joined(ideas, requested))
     real_a = artist.sample_a(n, rng)
     # A second, independent real sample: the artist "playing G", for the floor.
     floor_a = artist.sample_a(n, stream(seed, ARTIST_FLOOR_STREAM))
@@ -92,9 +91,7 @@ def evaluate_weights(
     discriminator = weights["discriminator"]
 
     def d_logits(paintings: np.ndarray, a: np.ndarray) -> np.ndarray:  # D sees each row's condition
-        return logits(
-            discriminator, np.concatenate([paintings, condition.values(a.astype(np.float32))], axis=1)
-        )
+        return logits(discriminator, condition.joined(paintings, a))
 
     real_logits = d_logits(real, real_a)
     g_view, g_score = discriminator_stats(config.loss, real_logits, d_logits(fake, requested))

@@ -224,7 +224,7 @@ def test_a_conditional_generator_exports_with_its_condition_column(tmp_path: Pat
     output = tmp_path / "g.pt2"
     code, stdout, stderr = run_cli("export", "model", str(output), "--run", "c", *runs)
     assert code == 0 and "ideas ⊕ label (n, 6)" in stdout, stderr
-    inputs = LABEL.inputs(
+    inputs = LABEL.joined(
         np.random.default_rng(0).standard_normal((9, 5)).astype(np.float32), np.full(9, 1.8)
     )
     exported = torch.export.load(str(output)).module()(torch.from_numpy(inputs)).detach().numpy()

@@ -59,9 +59,12 @@ class Condition:
         """The ``a`` an evaluation's ``n`` rows ask for: the law's quantiles ``Q((j + ½)/n)`` (float64)."""
         return self.law.quantile((np.arange(n, dtype=np.float64) + 0.5) / n)
 
-    def inputs(self, ideas: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """G's inputs: ``ideas (n, ideas)`` with the condition of ``a (n,)`` appended (ideas' dtype)."""
-        return np.concatenate([ideas, self.values(a.astype(ideas.dtype))], axis=1)
+    def joined(self, rows: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """A network's inputs: ``rows (n, k)`` — G's ideas or D's paintings — with the condition
+        of ``a (n,)`` appended, in the rows' dtype (the rows themselves without a condition)."""
+        if not self.width:
+            return rows
+        return np.concatenate([rows, self.values(a.astype(rows.dtype))], axis=1)
 
     def halves(self) -> tuple[ParameterLaw, ParameterLaw]:
         """The law of ``a`` given label 0 and given label 1 (each half of the probability)."""

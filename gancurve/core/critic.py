@@ -110,9 +110,7 @@ def logit_slope(
 def _d_inputs(artist: Artist, a: np.ndarray, condition: Condition | None) -> np.ndarray:
     """D's inputs for the family's paintings of ``a``: each with its own condition, if any."""
     paintings = artist.paint(a)
-    if condition is None or not condition.width:
-        return paintings
-    return np.concatenate([paintings, condition.values(a)], axis=1)
+    return paintings if condition is None else condition.joined(paintings, a)
 
 
 def g_loss_slope(loss: str, logit: np.ndarray) -> np.ndarray:

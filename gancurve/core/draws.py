@@ -110,7 +110,7 @@ def eval_ideas(config: TrainConfig, n: int) -> np.ndarray:
 def _g_inputs(config: TrainConfig, rng: np.random.Generator, n: int) -> np.ndarray:
     ideas = rng.standard_normal((n, config.ideas), dtype=np.float32)
     condition = make_condition(config)
-    return condition.inputs(ideas, condition.requested_a(n))
+    return condition.joined(ideas, condition.requested_a(n))
 
 
 def draw_batch(
