@@ -33,9 +33,7 @@ class Samples:
     residual: np.ndarray  # (n,) RMS distance from the family
     step: int  # the training step of the generator that drew them
     ema: float = 0.0  # the decay of G's moving average that drew them; 0: G itself
-    condition: np.ndarray | None = (
-        None  # (n,) each painting's condition (its label or a); None: unconditional
-    )
+    condition: np.ndarray | None = None  # (n,) what each painting asked for; None: unconditional
     condition_name: str = "none"  # what ``condition`` holds: "label" or "a"
 
 

@@ -46,8 +46,9 @@ class CriticStrip:
             axes.axhline(0.5, color="black", ls=":", lw=0.8)
         nan = np.full_like(FRAME_A, np.nan)
         self.d = axes.plot(FRAME_A, nan, color=UPPER, lw=2, animated=True, label="D")[0]
+        has_d_star = bool(np.isfinite(frames[:, 1]).any())  # (hinge, WGAN-GP, an asked a: none)
         self.d_star = axes.plot(FRAME_A, nan, color="black", ls="--", lw=1.2, animated=True,
-                                label="optimal D*")[0]  # fmt: skip
+                                label="optimal D*" if has_d_star else "_none")[0]  # fmt: skip
         count = len(colours)
         self.dots = axes.scatter(np.zeros(count), np.full(count, self.dots_at), c=colours, s=14,
                                  zorder=4, animated=True, label="G's paintings (fitted a)")  # fmt: skip
