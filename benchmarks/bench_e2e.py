@@ -85,7 +85,8 @@ def main() -> None:
                 f"{args.sweep} trains: {separate:.0f} s ({separate / seconds:.1f}x), "
                 f"{args.sweep} tutorials: {tutorial / 60:.0f} min ({tutorial / seconds:.0f}x)"
             )
-        print(f"{name:28s} {seconds:7.2f} s   {note}")
+        spread = f"({min(times[name]):.2f}–{max(times[name]):.2f})"
+        print(f"{name:28s} {seconds:7.2f} s {spread:13s} {note}")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,17 @@ def test_fit_recovers_a_exactly_from_real_paintings() -> None:
     a_hat, residual = artist.fit(artist.paint(a))
     assert np.allclose(a_hat, a, atol=1e-12)
     assert residual.max() < 1e-12
+    assert np.array_equal(artist.fitted_a(artist.paint(a)), a_hat)  # the fit without its residual
+
+
+def test_the_grid_and_basis_are_the_callers_own() -> None:
+    """They come from a cache: changing an array one call returned changes no later one."""
+    artist = Artist()
+    artist.grid(np.float64)[:] = 0.0
+    artist.basis(np.float32)[:] = 0.0
+    assert np.array_equal(artist.grid(np.float64), np.linspace(-1, 1, 15))
+    assert np.array_equal(artist.basis(np.float32), np.linspace(-1, 1, 15).astype(np.float32) ** 2 + 1)
+    assert artist.basis(np.float32).dtype == np.float32 and artist.basis(np.float64).dtype == np.float64
 
 
 def test_fit_sees_paintings_off_the_family() -> None:

@@ -103,6 +103,23 @@ def test_a_frozen_member_stops_and_the_others_go_on() -> None:
     assert largest_gap(engine.state(0), frozen) == 0.0
 
 
+def test_the_engine_starts_no_more_threads_than_it_has_members_to_share() -> None:
+    """A thread without a member only spins at the end of each call (``kernel.share_members``)."""
+    import numba
+
+    most = numba.config.NUMBA_NUM_THREADS
+    try:
+        engine = BatchedEngine([TrainConfig(seed=seed) for seed in (1, 2, 3)])
+        engine.advance(2)
+        assert numba.get_num_threads() == min(3, most)
+        engine.set_active(np.array([True, False, False]))
+        engine.advance(2)
+        assert numba.get_num_threads() == 1
+        assert engine.steps.tolist() == [4, 2, 2]
+    finally:
+        numba.set_num_threads(most)
+
+
 def test_members_must_paint_the_same_family() -> None:
     with pytest.raises(ValueError, match="same family"):
         BatchedEngine([TrainConfig(seed=1), TrainConfig(seed=2, artist="bump")])

@@ -62,3 +62,20 @@ def test_the_reference_engine_does_import_torch(tmp_path: Path) -> None:
     """The check above can see torch when it is there."""
     args = ["train", "--steps", "60", "--engine", "reference", "--device", "cpu", "--runs-dir", str(tmp_path)]
     assert "torch" in top_level(imported_modules(*args))
+
+
+def test_the_entry_point_spares_the_garbage_collector() -> None:
+    """Fewer collections while numba loads, and none of the loaded objects at exit: ~0.3 s of
+    ``train`` (benchmarks/bench_e2e.py; gancurve/__main__.py says why)."""
+    script = (
+        "import gc, sys\n"
+        "from gancurve.__main__ import GC_THRESHOLDS, main\n"
+        "sys.argv = ['gancurve', '--help']\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 0\n"
+        "assert gc.get_threshold() == GC_THRESHOLDS, gc.get_threshold()\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

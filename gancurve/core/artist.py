@@ -20,6 +20,7 @@ Families (``--artist``):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -202,13 +203,13 @@ class Artist:
         return self.law.high
 
     def grid(self, dtype: FloatType = np.float32) -> np.ndarray:
-        """The x positions of a painting, shape ``(points,)``."""
-        grid: np.ndarray = np.linspace(-1.0, 1.0, self.points).astype(dtype)
+        """The x positions of a painting, shape ``(points,)`` (a copy: the caller may change it)."""
+        grid: np.ndarray = _grid_and_basis(self.points, self.family, np.dtype(dtype).str)[0].copy()
         return grid
 
     def basis(self, dtype: FloatType = np.float32) -> np.ndarray:
-        """The direction along which ``a`` moves a painting (``x² + 1`` for the parabolas)."""
-        basis: np.ndarray = self.family.basis(self.grid(dtype))
+        """The direction along which ``a`` moves a painting (``x² + 1`` for the parabolas; a copy)."""
+        basis: np.ndarray = _grid_and_basis(self.points, self.family, np.dtype(dtype).str)[1].copy()
         return basis
 
     def offset(self, dtype: FloatType = np.float32) -> np.ndarray:
@@ -241,6 +242,14 @@ class Artist:
         bound: np.ndarray = ends.max(axis=0)
         return bound
 
+    def fitted_a(self, paintings: np.ndarray) -> np.ndarray:
+        """The least-squares ``a`` of each painting, ``⟨y − offset, basis⟩ / ⟨basis, basis⟩`` (float64)."""
+        basis = self.basis(np.float64)
+        a_hat: np.ndarray = (
+            (np.asarray(paintings, dtype=np.float64) - self.family.offset) @ basis / (basis @ basis)
+        )
+        return a_hat
+
     def fit(self, paintings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Project paintings onto the family, in float64.
 
@@ -249,11 +258,18 @@ class Artist:
         from ``a_hat·basis + offset``. A real painting gives its own ``a`` and 0.
         """
         y = np.asarray(paintings, dtype=np.float64)
-        basis = self.basis(np.float64)
-        a_hat = (y - self.offset(np.float64)) @ basis / (basis @ basis)
+        a_hat = self.fitted_a(y)
         shape_error = y - self.paint(a_hat)
         residual = np.sqrt(np.mean(shape_error * shape_error, axis=1))
         return a_hat, residual
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_and_basis(points: int, family: Family, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """A family's x positions and basis, made once per size and dtype (every painting, fit and
+    critic frame asks for them; ``linspace`` alone cost ~10 µs a call)."""
+    grid = np.linspace(-1.0, 1.0, points).astype(dtype)
+    return grid, family.basis(grid)
 
 
 def make_artist(config: TrainConfig) -> Artist:

@@ -40,7 +40,7 @@ from gancurve.core.numeric import sigmoid
 A_GRID = np.linspace(0.5, 2.5, 401)
 #: The coarser grid of the critic frames a training run records with each snapshot (what ``animate``
 #: draws under the curves), and how many of G's paintings its density estimate takes: enough for a
-#: picture (the bandwidth is ~0.09 in a), cheap enough to take every snapshot (~0.4 ms).
+#: picture (the bandwidth is ~0.09 in a), cheap enough to take every snapshot (~0.3 ms).
 FRAME_A = np.linspace(0.5, 2.5, 81)
 FRAME_PAINTINGS = 256
 #: The rows of a critic frame: D, the optimal D (NaN where there is none), G's push.
@@ -69,8 +69,13 @@ def kde(sample: np.ndarray, at: np.ndarray) -> np.ndarray:
     (Silverman's bandwidth). The sample is binned on the grid first and the bins are smoothed
     with the kernel: far cheaper than a kernel per sample, and within about (spacing/bandwidth)²
     of it (~1% for 2,000 paintings on a 0.005 grid)."""
-    sample = np.asarray(sample, dtype=np.float64)
-    spread = min(float(sample.std()), float(np.subtract(*np.percentile(sample, [75, 25]))) / 1.34)
+    sample = np.sort(np.asarray(sample, dtype=np.float64))
+    # The quartiles as np.percentile's default (linear) interpolates them, at index q·(n − 1) of
+    # the sorted sample (to the last bit or so): np.percentile's overhead was a third of the time
+    # of the critic frames `train` records.
+    last = sample.size - 1
+    upper, lower = np.interp([0.75 * last, 0.25 * last], np.arange(sample.size), sample)
+    spread = min(float(sample.std()), float(upper - lower) / 1.34)
     bandwidth = 0.9 * max(spread, 1e-6) * sample.size ** (-0.2)
     spacing = float(at[1] - at[0])
     edges = np.concatenate([at - spacing / 2, [at[-1] + spacing / 2]])

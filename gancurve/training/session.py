@@ -104,7 +104,7 @@ class TrainingSession:
         # A sweep hands each member its view of the shared engine; a run alone makes its own.
         self.trainer: Engine = trainer if trainer is not None else make_engine(config, device, engine)
         self.history = History()
-        # D along the family with every snapshot, for animate's critic panel (~0.4 ms each: a
+        # D along the family with every snapshot, for animate's critic panel (~0.3 ms each: a
         # sweep's members leave it out, where it would cost a fifth of the sweep's time).
         self.critic_frames = critic_frames
         self._critic_cache: tuple[int, tuple[np.ndarray | None, float | None]] | None = None
@@ -256,7 +256,7 @@ class TrainingSession:
         result: tuple[np.ndarray | None, float | None] = (None, None)
         if np.isfinite(g_paintings).all():
             artist, (condition, requested) = self.trainer.artist, self.asked
-            a_hat, _ = artist.fit(g_paintings)
+            a_hat = artist.fitted_a(g_paintings)
             labels = (
                 condition.values(requested[rows][:FRAME_PAINTINGS])[:, 0]
                 if condition.name == "label"

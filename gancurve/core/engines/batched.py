@@ -121,6 +121,7 @@ class BatchedEngine:
         """``count`` steps of every active member, on the current block's next draws."""
         from gancurve.core.engines import kernel
 
+        kernel.share_members(int(np.count_nonzero(self.active)))
         kernel.train_steps(
             self.g, self.d, self.g_ema, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
             self.active, self._real_a, self._ideas, self._condition, self._mix, self._block_used, count,

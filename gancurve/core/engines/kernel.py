@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -54,6 +55,18 @@ NON_SATURATING = int(LOSS_CODES["non-saturating"])
 LEAST_SQUARES = int(LOSS_CODES["least-squares"])
 HINGE = int(LOSS_CODES["hinge"])
 WASSERSTEIN = int(LOSS_CODES["wasserstein-gp"])
+
+
+def share_members(active: int) -> None:
+    """Run the next calls on no more threads than there are ``active`` members to share.
+
+    The members are the only parallel loop: a thread without one would idle at the region's end,
+    and numba's OpenMP threads wait by spinning, which slowed the one working thread (and the
+    Python between the calls) up to twofold on a 2-core VM — ``gancurve train`` is one member.
+    """
+    wanted = max(1, min(active, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    if numba.get_num_threads() != wanted:
+        numba.set_num_threads(wanted)
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, parallel=True)
