@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,14 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     """``gancurve ARGS`` in-process: (exit code, stdout, stderr)."""
     result = cli_runner().invoke(app, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+def run_python(code: str, timeout: float = 120) -> None:
+    """``python -c CODE`` in a fresh interpreter; fails the test with its stderr unless it succeeds."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def read_checkpoint_file(path: Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import run_python
 
 from gancurve.core import losses
 from gancurve.core.config import TrainConfig
@@ -245,16 +246,10 @@ def test_a_failed_capture_falls_back_without_changing_the_run() -> None:
 
 
 def test_the_cpu_engine_imports_no_torch() -> None:
-    import subprocess
-    import sys
-
     code = (
         "import sys; from gancurve.core.config import TrainConfig;"
         "from gancurve.core.engines import make_engine;"
         "e = make_engine(TrainConfig(), 'cpu'); [e.step() for _ in range(3)]; e.state();"
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    run_python(code)

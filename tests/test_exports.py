@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import run_cli
+from helpers import run_cli, run_python
 
 from gancurve import model_export
 from gancurve.core.networks import paint
@@ -48,7 +46,7 @@ def test_model_export_runs_without_gancurve(suffix: str, trained_runs_dir: Path,
         f"x = torch.from_numpy(np.load({str(tmp_path / 'ideas.npy')!r}))\n"
         f"np.save({str(tmp_path / 'out.npy')!r}, m(x).detach().numpy())\n"
     )
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    run_python(script)
     got = np.load(tmp_path / "out.npy")
     assert got.shape == (11, 15)
     assert np.abs(got - expected_paintings(trained_runs_dir / "tiny", ideas)).max() <= 1e-5

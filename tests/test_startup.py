@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_python
 
 HEAVY_FOR_HELP = {"torch", "matplotlib", "imageio"}
 
@@ -75,7 +76,4 @@ def test_the_entry_point_spares_the_garbage_collector() -> None:
         "assert gc.get_threshold() == GC_THRESHOLDS, gc.get_threshold()\n"
         "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    run_python(script)
