@@ -67,15 +67,17 @@ class GancurveGroup(TyperGroup):
         """Run the command; map expected failures to exit codes (see ``docs/cli.md``)."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        with _terminate_like_interrupt():
-            result = self._main_with_one_line_errors(args, prog_name, complete_var, **extra)
+        result = self._main_with_one_line_errors(args, prog_name, complete_var, **extra)
         sys.exit(result if isinstance(result, int) else 0)
 
     def _main_with_one_line_errors(
         self, args: Sequence[str] | None, prog_name: str | None, complete_var: str | None, **extra: Any
     ) -> Any:
         try:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            # Inside the try: a Ctrl-C that lands while the handlers are being swapped (it is
+            # delivered as soon as Python's own is in place) is one more "Interrupted.".
+            with _terminate_like_interrupt():
+                return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ClickError as error:  # bad usage (exit 2) and other parsing failures
             context = getattr(error, "ctx", None)
             hint = f" (see '{context.command_path} --help')" if context is not None else ""
@@ -108,15 +110,15 @@ def _terminate_like_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
-        signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_terminated),
-    }
-    try:
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:  # (a signal may land between the two: whatever was set is put back)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _raise_terminated)
         yield
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            if handler is not None:  # None: a handler not set from Python, which Python cannot restore
+                signal.signal(sig, handler)
 
 
 def fail(message: str, code: int) -> NoReturn:
