@@ -31,14 +31,13 @@ from collections import namedtuple
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from gancurve.core.engines.kernel_ops import (
-    CACHE,
-    FASTMATH,
     ROWS,
     adam,
     average,
+    compiled,
     dots,
     lr_factor,
     outer_add,
@@ -69,7 +68,7 @@ def share_members(active: int) -> None:
         numba.set_num_threads(wanted)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, parallel=True)
+@compiled(parallel=True)
 def train_steps(  # type: ignore[no-untyped-def]
     g_all, d_all, g_ema, g_moments, d_moments, adam_steps, hyper, active, real_a, ideas, condition, mix,
     start, count, basis, offset, logits,
@@ -127,7 +126,7 @@ _Work = namedtuple(
 )
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+@compiled()
 def _member_step(  # type: ignore[no-untyped-def]
     g, d, g_moments, d_moments, adam_steps, hyper, real_a, ideas, condition, mix, basis, offset, logits, work
 ):
@@ -143,7 +142,7 @@ def _member_step(  # type: ignore[no-untyped-def]
     _update_g(g, g_moments, adam_steps[0], d, hyper, factor, points, logits, work)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def _d_slope(code, s, real, one, zero, half):  # type: ignore[no-untyped-def]
     """∂/∂l of D's loss term for a painting with logit ``s``, the artist's (``real``) or G's.
 
@@ -163,7 +162,7 @@ def _d_slope(code, s, real, one, zero, half):  # type: ignore[no-untyped-def]
     return sigma - one if real else sigma
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def _g_slope(code, s, one, half):  # type: ignore[no-untyped-def]
     """∂/∂l of G's loss term: minimax ``−σ(l)``, non-saturating ``σ(l) − 1``, least-squares
     ``l − 1``, hinge and Wasserstein ``−1``."""
@@ -175,7 +174,7 @@ def _g_slope(code, s, one, half):  # type: ignore[no-untyped-def]
     return -half * (one - t) if code == NON_SATURATING else -half * (one + t)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+@compiled()
 def _paint(g, real_a, ideas, condition, basis, offset, work):  # type: ignore[no-untyped-def]
     """The artist's batch into the first rows of ``work.x``, G's into the second half (G's hidden
     units kept in ``work.g_hidden`` for G's update); each row's condition after its points, and
@@ -202,7 +201,7 @@ def _paint(g, real_a, ideas, condition, basis, offset, work):  # type: ignore[no
         dots(work.g_hidden[r : r + ROWS], w2, b2, x, rows + r)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+@compiled()
 def _update_d(d, d_moments, t, hyper, factor, mix, points, logits, work):  # type: ignore[no-untyped-def]
     """(1) Update D on both halves of ``work.x``; G's half is a constant here (the detach). A
     penalty on D's slope (R1 on the artist's rows, WGAN-GP's between the halves) joins D's
@@ -248,7 +247,7 @@ def _update_d(d, d_moments, t, hyper, factor, mix, points, logits, work):  # typ
     adam(d, work.d_grads, d_moments, t, hyper[LR_D] * factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def _slopes(v1, v2, h, valid_rows, work, one, zero):  # type: ignore[no-untyped-def]
     """D's slope ``u = ∇ₓ l`` at a block's rows into ``work.penalty_u``, from their hidden units ``h``.
 
@@ -273,7 +272,7 @@ def _slopes(v1, v2, h, valid_rows, work, one, zero):  # type: ignore[no-untyped-
         u[0, p], u[1, p], u[2, p], u[3, p] = s0, s1, s2, s3
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def _penalty_grads(v1, gv1, gv2, work):  # type: ignore[no-untyped-def]
     """Add a slope penalty's gradient in D's weights for a block, given ``∂penalty/∂u_b = c_b·u_b``
     (``c_b`` in ``work.penalty_scale``; :func:`_slopes` filled ``u``, ``q`` and the mask).
@@ -293,7 +292,7 @@ def _penalty_grads(v1, gv1, gv2, work):  # type: ignore[no-untyped-def]
             gv2[j] += w[j] * (u0 * mask[0, j] + u1 * mask[1, j] + u2 * mask[2, j] + u3 * mask[3, j])
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def _gradient_penalty(v1, c1, v2, mix, scale, gv1_points, gv2, points, work, one, zero):  # type: ignore[no-untyped-def]
     """WGAN-GP: ``λ·mean_b (‖∇ₓ l(x̂_b)‖ − 1)²`` at ``x̂_b = ε_b·x_b + (1 − ε_b)·G(z_b)``, an artist's
     painting and one of G's (``scale = λ/B``; both share the row's condition, so x̂ does too).
@@ -318,7 +317,7 @@ def _gradient_penalty(v1, c1, v2, mix, scale, gv1_points, gv2, points, work, one
         _penalty_grads(v1_points, gv1_points, gv2, work)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE)
+@compiled()
 def _update_g(g, g_moments, t, d, hyper, factor, points, logits, work):  # type: ignore[no-untyped-def]
     """(2) Update G against the new D on its paintings in ``work.x``: minimise the mean of G's
     terms (through the painting's ``points``; the condition columns are given, not painted)."""

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -23,9 +28,52 @@ CACHE = os.environ.get("GANCURVE_NOCACHE") is None
 FASTMATH = {"reassoc", "contract", "nsz"}
 #: Rows of the batch computed together: each weight row loaded serves this many rows.
 ROWS = 4
+#: numba's settings (its stubs do not declare them).
+_NUMBA_CONFIG: Any = numba.config
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+def cache_dir() -> str:
+    """Where numba keeps the compiled step: ``$NUMBA_CACHE_DIR`` if the user set one, else the
+    user's cache directory (``~/.cache/gancurve/numba`` on Linux), by numba's own convention.
+
+    Never the package's ``__pycache__`` (numba's default): files pip did not install outlive an
+    uninstall, and the left-over ``site-packages/gancurve/`` folder then shadows the next,
+    editable, install of the same environment (README's two commands in a row broke it).
+    """
+    chosen: str = _NUMBA_CONFIG.CACHE_DIR
+    if chosen:
+        return chosen
+    from numba.misc.appdirs import AppDirs
+
+    return str(Path(AppDirs(appname="gancurve", appauthor=False).user_cache_dir) / "numba")  # type: ignore[no-untyped-call]
+
+
+@contextmanager
+def _caching_in(directory: str) -> Iterator[None]:
+    # numba picks a function's cache location when it is decorated, from ``config.CACHE_DIR``;
+    # it is set only for the step's own decorations, so the user's numba functions keep theirs.
+    # Where ``directory`` cannot be written, numba falls back to ``__pycache__`` and its own.
+    saved = _NUMBA_CONFIG.CACHE_DIR
+    _NUMBA_CONFIG.CACHE_DIR = directory
+    try:
+        yield
+    finally:
+        _NUMBA_CONFIG.CACHE_DIR = saved
+
+
+def compiled(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """numba's ``njit`` with the step's options (``FASTMATH``, numpy's error model, the cache in
+    :func:`cache_dir`); ``options`` add to them (``inline="always"``, ``parallel=True``)."""
+    settings: dict[str, Any] = {"fastmath": FASTMATH, "error_model": "numpy", "cache": CACHE, **options}
+
+    def decorate(function: Callable[..., Any]) -> Any:
+        with _caching_in(cache_dir()):
+            return njit(**settings)(function)
+
+    return decorate
+
+
+@compiled(inline="always")
 def typed(like, value):  # type: ignore[no-untyped-def]
     """``value`` in the dtype of the array ``like``.
 
@@ -37,7 +85,7 @@ def typed(like, value):  # type: ignore[no-untyped-def]
     return box[0]
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def adam(weights, grads, moments, t, lr, beta1, beta2, eps):  # type: ignore[no-untyped-def]
     """torch.optim.Adam's update at step ``t`` (no weight decay): the same formula, rearranged.
 
@@ -56,7 +104,7 @@ def adam(weights, grads, moments, t, lr, beta1, beta2, eps):  # type: ignore[no-
         weights[q] -= step_size * m[q] / (math.sqrt(v[q]) + eps_scaled)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def average(averaged, weights, decay):  # type: ignore[no-untyped-def]
     """One step of the exponential moving average: ``averaged ← decay·averaged + (1 − decay)·weights``."""
     keep, take = typed(weights, decay), typed(weights, 1.0 - decay)
@@ -64,7 +112,7 @@ def average(averaged, weights, decay):  # type: ignore[no-untyped-def]
         averaged[q] = keep * averaged[q] + take * weights[q]
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def split_g(g, n_ideas, hidden, points):  # type: ignore[no-untyped-def]
     """G's flat vector as its four parameters (views)."""
     b1 = n_ideas * hidden
@@ -73,7 +121,7 @@ def split_g(g, n_ideas, hidden, points):  # type: ignore[no-untyped-def]
     return g[:b1].reshape((n_ideas, hidden)), g[b1:w2], g[w2:b2].reshape((points, hidden)), g[b2:]
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def split_d(d, hidden, points):  # type: ignore[no-untyped-def]
     """D's flat vector as its four parameters (views); ``c2`` is a 1-vector."""
     c1 = points * hidden
@@ -81,7 +129,7 @@ def split_d(d, hidden, points):  # type: ignore[no-untyped-def]
     return d[:c1].reshape((points, hidden)), d[c1:v2], d[v2 : v2 + hidden], d[v2 + hidden :]
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def relu_layer(inputs, r, weights, bias, out, zero):  # type: ignore[no-untyped-def]
     """``out[k] = relu(bias + inputs[r + k] @ weights)`` for the ROWS rows of a block.
 
@@ -109,7 +157,7 @@ def relu_layer(inputs, r, weights, bias, out, zero):  # type: ignore[no-untyped-
         o3[j] = max(o3[j], zero)
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def dots(hidden, weights, bias, out, r):  # type: ignore[no-untyped-def]
     """``out[r + k, p] = bias[p] + hidden[k] · weights[p]`` for a block's rows (``weights (P, H)``)."""
     h0, h1, h2, h3 = hidden[0], hidden[1], hidden[2], hidden[3]
@@ -127,7 +175,7 @@ def dots(hidden, weights, bias, out, r):  # type: ignore[no-untyped-def]
         out[r + 3, p] = s3 + bias[p]
 
 
-@njit(fastmath=FASTMATH, error_model="numpy", cache=CACHE, inline="always")
+@compiled(inline="always")
 def outer_add(grads, inputs, r, rhs):  # type: ignore[no-untyped-def]
     """``grads[i] += Σ_k inputs[r + k, i] · rhs[k]``: a weight gradient, one pass per weight row."""
     q0, q1, q2, q3 = rhs[0], rhs[1], rhs[2], rhs[3]
@@ -138,4 +186,4 @@ def outer_add(grads, inputs, r, rhs):  # type: ignore[no-untyped-def]
             row[j] += a0 * q0[j] + a1 * q1[j] + a2 * q2[j] + a3 * q3[j]
 
 
-lr_factor = njit(error_model="numpy", cache=CACHE, inline="always")(linear_decay_factor)
+lr_factor = compiled(fastmath=False, inline="always")(linear_decay_factor)
