@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from helpers import run_cli
 
+from gancurve.console import out
 from gancurve.errors import GancurveError
 from gancurve.sweep.compare import bootstrap_median_interval, paired_difference
 from gancurve.sweep.summary import member_row
@@ -76,3 +77,66 @@ def test_compare_two_sweeps_on_the_command_line(tmp_path: Path) -> None:
     assert math.isclose(result["median"], float(np.median([b[s] - a[s] for s in (1, 2, 3)])))
     code, stdout, _ = run_cli("compare", "a", "b", "--runs-dir", str(tmp_path))
     assert code == 0 and "B better on" in stdout and "lr_g: 0.0001 -> 0.0008" in stdout
+
+
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sweeps a4 (seeds 1-4, 80 steps), d4 (1-4, 40 steps) and c36 (3-6, 80 steps, logged more often)."""
+    runs = tmp_path_factory.mktemp("runs")
+    for name, seeds, steps, log_every in (("a4", "1-4", "80", "40"), ("d4", "1-4", "40", "40"),
+                                          ("c36", "3-6", "80", "20")):  # fmt: skip
+        code, _, stderr = run_cli("sweep", "--name", name, "--seeds", seeds, "--steps", steps, "--log-every",
+                                  log_every, "--eval-every", "40", "--runs-dir", str(runs))  # fmt: skip
+        assert code == 0, stderr
+    return runs
+
+
+def _compare(runs: Path, *args: str) -> tuple[str, dict[str, object]]:
+    code, stdout, stderr = run_cli("compare", *args, "--runs-dir", str(runs))
+    assert code == 0, stderr
+    code, text, stderr = run_cli("compare", *args, "--runs-dir", str(runs), "--json")
+    assert code == 0, stderr
+    return stdout, json.loads(text)
+
+
+def _members(runs: Path, name: str) -> dict[int, dict[str, float]]:
+    return {row["seed"]: row for row in json.loads((runs / name / "summary.json").read_text())["members"]}
+
+
+def test_how_long_and_how_often_a_sweep_trained_are_differences(sweeps: Path) -> None:
+    stdout, result = _compare(sweeps, "a4", "d4")
+    assert result["changes"] == ["steps: 80 -> 40"] and "What differs: steps: 80 -> 40" in stdout
+    _, result = _compare(sweeps, "a4", "c36")
+    assert result["changes"] == ["log_every: 40 -> 20"]
+
+
+@pytest.mark.parametrize("metric", ["w1", "ks", "residual", "in_bounds", "coverage"])
+def test_the_median_row_shows_the_metric_compared(metric: str, sweeps: Path) -> None:
+    stdout, result = _compare(sweeps, "a4", "d4", "--metric", metric)
+    for side, name in (("a", "a4"), ("b", "d4")):
+        median = float(np.median([row[metric] for row in _members(sweeps, name).values()]))
+        assert math.isclose(result[f"{side}_median"], median)
+        assert f"{median:.4f}" in stdout.split()
+    assert f"{metric} median" in stdout
+
+
+def test_sweeps_with_other_seeds_are_read_on_the_seeds_both_trained(sweeps: Path) -> None:
+    """a4 (1-4) against c36 (3-6) pairs seeds 3 and 4: the output says so, and every number of
+    the table is of those seeds only."""
+    stdout, result = _compare(sweeps, "a4", "c36")
+    assert "Paired on seeds 3-4 only (2 of A's 4 and of B's 4)" in stdout
+    assert result["paired_seeds"] == [3, 4] and result["seeds"] == 2
+    a = _members(sweeps, "a4")
+    paired = float(np.median([a[3]["w1"], a[4]["w1"]]))
+    assert math.isclose(result["a_median"], paired) and f"{paired:.4f}" in stdout.split()
+    converged = sum(a[seed]["verdict"] == "converged" for seed in (3, 4))
+    assert result["a_converged"] == converged and f"{converged} of 2" in stdout
+    stdout, result = _compare(sweeps, "a4", "d4")
+    assert "Paired on all 4 seeds (1-4)." in stdout and result["paired_seeds"] == [1, 2, 3, 4]
+
+
+def test_the_comparison_fits_80_columns(sweeps: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(out, "_width", 80)  # what a pipe, or COLUMNS=80, gives the console
+    stdout, _ = _compare(sweeps, "a4", "c36", "--metric", "in_bounds")
+    tables = [line for line in stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert "…" not in stdout and tables and max(map(len, tables)) <= 80, stdout

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import run_cli
 
+from gancurve.console import out
+from gancurve.errors import UsageError
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.rundir import RunDir
-from gancurve.sweep.grid import GridPoint, expand
+from gancurve.store.runs import is_run_name
+from gancurve.sweep.grid import GridPoint, expand, number_text
 
 SMALL = ["--steps", "120", "--log-every", "20", "--snapshot-every", "40", "--eval-every", "60",
          "--checkpoint-every", "60"]  # fmt: skip
@@ -133,3 +137,97 @@ def test_a_grid_that_fails_to_start_leaves_nothing(tmp_path: Path) -> None:
     code, _, stderr = run_cli("sweep", "--seeds", "2", "--lr-g", "1e-4,-1", "--runs-dir", str(tmp_path))
     assert code == 2 and "lr_g" in stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_a_recipes_name_holds_every_digit_its_value_needs() -> None:
+    """Two values that ``:g`` writes alike (0.0001 and 0.0001000001) name two sweeps, and a name
+    reads back as its value; values that are one value are refused, never one shared directory."""
+    assert GridPoint({"lr_g": 0.0001000001}).slug == "lr-g-0.0001000001"
+    assert GridPoint({"lr_g": 0.0001, "ema": 0.0}).slug == "lr-g-0.0001_ema-0"  # as brief as before
+    for value in (0.0001000001, 1 / 3, 1e20, 5e-324, 1234567.0, 0.1 + 0.2):
+        text = number_text(value)
+        assert float(text) == value and is_run_name(text), text
+    with pytest.raises(UsageError, match="same recipe"):
+        expand({"loss": ("hinge", "minimax", "hinge")})
+
+
+def test_a_grid_of_values_close_together_keeps_each_recipes_members(tmp_path: Path) -> None:
+    code, _, stderr = run_cli("sweep", "--seeds", "2", "--lr-g", "0.0001,0.0001000001", "--name", "g08",
+                              "--runs-dir", str(tmp_path), "--steps", "40", "--eval-every", "40")  # fmt: skip
+    assert code == 0, stderr
+    recipes = json.loads((tmp_path / "g08" / "grid.json").read_text())["recipes"]
+    assert [r["sweep"] for r in recipes] == ["lr-g-0.0001", "lr-g-0.0001000001"]
+    for recipe, lr in zip(recipes, (0.0001, 0.0001000001), strict=True):
+        sweep = tmp_path / "g08" / recipe["sweep"]
+        assert json.loads((sweep / "sweep.json").read_text())["config"]["lr_g"] == lr
+        assert load_checkpoint(RunDir(sweep / "seed-002")).config.lr_g == lr
+
+
+@pytest.mark.parametrize(
+    ("option", "values"), [("--lr-g", "1e-4,0.0001"), ("--ema", "0,0.0"), ("--r1", "1,2,1.0")]
+)
+def test_one_value_written_two_ways_is_refused(option: str, values: str, tmp_path: Path) -> None:
+    """The duplicate check compares values, not their text."""
+    code, _, stderr = run_cli("sweep", "--seeds", "2", option, values, "--steps", "40",
+                              "--runs-dir", str(tmp_path))  # fmt: skip
+    assert code == 2 and stderr.count("\n") == 1 and "twice" in stderr, stderr
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def grid_and_victim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runs directory with a 2-recipe grid 'r' and a sweep 'victim' beside it, 40 steps each."""
+    runs = tmp_path_factory.mktemp("runs")
+    small = ["--seeds", "2", "--steps", "40", "--eval-every", "40", "--runs-dir", str(runs)]
+    for extra in (["--name", "r", "--r1", "0,1"], ["--name", "victim"]):
+        code, _, stderr = run_cli("sweep", *small, *extra)
+        assert code == 0, stderr
+    return runs
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [("../victim", "../victim"), ("", "''"), ("r1-0/../../victim", "victim"), ("..", "'..'"),
+     ("/tmp", "/tmp"), (7, "7"), ("r1-0", "two recipes")],
+)  # fmt: skip
+def test_a_grid_json_recipe_outside_the_grid_is_refused(
+    name: object, said: str, grid_and_victim: Path, tmp_path: Path
+) -> None:
+    """A grid.json someone shared or edited cannot make --resume train into another sweep."""
+    runs = tmp_path / "runs"
+    shutil.copytree(grid_and_victim, runs)
+    facts = json.loads((runs / "r" / "grid.json").read_text())
+    facts["recipes"][1]["sweep"] = name
+    (runs / "r" / "grid.json").write_text(json.dumps(facts))
+    before = _files(runs)
+    code, _, stderr = run_cli("sweep", "--resume", "--name", "r", "--steps", "80", "--runs-dir", str(runs))
+    assert code == 1 and stderr.count("\n") == 1 and "grid.json" in stderr and said in stderr, stderr
+    assert _files(runs) == before  # nothing written, the victim untouched
+
+
+def test_the_grid_tables_fit_80_columns_without_cutting_a_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Piped (or COLUMNS=80), every number and every word of every label is printed whole, and an
+    interval reads "low to high" (an ellipsis would look like a cut cell)."""
+    monkeypatch.setattr(out, "_width", 80)  # what a pipe, or COLUMNS=80, gives the console
+    code, stdout, stderr = run_cli(
+        "sweep", "--seeds", "2", "--loss", "minimax,hinge", "--lr-g", "0.0001,0.0001000001",
+        "--ema", "0,0.999", "--name", "wide", "--runs-dir", str(tmp_path), *SMALL[:2], "--eval-every", "120",
+    )  # fmt: skip
+    assert code == 0, stderr
+    tables = [line for line in stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert "…" not in stdout and len(tables) > 20 and max(map(len, tables)) <= 80, stdout
+    words = stdout.split()
+    summary = json.loads((tmp_path / "wide" / "summary.json").read_text())["recipes"]
+    for recipe in summary:
+        assert all(part in words for part in recipe["recipe"].split()), recipe["recipe"]
+        aggregate, versus = recipe["aggregate"], recipe["versus_first"]
+        assert f"{aggregate['w1_median']:.4f}" in words and f"{aggregate['in_bounds_mean']:.4f}" in words
+        if versus is not None:
+            assert f"{versus['median']:+.4f}" in words
+            assert f"{versus['low']:+.3f} to {versus['high']:+.3f}" in stdout

@@ -359,16 +359,19 @@ def grid_option(alias: Any, convert: Callable[[str], Any]) -> Any:
     def parse(value: str | None) -> str | None:
         if value is None:
             return None
-        items = [item.strip() for item in value.split(",")]
-        for item in items:
+        seen: dict[Any, str] = {}
+        for item in (item.strip() for item in value.split(",")):
             try:
                 converted = convert(item)
             except ValueError:
                 raise typer.BadParameter(f"{item!r} is not a number.") from None
             if check is not None:
                 check(converted)
-        if len(set(items)) != len(items):
-            raise typer.BadParameter(f"{value!r} names a value twice.")
+            # By value, not by text: 1e-4 and 0.0001 are one learning rate (one recipe).
+            if converted in seen:
+                same = repr(item) if seen[converted] == item else f"{seen[converted]!r} and {item!r}"
+                raise typer.BadParameter(f"{value!r} names a value twice ({same}).")
+            seen[converted] = item
         return value
 
     metavar = (info.metavar or ("<number>" if convert is float else "<text>")) + "[,...]"

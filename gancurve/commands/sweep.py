@@ -126,32 +126,53 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
 def _print_grid(
     outcome: SweepOutcome, recipes: list[RecipeOutcome], seconds: float, model_steps: int
 ) -> None:
-    """One row per recipe, and each recipe against the first, seed by seed."""
+    """Each recipe's outcome, then each recipe against the first, seed by seed: two tables, so
+    that both fit 80 columns (a recipe's label wraps at its spaces rather than lose a number)."""
     seeds = recipes[0].aggregate["members"]
     speed = f"{model_steps / seconds:,.0f} model-steps/s" if seconds > 0 and model_steps else "-"
     table = Table(
         title=f"Grid {outcome.sweep.name}: {len(recipes)} recipes × {seeds} seeds, step {outcome.step:,}",
-        caption=f"{seconds:.1f} s ({speed}, {outcome.device}). ΔW1: the median over the seeds of "
-        "(this recipe − the first), with its 95% bootstrap interval; better: on how many seeds.",
+        caption=f"{seconds:.1f} s ({speed}, {outcome.device})",
     )
-    table.add_column("recipe", no_wrap=True)
-    for column in ("converged", "W1 median", "residual", "in bounds", "ΔW1", "95%", "better"):
+    _recipe_column(table)
+    for column in ("converged", "W1 median", "residual", "in bounds"):
         table.add_column(column, justify="right", no_wrap=True)
     for recipe in recipes:
-        a, versus = recipe.aggregate, recipe.versus_first
-        paired = ["", "", ""]
-        if versus is not None:
-            interval = f"{versus.low:+.3f}…{versus.high:+.3f}"
-            paired = [f"{versus.median:+.4f}", interval, f"{versus.b_better}/{versus.seeds}"]
+        a = recipe.aggregate
         numbers = [_number(a[key]) for key in ("w1_median", "residual_mean", "in_bounds_mean")]
-        table.add_row(recipe.recipe, f"{a['converged']}/{a['members']}", *numbers, *paired)
+        table.add_row(recipe.recipe, f"{a['converged']}/{a['members']}", *numbers)
     out.print(table)
+    if len(recipes) > 1:
+        versus = Table(title="Against the first recipe, seed by seed")
+        _recipe_column(versus)
+        for column in ("ΔW1", "95% interval", "better"):
+            versus.add_column(column, justify="right", no_wrap=True)
+        for recipe in recipes[1:]:
+            paired = recipe.versus_first
+            assert paired is not None  # every recipe but the first has one
+            versus.add_row(
+                recipe.recipe,
+                f"{paired.median:+.4f}",
+                f"{paired.low:+.3f} to {paired.high:+.3f}",
+                f"{paired.b_better}/{paired.seeds}",
+            )
+        out.print(versus)
+        out.print(
+            f"ΔW1: the median over the seeds of (this recipe − the first, {recipes[0].recipe}), with "
+            "its 95% bootstrap interval; better: on how many seeds this recipe's W1 is lower.",
+            markup=False,
+        )
     out.print(
         f"Each recipe is an ordinary sweep: gancurve plot {outcome.sweep.name}/{recipes[0].sweep}",
         markup=False,
         soft_wrap=True,
     )
     _print_where_and_warnings("Grid", outcome)
+
+
+def _recipe_column(table: Table) -> None:
+    """A grid table's first column: the recipe's label, wrapped (never cut) when space is short."""
+    table.add_column("recipe", overflow="fold")
 
 
 def _print_where_and_warnings(kind: str, outcome: SweepOutcome) -> None:

@@ -29,9 +29,14 @@ def resolve_runs_dir(option: str | Path | None) -> Path:
     return Path(option).expanduser()
 
 
+def is_run_name(name: str) -> bool:
+    """Whether ``name`` is a plain name that stays inside its folder (no separator, no ``..``)."""
+    return _NAME_PATTERN.fullmatch(name) is not None
+
+
 def check_run_name(name: str) -> str:
     """Refuse names that would escape the runs directory or be awkward in a shell."""
-    if not _NAME_PATTERN.fullmatch(name):
+    if not is_run_name(name):
         raise UsageError(
             f"Invalid run name {name!r}: use letters, digits, '.', '_' and '-' "
             "(starting with a letter or digit)."

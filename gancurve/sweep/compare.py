@@ -49,16 +49,35 @@ def metric_of(row: dict[str, Any], metric: str) -> float:
     return float(value)
 
 
+def paired_seeds(a_rows: list[dict[str, Any]], b_rows: list[dict[str, Any]]) -> list[int]:
+    """The seeds both sweeps trained, in B's order: the only ones a paired comparison reads."""
+    a_seeds = {row["seed"] for row in a_rows}
+    seeds = [row["seed"] for row in b_rows if row["seed"] in a_seeds]
+    if not seeds:
+        raise GancurveError("The two sweeps share no seed: a paired comparison needs the same seeds.")
+    return seeds
+
+
+def paired_rows(rows: list[dict[str, Any]], seeds: list[int]) -> list[dict[str, Any]]:
+    """A sweep's rows of the paired seeds only, in their order."""
+    by_seed = {row["seed"]: row for row in rows}
+    return [by_seed[seed] for seed in seeds]
+
+
+def median_of(rows: list[dict[str, Any]], metric: str) -> float:
+    """The median of a metric over rows, a member without it counting as the worst value (as in
+    :func:`metric_of`), so that it agrees with the paired difference it stands beside."""
+    return float(np.median([metric_of(row, metric) for row in rows]))
+
+
 def paired_difference(
     a_rows: list[dict[str, Any]], b_rows: list[dict[str, Any]], metric: str = "w1"
 ) -> PairedDifference:
     """Pair two sweeps' rows by seed and summarise ``B − A`` (see the module's docstring)."""
     if metric not in LOWER_IS_BETTER:
         raise GancurveError(f"Cannot compare by {metric!r}; choose one of {', '.join(LOWER_IS_BETTER)}.")
+    seeds = paired_seeds(a_rows, b_rows)
     a_by_seed = {row["seed"]: row for row in a_rows}
-    seeds = [row["seed"] for row in b_rows if row["seed"] in a_by_seed]
-    if not seeds:
-        raise GancurveError("The two sweeps share no seed: a paired comparison needs the same seeds.")
     b_by_seed = {row["seed"]: row for row in b_rows}
     a = np.array([metric_of(a_by_seed[seed], metric) for seed in seeds])
     b = np.array([metric_of(b_by_seed[seed], metric) for seed in seeds])

@@ -25,6 +25,7 @@ from typing import Any
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
+from gancurve.store.runs import is_run_name
 from gancurve.sweep.compare import PairedDifference, paired_difference
 from gancurve.sweep.store import read_summary_json
 
@@ -55,18 +56,38 @@ class GridPoint:
         return "_".join(f"{name.replace('_', '-')}-{_text(value)}" for name, value in self.values.items())
 
 
+def number_text(value: float) -> str:
+    """A number as briefly as ``:g`` writes it, but with every digit it needs to be read back
+    exactly (``0.0001000001``, not ``0.0001``): two values of an axis never share a name, so
+    never a directory. The exponent has no ``+`` (``1e20``), which a run name may not hold."""
+    for digits in range(1, 18):  # 17 significant digits round-trip every float
+        text = f"{value:.{digits}g}"
+        if float(text) == value:
+            break
+    return text.replace("e+", "e")
+
+
 def _text(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return number_text(value) if isinstance(value, float) else str(value)
 
 
 def expand(axes: dict[str, tuple[Any, ...]]) -> list[GridPoint]:
-    """Every combination of the axes' values, the first axis varying slowest."""
+    """Every combination of the axes' values, the first axis varying slowest; each recipe's sweep
+    has its own directory name (a value given twice would share one, so it is refused)."""
     names = list(axes)
     points = [
         GridPoint(dict(zip(names, values, strict=True))) for values in itertools.product(*axes.values())
     ]
     if len(points) > RECIPES_MAX:
         raise UsageError(f"The grid has {len(points)} recipes; at most {RECIPES_MAX} fit in one sweep.")
+    seen: dict[str, GridPoint] = {}
+    for point in points:
+        if point.slug in seen:
+            raise UsageError(
+                f"The recipes {seen[point.slug].label!r} and {point.label!r} are the same recipe; "
+                "give each value once."
+            )
+        seen[point.slug] = point
     return points
 
 
@@ -123,6 +144,17 @@ class GridDir:
             and all(isinstance(r, dict) and "sweep" in r for r in recipes)
         ):
             raise GancurveError(f"{path} is damaged: it has no list of recipes.")
+        names = [recipe["sweep"] for recipe in recipes]
+        for name in names:
+            # A recipe's sweep is a directory inside the grid's: a name such as "../other" (a grid
+            # someone shared, or edited) would train into, and overwrite, a sweep elsewhere.
+            if not (isinstance(name, str) and is_run_name(name)):
+                raise GancurveError(
+                    f"{path} is damaged: the recipe name {name!r} is not a plain name inside the grid "
+                    "(letters, digits, '.', '_' and '-')."
+                )
+        if len(set(names)) != len(names):
+            raise GancurveError(f"{path} is damaged: two recipes share one directory name.")
         return dict(facts)
 
     def write_summary(self, outcomes: list[RecipeOutcome]) -> None:
