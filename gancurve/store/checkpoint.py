@@ -23,7 +23,6 @@ Layout (format 2)::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,34 +33,13 @@ from gancurve.core.draws import STREAMS_STATE_SIZES
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, network_shapes
 from gancurve.errors import GancurveError
+from gancurve.store.legacy import load_legacy_checkpoint
 from gancurve.store.rundir import CHECKPOINT_FORMAT_VERSION, LEGACY_CHECKPOINT_FILE, RunDir
+from gancurve.store.saved import Checkpoint, DamagedCheckpointError, check_array
 
-#: Weights, Adam's moments and the fixed ideas are float32 in every checkpoint a run writes.
-WEIGHT_DTYPE = np.dtype(np.float32)
 #: Where G's moving average lives in the file (a run with ``--ema`` only).
 EMA_PREFIX = "ema/generator"
 _METADATA_KEYS = ("format_version", "config", "step", "adam_steps", "rng_kind", "device")
-
-
-class DamagedCheckpointError(ValueError):
-    """What is wrong with a checkpoint's content, in words."""
-
-
-@dataclass
-class Checkpoint:
-    """A run's saved state and the facts needed to continue it."""
-
-    config: TrainConfig
-    device: str  # where it was trained: "cpu", "cuda", "cuda:1", "mps"
-    fixed_ideas: np.ndarray
-    state: TrainState
-    written_by: str  # the gancurve version that wrote it
-    legacy: bool = False  # read from a 0.1.0 checkpoint.pt
-
-    @property
-    def step(self) -> int:
-        """The training step it holds."""
-        return self.state.step
 
 
 def encode_checkpoint(config: TrainConfig, device: str, fixed_ideas: np.ndarray, state: TrainState) -> bytes:
@@ -107,8 +85,6 @@ def load_checkpoint(run: RunDir) -> Checkpoint:
             f"Run {run.name!r} has no checkpoint (the trained networks); is the run complete?"
         )
     if path.name == LEGACY_CHECKPOINT_FILE:
-        from gancurve.store.legacy import load_legacy_checkpoint
-
         return load_legacy_checkpoint(path)
     metadata, tensors = _read(path)
     try:
@@ -218,22 +194,6 @@ def _adam_steps(text: str) -> dict[str, int]:
     ):
         raise DamagedCheckpointError("its Adam step counts are not whole numbers from 0 up")
     return {net: int(steps[net]) for net in NETWORKS}
-
-
-def check_array(what: str, value: object, shape: tuple[int | None, ...], finite: bool = True) -> None:
-    """A float32 array of this shape (None: any length), with finite values if ``finite``."""
-    if not isinstance(value, np.ndarray):
-        raise DamagedCheckpointError(f"its {what} is missing or not an array")
-    if value.dtype != WEIGHT_DTYPE:
-        raise DamagedCheckpointError(f"its {what} holds {value.dtype} values, where a run writes float32")
-    if value.ndim != len(shape) or any(
-        want not in (None, got) for want, got in zip(shape, value.shape, strict=False)
-    ):
-        raise DamagedCheckpointError(f"its {what} has shape {tuple(value.shape)}, expected {shape}")
-    if finite and not bool(np.isfinite(value).all()):
-        raise DamagedCheckpointError(
-            f"its {what} holds values that are not finite (did the run diverge before this was saved?)"
-        )
 
 
 def check_rng(rng: object, kind: str) -> None:

@@ -25,7 +25,7 @@ from gancurve.core.draws import TrainingStreams
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, AdamState, TrainState
 from gancurve.core.networks import PARAMETERS, Weights, network_shapes
 from gancurve.errors import GancurveError
-from gancurve.store.checkpoint import Checkpoint, DamagedCheckpointError, check_array
+from gancurve.store.saved import Checkpoint, DamagedCheckpointError, check_array
 
 LEGACY_FORMAT_VERSION = 1
 _REQUIRED_KEYS = ("format_version", "config", "trainer", "fixed_ideas", "device")

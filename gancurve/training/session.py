@@ -27,8 +27,9 @@ from gancurve.core.metrics import (
 )
 from gancurve.core.networks import all_finite
 from gancurve.errors import GancurveError
-from gancurve.store.checkpoint import Checkpoint, encode_checkpoint
+from gancurve.store.checkpoint import encode_checkpoint
 from gancurve.store.rundir import RunDir
+from gancurve.store.saved import Checkpoint
 from gancurve.training.cadence import Cadence
 from gancurve.training.guard import DivergedError, divergence_in, divergence_message
 from gancurve.training.history import History, load_history
