@@ -12,8 +12,6 @@ SAMPLE_FILE_FORMATS = ("json", "csv", "npy")
 EXPORT_SAMPLE_FORMATS = ("json", "csv", "npy", "npz")
 #: ``export model``: formats by file extension.
 MODEL_FORMATS = {".pt2": "export", ".pt": "torchscript", ".onnx": "onnx"}
-#: ``export metrics``: by extension.
-METRICS_FORMATS = (".csv", ".json")
 #: ``plot``: figure formats matplotlib writes.
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 #: ``animate``: animation formats.

@@ -59,7 +59,11 @@ def export_model(
     ] = None,
     raw: RawOption = False,
 ) -> None:
-    """The generator as a model file: ideas (n, 5) float32 in, paintings (n, 15) out, any n."""
+    """The generator as a model file: float32 ideas in, paintings out, any number n of rows.
+
+    Its input is (n, ideas), and (n, ideas + 1) for a conditional run (the condition is the last
+    column); its output is (n, points). The shapes of the run are printed when it is written.
+    """
     from gancurve.commands.export import export_model_command
 
     export_model_command(runs_dir_of(runs_dir), run, output, fmt, raw)

@@ -43,7 +43,6 @@ MIX_STREAM = 7  # the training stream of WGAN-GP's mixing weights
 #: uint64 words that hold one PCG64 generator's state, and the training streams' (two, or three
 #: with WGAN-GP's).
 STATE_WORDS = 6
-STREAMS_STATE_WORDS = 2 * STATE_WORDS
 STREAMS_STATE_SIZES = (2 * STATE_WORDS, 3 * STATE_WORDS)
 
 

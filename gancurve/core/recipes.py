@@ -39,7 +39,6 @@ RECIPES = {
         },
     ),
 }
-DEFAULT_RECIPE = "tutorial"
 
 
 def describe(config: TrainConfig) -> str:

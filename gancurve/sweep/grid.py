@@ -32,9 +32,6 @@ from gancurve.sweep.store import read_summary_json
 GRID_FILE = "grid.json"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_JSON = "summary.json"
-#: The options a grid may vary, by config field (or ``recipe``), in the order the CLI lists them.
-#: Sizes and ``d_steps`` fix the engine's arrays, which every member of one engine shares.
-GRID_FIELDS = ("recipe", "loss", "lr_g", "lr_d", "r1", "ema", "lr_schedule")
 #: The most recipes one grid may hold (each trains every seed).
 RECIPES_MAX = 64
 

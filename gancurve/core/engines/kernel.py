@@ -364,7 +364,6 @@ def _update_g(g, g_moments, t, d, hyper, factor, points, logits, work):  # type:
                 gb2[p] += grad_fake[k, p]
         for p in range(points):
             f0, f1, f2, f3 = grad_fake[0, p], grad_fake[1, p], grad_fake[2, p], grad_fake[3, p]
-            w = w2[p]
             row = gw2[p]
             for j in range(hidden):
                 row[j] += f0 * gh[0, j] + f1 * gh[1, j] + f2 * gh[2, j] + f3 * gh[3, j]
