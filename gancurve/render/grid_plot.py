@@ -103,8 +103,11 @@ def _paired(axes: Axes, recipes: list[RecipeCurves], outcomes: list[dict[str, An
         differences = np.array([b - a for a, b in pairs if math.isfinite(a) and math.isfinite(b)])
         axes.scatter(index + jitter[: len(differences)], differences, s=10, color=_colour(index), alpha=0.7)
         versus = outcome["versus_first"]
-        spread = [[versus["median"] - versus["low"]], [versus["high"] - versus["median"]]]
-        axes.errorbar(index, versus["median"], yerr=spread, fmt="D", color="black", ms=5, capsize=6, zorder=3)
+        if None not in (versus["median"], versus["low"], versus["high"]):  # (null: ∞, most seeds diverged)
+            spread = [[versus["median"] - versus["low"]], [versus["high"] - versus["median"]]]
+            axes.errorbar(
+                index, versus["median"], yerr=spread, fmt="D", color="black", ms=5, capsize=6, zorder=3
+            )
         # Above the dots, at the top of the panel: how often the recipe beat the first.
         axes.text(index, 0.98, f"better on {versus['b_better']}/{versus['seeds']}", ha="center", va="top",
                   fontsize=8, transform=axes.get_xaxis_transform())  # fmt: skip

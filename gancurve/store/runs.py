@@ -29,9 +29,14 @@ def resolve_runs_dir(option: str | Path | None) -> Path:
     return Path(option).expanduser()
 
 
+def is_run_name(name: object) -> bool:
+    """Whether ``name`` is a plain run name: it stays inside the directory that holds it."""
+    return isinstance(name, str) and _NAME_PATTERN.fullmatch(name) is not None
+
+
 def check_run_name(name: str) -> str:
     """Refuse names that would escape the runs directory or be awkward in a shell."""
-    if not _NAME_PATTERN.fullmatch(name):
+    if not is_run_name(name):
         raise UsageError(
             f"Invalid run name {name!r}: use letters, digits, '.', '_' and '-' "
             "(starting with a letter or digit)."
