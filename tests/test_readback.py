@@ -115,3 +115,29 @@ def test_a_recipe_whose_median_difference_is_infinite_still_plots(runs: Path) ->
     code, _, stderr = run_cli("plot", str(runs / "g.png"), "--run", "gl", "--runs-dir", str(runs))
     assert code == 0, stderr
     assert (runs / "g.png").stat().st_size > 10_000
+
+
+# -- item 6: a damaged snapshots.npz ---------------------------------------------------------------
+
+
+def _flip_a_data_byte(path: Path) -> None:
+    """A zip whose directory is intact but one stored byte is wrong: its CRC no longer matches."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda path: path.write_bytes(b"PK\3\4garbage"), _flip_a_data_byte],
+    ids=["not-a-zip", "bad-crc"],
+)
+def test_a_damaged_snapshots_file_is_one_line_naming_it(runs: Path, damage: Callable[[Path], None]) -> None:
+    """These raised zipfile.BadZipFile in sweep --resume and animate; nothing may change."""
+    snapshots = runs / "sw" / "seed-001" / "snapshots.npz"
+    damage(snapshots)
+    resume = ["sweep", "--resume", "--name", "sw", "--runs-dir", str(runs), *SMALL[:1], "240", *SMALL[2:]]
+    fails_in_one_line(resume, 1, f"{snapshots} is damaged", unchanged=runs)
+    animate = ["animate", str(runs.parent / "a.gif"), "--run", "sw/seed-001", "--runs-dir", str(runs)]
+    fails_in_one_line(animate, 1, f"{snapshots} is damaged", unchanged=runs)
+    assert not (runs.parent / "a.gif").exists()

@@ -18,6 +18,8 @@ import csv
 import io
 import json
 import math
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,7 +188,9 @@ class RunDir:
                     **{name: data[name] for name in Snapshots.__dataclass_fields__ if name not in optional},
                     **{name: data[name] for name in optional if name in data.files},
                 )
-        except (OSError, ValueError, KeyError, EOFError, TypeError) as error:
+        # (BadZipFile, zlib.error and NotImplementedError: a damaged zip, or one compressed oddly.)
+        except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile, zlib.error,
+                NotImplementedError) as error:  # fmt: skip
             raise GancurveError(f"{self.snapshots_path} is damaged or not a snapshots file.") from error
         problem = snapshots.problem()
         if problem:
