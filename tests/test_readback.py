@@ -141,3 +141,121 @@ def test_a_damaged_snapshots_file_is_one_line_naming_it(runs: Path, damage: Call
     animate = ["animate", str(runs.parent / "a.gif"), "--run", "sw/seed-001", "--runs-dir", str(runs)]
     fails_in_one_line(animate, 1, f"{snapshots} is damaged", unchanged=runs)
     assert not (runs.parent / "a.gif").exists()
+
+
+# -- item 7: a runs directory (or a run's name) the system cannot look at ------------------------------
+
+LONG = "x" * 300  # one name past the file systems' 255 bytes
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["evaluate"], ["sample"], ["plot"], ["animate", "{tmp}/a.gif"], ["compare", "a", "b"],
+     ["export", "metrics", "{tmp}/m.csv"], ["sweep", "--seeds", "1", *SMALL], ["train", *SMALL]],
+    ids=lambda args: args[0] if args[0] != "export" else "export-metrics",
+)  # fmt: skip
+@pytest.mark.parametrize("given_as", ["option", "variable"])
+def test_a_runs_dir_with_a_name_too_long_is_one_line_for_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], given_as: str
+) -> None:
+    """This was an OSError traceback (File name too long) in evaluate, sweep and the others."""
+    runs_dir = str(tmp_path / LONG)
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in command]
+    if given_as == "option":
+        args += ["--runs-dir", runs_dir]
+    else:
+        monkeypatch.setenv("GANCURVE_RUNS_DIR", runs_dir)
+    said = fails_in_one_line(args, 2, "the name is too long")
+    assert ("--runs-dir" if given_as == "option" else "$GANCURVE_RUNS_DIR") in said
+    assert "(300 characters)" in said and LONG not in said  # the path is shown, cut short
+
+
+def test_runs_dir_paths_that_cannot_be_looked_at_are_one_line(tmp_path: Path) -> None:
+    """A link loop ("File exists" before), a link to nothing, a file in the way: each says what it is."""
+    (tmp_path / "loop").symlink_to("loop")
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "file").write_text("")
+    for runs_dir, said in [("loop", "symbolic links form a loop"), ("gone", "a symbolic link to nothing"),
+                           ("file/runs", "a part of that path is a file")]:  # fmt: skip
+        for command in (["train", *SMALL], ["evaluate"]):
+            fails_in_one_line([*command, "--runs-dir", str(tmp_path / runs_dir)], 2, said)
+
+
+def test_a_run_name_that_is_a_link_loop_or_too_long_is_one_line(runs: Path) -> None:
+    """A link loop as a run's name said "already exists" ("File exists" for a runs dir); a name of
+    300 characters was a traceback."""
+    (runs / "loop").symlink_to("loop")
+    (runs / "sw" / "loop").symlink_to("loop")
+    where = ["--runs-dir", str(runs)]
+    for name in ("loop", LONG):
+        said = "symbolic links form a loop" if name == "loop" else "the name is too long"
+        fails_in_one_line(["train", "--name", name, *SMALL, *where], 2, said, unchanged=runs)
+        fails_in_one_line(["sweep", "--seeds", "1", "--name", name, *SMALL, *where], 2, said, unchanged=runs)
+        fails_in_one_line(["evaluate", "--run", name, *where], 2, said)
+        fails_in_one_line(["plot", "--run", f"sw/{name}", *where], 2, said)
+        fails_in_one_line(["compare", name, "sw", *where], 2, said)
+
+
+# -- item 9 and the tour: plot's argument names a run, sweep or grid first ----------------------------
+
+
+@pytest.mark.parametrize("name", ["gl/lr-g-0.0001", "gl", "sw", "sw/seed-1", "sw/seed-002"])
+def test_plot_draws_what_its_argument_names_even_with_a_dot(runs: Path, name: str) -> None:
+    """The grid's hint 'gancurve plot gl/lr-g-0.0001' failed: a name with a dot was taken for a file."""
+    code, stdout, stderr = run_cli("plot", name, "--runs-dir", str(runs))
+    assert code == 0, stderr
+    written = Path(stdout.strip())
+    assert written.is_file() and written.parent.relative_to(runs).parts[0] == name.split("/")[0]
+
+
+def test_plot_takes_any_other_argument_for_the_figure_file(runs: Path, tmp_path: Path) -> None:
+    code, _, stderr = run_cli(
+        "plot", str(tmp_path / "fig.svg"), "--run", "sw/seed-001", "--runs-dir", str(runs)
+    )
+    assert code == 0 and (tmp_path / "fig.svg").is_file(), stderr
+    said = fails_in_one_line(
+        ["plot", "nothing", "--runs-dir", str(runs)], 2, "No run, sweep or grid 'nothing'"
+    )
+    assert "use a .png, .svg or .pdf" in said
+
+
+# -- item 17: a sweep where one run is needed; names with their sweep ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "example"),
+    [("sw", "sw/seed-001"), ("gl", "gl/lr-g-0.0001/seed-001"), ("gl/lr-g-0.0002", "gl/lr-g-0.0002/seed-001")],
+)
+def test_a_sweep_given_for_one_run_suggests_its_first_member(runs: Path, name: str, example: str) -> None:
+    said = fails_in_one_line(["evaluate", "--run", name, "--runs-dir", str(runs)], 1, f"e.g. {example}.")
+    assert "not one run" in said
+    resume = ["train", "--resume", "--name", name, *SMALL, "--runs-dir", str(runs)]
+    fails_in_one_line(resume, 1, f"continue it with 'gancurve sweep --resume --name {name}'", unchanged=runs)
+
+
+def test_a_members_name_says_its_sweep(made: Path) -> None:
+    from gancurve.store.rundir import RunDir
+
+    assert RunDir(made / "sw" / "seed-002").label == "sw/seed-002"
+    assert RunDir(made / "gl" / "lr-g-0.0001" / "seed-001").label == "gl/lr-g-0.0001/seed-001"
+    assert RunDir(made / "solo").label == "solo"
+
+
+# -- the newcomer: a bare plot or evaluate reads the most recently trained run, a member included ------
+
+
+def test_the_latest_run_is_the_latest_trained_a_sweeps_member_included(runs: Path) -> None:
+    """After a sweep, a bare evaluate read the older single run, while the docs said "the most
+    recently trained run"; train --resume without --name still continues single runs only."""
+    where = ["--runs-dir", str(runs)]
+    assert run_cli("train", "--name", "solo", *SMALL, *where)[0] == 0
+    code, stdout, stderr = run_cli("sweep", "--seeds", "2", "--name", "later", *SMALL, *where)
+    assert code == 0, stderr
+    code, stdout, stderr = run_cli("plot", *where)
+    assert code == 0, stderr
+    assert Path(stdout.strip()).parent.parent == runs / "later"  # one of its members
+    code, stdout, stderr = run_cli("evaluate", "--json", *where)
+    assert code == 0 and json.loads(stdout)["run"].startswith("seed-"), stderr
+    code, _, stderr = run_cli("train", "--resume", *SMALL[:1], "180", *SMALL[2:], *where)
+    assert code == 0, stderr
+    assert json.loads((runs / "solo" / "metrics.csv").read_text().splitlines()[-1].split(",")[0]) == 180

@@ -99,6 +99,21 @@ class RunDir:
         return self.path.name
 
     @property
+    def label(self) -> str:
+        """The run's name for people: a sweep's member with its sweep (``sw/seed-001``), a grid's
+        with its grid and recipe (``grid/lr-g-0.0001/seed-001``); as ``--run`` takes it."""
+        from gancurve.sweep.grid import GRID_FILE
+        from gancurve.sweep.store import SWEEP_FILE
+
+        parts, holder = [self.path.name], self.path.parent
+        for marker in (SWEEP_FILE, GRID_FILE):  # a member's sweep, then that sweep's grid
+            if not (holder / marker).is_file():
+                break
+            parts.insert(0, holder.name)
+            holder = holder.parent
+        return "/".join(parts)
+
+    @property
     def config_path(self) -> Path:
         """Where the hyperparameters and cadence live."""
         return self.path / CONFIG_FILE

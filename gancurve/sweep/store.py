@@ -21,7 +21,15 @@ from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
 from gancurve.store.rundir import LOCK_FILE, RunDir
-from gancurve.store.runs import check_run_name, discard_run, ensure_runs_dir, is_path, timestamp_name
+from gancurve.store.runs import (
+    check_run_name,
+    discard_run,
+    ensure_runs_dir,
+    is_directory,
+    locate,
+    probe,
+    timestamp_name,
+)
 from gancurve.sweep.seeds import member_name
 from gancurve.sweep.summary import summary_csv
 
@@ -211,10 +219,8 @@ def find_sweep(runs_dir: Path, name: str, grids: bool = False) -> SweepDir:
     (its directory, as a :class:`SweepDir`; the caller tells them apart with ``is_grid``)."""
     from gancurve.sweep.grid import is_grid
 
-    path = Path(name).expanduser() if is_path(name) else runs_dir / name
-    if is_path(name) and not path.is_dir() and not path.is_absolute():
-        path = runs_dir / path
-    if not path.is_dir():
+    path = locate(runs_dir, name, "The sweep")
+    if not is_directory(path, "The sweep"):
         raise GancurveError(f"No sweep {name!r} in {runs_dir}; start it with 'gancurve sweep --name {name}'.")
     if not (is_sweep(path) or (grids and is_grid(path))):
         hint = " It is a grid: name one of its recipes, e.g. NAME/RECIPE." if is_grid(path) else ""
@@ -227,6 +233,7 @@ def create_sweep(runs_dir: Path, name: str | None) -> SweepDir:
     ensure_runs_dir(runs_dir)
     name = check_run_name(name) if name is not None else "sweep-" + timestamp_name(runs_dir)
     path = runs_dir / name
+    probe(path, "--name")  # (a link loop there would be "already exists"; a name too long, a traceback)
     try:
         path.mkdir()
     except FileExistsError:
