@@ -259,3 +259,70 @@ def test_the_latest_run_is_the_latest_trained_a_sweeps_member_included(runs: Pat
     code, _, stderr = run_cli("train", "--resume", *SMALL[:1], "180", *SMALL[2:], *where)
     assert code == 0, stderr
     assert json.loads((runs / "solo" / "metrics.csv").read_text().splitlines()[-1].split(",")[0]) == 180
+
+
+# -- item 13: sample --a beyond float32, and JSON that is JSON -------------------------------------------
+
+
+def _strict_json(text: str) -> Any:
+    """``json.loads`` that refuses NaN and Infinity, as every other JSON reader does."""
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def conditional(made: Path) -> Path:
+    """A 100-step run 'ca' trained with --condition a, beside the sweeps."""
+    args = [
+        "train",
+        "--condition",
+        "a",
+        "--name",
+        "ca",
+        "--runs-dir",
+        str(made),
+        *SMALL[:1],
+        "100",
+        *SMALL[2:],
+    ]
+    code, _, stderr = run_cli(*args)
+    assert code == 0, stderr
+    return made
+
+
+@pytest.mark.parametrize("value", ["1e308", "-1e39", "inf", "nan"])
+def test_an_a_that_float32_cannot_hold_is_refused(conditional: Path, value: str) -> None:
+    """1e308 was accepted: NaN paintings, numpy warnings with source paths, and NaN in the JSON."""
+    args = ["sample", "--run", "ca", f"--a={value}", "--format", "json", "--runs-dir", str(conditional)]
+    said = fails_in_one_line(args, 2, "--a must be a finite number of float32")
+    assert "3.403e+38" in said
+
+
+def test_a_large_a_that_float32_holds_gives_strict_json_and_no_warnings(conditional: Path) -> None:
+    code, stdout, stderr = run_cli("sample", "--run", "ca", "--a=3e38", "--format", "json", "-n", "3",
+                                   "--runs-dir", str(conditional))  # fmt: skip
+    assert code == 0 and "Warning" not in stderr and ".py:" not in stderr, stderr
+    assert len(_strict_json(stdout)["y"]) == 3
+
+
+def test_samples_and_metrics_that_are_not_finite_are_null_in_json(tmp_path: Path) -> None:
+    """No output format writes NaN/Infinity as "JSON": samples (stdout and files), metrics."""
+    import numpy as np
+
+    from gancurve.exports import export_metrics
+    from gancurve.sampling import Samples, to_json, write_samples
+
+    y = np.array([[0.5, np.nan], [np.inf, -np.inf]], np.float32)
+    samples = Samples(x=np.array([0.0, 1.0]), y=y, a_hat=np.array([1.0, np.nan]),
+                      residual=np.array([np.inf, 0.0]), step=3)  # fmt: skip
+    data = _strict_json(to_json(samples))
+    assert data["y"] == [[0.5, None], [None, None]] and data["a_hat"] == [1.0, None]
+    write_samples(samples, "json", tmp_path / "s.json")
+    assert _strict_json((tmp_path / "s.json").read_text())["residual"] == [None, 0.0]
+    export_metrics(
+        [{"step": 1.0, "w1": float("inf")}, {"step": 2.0, "w1": float("nan")}], tmp_path / "m.json"
+    )
+    assert [row["w1"] for row in _strict_json((tmp_path / "m.json").read_text())] == [None, None]
