@@ -326,3 +326,64 @@ def test_samples_and_metrics_that_are_not_finite_are_null_in_json(tmp_path: Path
         [{"step": 1.0, "w1": float("inf")}, {"step": 2.0, "w1": float("nan")}], tmp_path / "m.json"
     )
     assert [row["w1"] for row in _strict_json((tmp_path / "m.json").read_text())] == [None, None]
+
+
+# -- the newcomer's pictures: every panel says what its axes are, an empty panel says why --------------
+
+
+def _figure_of(args: list[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The figure ``gancurve plot ARGS`` draws (caught before it is written)."""
+    import gancurve.render.plot as plot_module
+
+    caught: list[Any] = []
+    monkeypatch.setattr(plot_module, "write_plot", lambda figure, output: caught.append(figure))
+    code, _, stderr = run_cli("plot", *args)
+    assert code == 0 and len(caught) == 1, stderr
+    return caught[0]
+
+
+def _panel(figure: Any, letter: str) -> Any:
+    return next(axes for axes in figure.axes if axes.get_title().startswith(f"({letter})"))
+
+
+def test_the_losses_and_the_final_w1_panels_have_y_labels(
+    made: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _figure_of(["sw/seed-001", "--runs-dir", str(made)], monkeypatch)
+    assert "loss" in _panel(run, "d").get_ylabel()
+    assert "run sw/seed-001 " in run.get_suptitle()  # the member named with its sweep
+    sweep = _figure_of(["sw", "--runs-dir", str(made)], monkeypatch)
+    assert "seeds" in _panel(sweep, "b").get_ylabel()
+
+
+def test_a_grid_of_a_few_steps_says_why_its_panel_a_has_no_curve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100 steps measure W1 once (at the end): panel (a) was empty, without a word."""
+    args = ["--seeds", "2", "--steps", "100", "--lr-g", "0.0001,0.0002", "--runs-dir", str(tmp_path)]
+    assert run_cli("sweep", "--name", "few", *args)[0] == 0
+    figure = _figure_of(["few", "--runs-dir", str(tmp_path)], monkeypatch)
+    panel = _panel(figure, "a")
+    assert any("measured once, at step 100" in text.get_text() for text in panel.texts)
+    assert all(line.get_marker() == "o" for line in panel.get_lines() if len(line.get_xdata()) == 1)
+
+
+def test_the_animations_critic_panel_says_what_a_is_in_plain_words(
+    trained_runs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said "a (the painting a·basis + offset of the artist's family)"."""
+    from gancurve.render import critic_strip
+
+    labels: list[str] = []
+    original = critic_strip.CriticStrip.__init__
+
+    def spy(self: Any, axes: Any, *rest: Any) -> None:
+        original(self, axes, *rest)
+        labels.append(axes.get_xlabel())
+
+    monkeypatch.setattr(critic_strip.CriticStrip, "__init__", spy)
+    code, _, stderr = run_cli(
+        "animate", str(tmp_path / "a.gif"), "--run", "tiny", "--runs-dir", str(trained_runs_dir)
+    )
+    assert code == 0 and labels, stderr
+    assert "basis" not in labels[0] and "offset" not in labels[0] and "fitted a" in labels[0]
