@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from rich.console import Console
 
-from gancurve.formats import json_safe
+from gancurve.formats import json_text
 
 #: Results a user may pipe somewhere (tables, JSON, paths).
 out = Console(highlight=False)
@@ -21,4 +19,4 @@ def error_line(message: str) -> None:
 
 def print_json(data: object) -> None:
     """Standard JSON on stdout: a number that is not finite (a diverged G's W1) becomes null."""
-    out.print_json(json.dumps(json_safe(data), allow_nan=False))
+    out.print_json(json_text(data))

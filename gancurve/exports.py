@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from gancurve.errors import UsageError
-from gancurve.formats import MODEL_FORMATS
+from gancurve.formats import MODEL_FORMATS, json_text
 from gancurve.store.atomic import atomic_write_text
 from gancurve.store.outputs import check_output
 from gancurve.store.rundir import metrics_csv_text
@@ -32,7 +31,7 @@ def export_metrics(rows: list[dict[str, float]], output: Path) -> None:
     check_output(output)
     suffix = output.suffix.lower()
     if suffix == ".json":
-        atomic_write_text(output, json.dumps(rows, indent=1) + "\n")
+        atomic_write_text(output, json_text(rows, indent=1) + "\n")  # (a diverged run's inf: null)
     elif suffix == ".csv":
         atomic_write_text(output, metrics_csv_text(rows))
     else:

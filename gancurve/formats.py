@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 #: ``sample --format``: a table for people, or data for programs.
@@ -30,3 +31,9 @@ def json_safe(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [json_safe(item) for item in value]
     return value
+
+
+def json_text(value: object, **options: object) -> str:
+    """``value`` as standard JSON text: a number that is not finite becomes null, never the
+    ``NaN``/``Infinity`` that ``json.dumps`` writes by default and JSON readers refuse."""
+    return json.dumps(json_safe(value), allow_nan=False, **options)  # type: ignore[arg-type]

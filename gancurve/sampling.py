@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from gancurve.core.config import PAINTINGS_MAX
 from gancurve.core.draws import stream
 from gancurve.core.networks import paint
 from gancurve.errors import UsageError
-from gancurve.formats import SAMPLE_FILE_FORMATS, SAMPLE_FORMATS
+from gancurve.formats import SAMPLE_FILE_FORMATS, SAMPLE_FORMATS, json_text
 from gancurve.store.atomic import atomic_write, atomic_write_text
 from gancurve.store.checkpoint import load_networks
 from gancurve.store.outputs import check_output
@@ -35,6 +36,10 @@ class Samples:
     ema: float = 0.0  # the decay of G's moving average that drew them; 0: G itself
     condition: np.ndarray | None = None  # (n,) what each painting asked for; None: unconditional
     condition_name: str = "none"  # what ``condition`` holds: "label" or "a"
+
+
+#: The largest number G's float32 arithmetic holds.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,11 @@ class Request:
         wanted = "--label" if condition == "label" else "--a"
         if given != wanted:
             raise UsageError(f"Run {run_name!r} was trained with --condition {condition}: ask with {wanted}.")
-        if self.a is not None and not np.isfinite(self.a):
-            raise UsageError(f"--a must be a finite number, got {self.a}.")
+        if self.a is not None and not (math.isfinite(self.a) and abs(self.a) <= FLOAT32_MAX):
+            # (G computes in float32: 1e308 would become inf there, and every painting NaN)
+            raise UsageError(
+                f"--a must be a finite number of float32 (at most ±{FLOAT32_MAX:.4g}), got {self.a:g}."
+            )
 
     def condition_values(self, condition: Condition, n: int) -> np.ndarray:
         """The ``(n, width)`` condition columns of G's inputs for this request."""
@@ -85,9 +93,12 @@ def draw_samples(
     condition = make_condition(config)
     ideas = stream(seed).standard_normal((n, config.ideas), dtype=np.float32)
     values = request.condition_values(condition, n)
-    paintings = paint(weights["generator"], np.concatenate([ideas, values], axis=1))
     artist = make_artist(config)
-    a_hat, residual = artist.fit(paintings)
+    # A request far outside the artist's range can overflow float32 inside G: such paintings are
+    # inf or NaN (the caller says so), not numpy warnings that print gancurve's source paths.
+    with np.errstate(over="ignore", invalid="ignore"):
+        paintings = paint(weights["generator"], np.concatenate([ideas, values], axis=1))
+        a_hat, residual = artist.fit(paintings)
     return Samples(
         x=artist.grid(np.float64).round(12) + 0.0,  # 5.6e-17 -> 0.0, -0.0 -> 0.0
         y=paintings,
@@ -119,15 +130,18 @@ def infer_format(output: Path | None, requested: str | None) -> str:
 def to_json(samples: Samples) -> str:
     """``{"x": [...], "y": [[...], ...], "a_hat": [...], "residual": [...]}`` as text (a conditional
     G's samples add ``"label"`` or ``"a"``: what each painting was asked for)."""
-    data = {
-        "x": samples.x.tolist(),
-        "y": samples.y.astype(np.float64).tolist(),
-        "a_hat": samples.a_hat.tolist(),
-        "residual": samples.residual.tolist(),
+    arrays = {
+        "x": samples.x,
+        "y": samples.y.astype(np.float64),
+        "a_hat": samples.a_hat,
+        "residual": samples.residual,
     }
     if samples.condition is not None:
-        data[samples.condition_name] = samples.condition.tolist()
-    return json.dumps(data)
+        arrays[samples.condition_name] = samples.condition
+    if all(np.isfinite(array).all() for array in arrays.values()):
+        return json.dumps({name: array.tolist() for name, array in arrays.items()})
+    # (Not finite, G overflowed: null, as every JSON gancurve writes; the slower walk only then.)
+    return json_text({name: array.tolist() for name, array in arrays.items()})
 
 
 def to_csv(samples: Samples, with_fit: bool = False) -> str:

@@ -15,7 +15,7 @@ from gancurve.core.engines import layout
 from gancurve.errors import UsageError
 from gancurve.store.rundir import RunDir
 from gancurve.sweep.opening import SweepRequest, open_sweep
-from gancurve.sweep.seeds import describe, member_name, member_seed, parse_seeds
+from gancurve.sweep.seeds import check_seeds, describe, member_name, member_seed, parse_seeds
 from gancurve.sweep.session import SilentSweepReporter
 from gancurve.sweep.summary import aggregate, member_row, wilson_interval
 from gancurve.training.cadence import Cadence
@@ -41,6 +41,37 @@ def test_seeds_parse(spec: str, seeds: tuple[int, ...]) -> None:
 def test_bad_seeds_are_refused_with_a_sentence(spec: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse_seeds(spec)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["4294967296", "99999999999999999999999", "10000000", "9" * 5000, "1-9999,10000-19999", "²", "1-²"],
+)
+def test_huge_seed_counts_are_refused_before_any_list_is_built(spec: str) -> None:
+    """Issue 21, item 4: these raised MemoryError/OverflowError/ValueError, or took 443 MB first."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(UsageError, match=r"at most 10,000|larger than the largest|not a seed"):
+            parse_seeds(spec)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # bytes: the refusal builds nothing the size of the count
+
+
+def test_seeds_read_back_from_disk_are_checked_like_the_option() -> None:
+    """check_seeds: the same limits for seeds that come from a file (its name in the message)."""
+    assert check_seeds([3, 1, 2], "sweep.json") == (3, 1, 2)
+    bad: list[tuple[list[object], str]] = [
+        (list(range(20_000)), "20,000 seeds"), ([1, 1], "twice"), ([1, "2"], "not a seed"),
+        ([True], "not a seed"), ([2**63], "largest seed"), ([], "no seed"), ([-1], "not a seed"),
+    ]  # fmt: skip
+    for seeds, message in bad:
+        with pytest.raises(UsageError, match=message) as caught:
+            check_seeds(seeds, "runs/x/sweep.json")
+        assert "runs/x/sweep.json" in str(caught.value)
 
 
 def test_bad_seeds_on_the_command_line_exit_2_with_one_line(tmp_path: Path) -> None:

@@ -337,10 +337,13 @@ def evaluate(
 
 @app.command()
 def plot(
-    output: Annotated[
-        Path | None,
+    target: Annotated[
+        str | None,
         typer.Argument(
-            help="Where to write the figure (.png, .svg, .pdf). [default: RUN/plot.png]", show_default=False
+            metavar="name|output",
+            help="A run, sweep or grid to draw (as --run takes it), when one has that name; otherwise "
+            "where to write the figure (.png, .svg, .pdf). [default: the latest run, to RUN/plot.png]",
+            show_default=False,
         ),
     ] = None,
     run: RunOption = None,
@@ -354,7 +357,7 @@ def plot(
     """Draw one figure of a run: paintings, fitted a, distance to the artist, losses, D's view."""
     from gancurve.commands.pictures import plot_command
 
-    plot_command(runs_dir_of(runs_dir), run, output, num, raw, critic)
+    plot_command(runs_dir_of(runs_dir), run, target, num, raw, critic)
 
 
 @app.command()

@@ -320,7 +320,8 @@ NameOption = Annotated[
 ResumeOption = Annotated[
     bool,
     typer.Option(
-        "--resume", help="Continue the run named by --name (a name or a path; default: the latest)."
+        "--resume",
+        help="Continue the run named by --name (a name or a path; default: the latest single run).",
     ),
 ]
 ForceOption = Annotated[

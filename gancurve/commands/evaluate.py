@@ -74,7 +74,7 @@ def evaluate_command(
         "d_accuracy": (objective.view, objective.view_help),
         "d_score": ("D score", score_meaning),
     }
-    table = Table(title=f"Run {result.run} at step {result.step:,}: {result.samples:,} paintings each")
+    table = Table(title=f"Run {run.label} at step {result.step:,}: {result.samples:,} paintings each")
     table.add_column("metric")
     table.add_column("G", justify="right")
     table.add_column("artist", justify="right")

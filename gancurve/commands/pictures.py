@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from gancurve.commands import say_which_generator
 from gancurve.console import err, out
+from gancurve.errors import UsageError
+from gancurve.formats import PLOT_FORMATS
 from gancurve.store.rundir import RunDir
-from gancurve.store.runs import find_run
+from gancurve.store.runs import find_run, is_directory, locate
 from gancurve.sweep.grid import GridDir
 from gancurve.sweep.store import SweepDir
 
@@ -22,17 +24,29 @@ HISTOGRAM_SAMPLES = 5000
 
 
 def plot_command(
-    runs_dir: Path, run_name: str | None, output: Path | None, curves: int, raw: bool, critic: bool = True
+    runs_dir: Path, run_name: str | None, target: str | None, curves: int, raw: bool, critic: bool = True
 ) -> None:
     """Draw the summary figure of a run, the sweep figure of a sweep or the grid figure of a grid;
-    print where it went."""
+    print where it went.
+
+    ``target``, plot's argument, is a run, sweep or grid when one has that name (``plot tut``,
+    ``plot gl/lr-g-0.0001``: dots and all), else the file to write.
+    """
     from gancurve.render.plot import build_figure, check_plot_output, write_plot
     from gancurve.sampling import draw_samples
     from gancurve.sweep.grid import is_grid
     from gancurve.sweep.store import find_sweep
 
-    if run_name is None and output is not None and not output.suffix and (runs_dir / output).is_dir():
-        run_name, output = str(output), None  # 'gancurve plot NAME': the run or sweep to draw
+    output = None
+    if target is not None and run_name is None and _names_something(runs_dir, target):
+        run_name = target  # 'gancurve plot NAME': the run, sweep or grid to draw
+    elif target is not None:
+        output = Path(target).expanduser()
+        if output.suffix.lower() not in PLOT_FORMATS:  # neither a name found nor a figure's file
+            raise UsageError(
+                f"No run, sweep or grid {target!r} in {runs_dir}, and {output.name!r} is not a figure to "
+                "write (use a .png, .svg or .pdf file name)."
+            )
     if run_name is not None:
         place = find_sweep(runs_dir, run_name, grids=True) if _is_sweep_or_grid(runs_dir, run_name) else None
         if place is not None and is_grid(place.path):
@@ -48,7 +62,7 @@ def plot_command(
     say_which_generator(samples.ema)
     config = run.train_config()
     view = _critic_view(run, config) if critic else None
-    figure = build_figure(samples, run.read_metrics(), run.name, curves, config, view)
+    figure = build_figure(samples, run.read_metrics(), run.label, curves, config, view)
     write_plot(figure, output)
     out.print(str(output), markup=False, soft_wrap=True)
 
@@ -81,7 +95,7 @@ def animate_command(
     snapshots = run.read_snapshots()
     if critic and snapshots.critic is None:
         err.print(
-            f"Note: run {run.name} recorded no critic frames (a sweep's members and older runs do not); "
+            f"Note: run {run.label} recorded no critic frames (a sweep's members and older runs do not); "
             "animating the paintings only.",
             markup=False,
             soft_wrap=True,
@@ -91,7 +105,7 @@ def animate_command(
     w1 = [(int(row["step"]), row["w1"]) for row in rows if "w1" in row]
     config = run.train_config()
     look = Look(OBJECTIVES[config.loss], make_artist(config), make_condition(config), critic)
-    with err.status(f"Rendering {len(snapshots.steps)} snapshots of run {run.name} …"):
+    with err.status(f"Rendering {len(snapshots.steps)} snapshots of run {run.label} …"):
         plan = write_animation(snapshots, output, fps, every, frame_size, w1, look)
     if plan.auto_thinned:
         err.print(
@@ -124,8 +138,16 @@ def _is_sweep_or_grid(runs_dir: Path, name: str) -> bool:
     from gancurve.sweep.grid import is_grid
     from gancurve.sweep.store import is_sweep
 
-    candidates = [runs_dir / name] if "/" not in name else [Path(name), runs_dir / name]
-    return any(is_sweep(path) or is_grid(path) for path in candidates)
+    path = locate(runs_dir, name)
+    return is_directory(path, "The run") and (is_sweep(path) or is_grid(path))
+
+
+def _names_something(runs_dir: Path, name: str) -> bool:
+    """Whether ``name`` is a run, a sweep or a grid, found as ``--run`` finds one."""
+    path = locate(runs_dir, name)
+    return _is_sweep_or_grid(runs_dir, name) or (
+        is_directory(path, "The run") and RunDir(path).config_path.is_file()
+    )
 
 
 def _member_curves(sweep: SweepDir, rows: list[dict[str, Any]]) -> list[MemberCurve]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 from rich.table import Table
 
 from gancurve.commands import say_which_generator
@@ -39,6 +40,14 @@ def sample_command(
         err.print(
             f"Note: a = {request.a:g} lies outside the artist's [{law.low:g}, {law.high:g}]: G never saw "
             "such a request, so it extrapolates.",
+            markup=False,
+            soft_wrap=True,
+        )
+    broken = int(np.sum(~np.isfinite(samples.y).all(axis=1)))
+    if broken:
+        err.print(
+            f"Note: {broken} of the {n} paintings are not finite: G's float32 arithmetic overflowed "
+            "(JSON writes them as null).",
             markup=False,
             soft_wrap=True,
         )

@@ -41,7 +41,7 @@ def draw_critic(axes: Axes, view: CriticView, objective: Objective, letter: str 
     _push_arrows(axes, view)
     gap = "" if view.gap is None else f"; mean |D − D*| = {view.gap:.3f}"
     axes.set_title(f"({letter}) what D believes along the family, and where it pushes G's paintings{gap}")
-    axes.set_xlabel("a  (the painting a·basis + offset of the artist's family)")
+    axes.set_xlabel("a: which curve of the artist's family (G's paintings: their fitted a)")
     axes.set_xlim(float(view.a[0]), float(view.a[-1]))
     if objective.probabilistic or view.d_star is not None:
         axes.set_ylim(-0.12, 1.05)

@@ -58,7 +58,7 @@ class CriticStrip:
         )  # fmt: skip
         axes.set_xlim(float(FRAME_A[0]), float(FRAME_A[-1]))
         axes.set_ylim(low + 1.6 * DOTS_AT * span, high + 0.22 * span)  # (room for the legend above D)
-        axes.set_xlabel("a  (the painting a·basis + offset of the artist's family)", fontsize=8)
+        axes.set_xlabel("a: which curve of the artist's family (G's paintings: their fitted a)", fontsize=8)
         axes.set_ylabel("D" if objective.probabilistic else "D's output", fontsize=8)
         axes.tick_params(labelsize=7)
         axes.legend(loc="upper left", fontsize=7, frameon=False, ncol=4)

@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gancurve.core.metrics import CONVERGED_MAX_W1
-from gancurve.render.sweep_plot import VERDICT_COLOURS, MemberCurve, w1_band
+from gancurve.render.sweep_plot import VERDICT_COLOURS, MemberCurve, too_few_points, w1_band
 
 #: One colour per recipe (matplotlib's tab10), the same in every panel.
 RECIPE_COLOURS = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F",
@@ -53,13 +53,17 @@ def _over_training(axes: Axes, recipes: list[RecipeCurves]) -> None:
     axes.set_title("(a) W1 to the artist over training: median seed, p10–p90 shaded")
     axes.set_xlabel("step")
     axes.set_ylabel("W1 of fitted a (log scale)")
+    every = [curve for recipe in recipes for curve in recipe.curves if len(curve.steps)]
+    if not every:
+        axes.text(0.5, 0.5, "no quality metrics logged", ha="center", transform=axes.transAxes)
+    marker = too_few_points(axes, every) if every else None
     for index, recipe in enumerate(recipes):
         usable = [curve for curve in recipe.curves if len(curve.steps)]
         if not usable:
             continue
         steps, p10, median, p90 = w1_band(usable)
         axes.fill_between(steps, p10, p90, color=_colour(index), alpha=0.15, lw=0)
-        axes.plot(steps, median, color=_colour(index), lw=2, label=recipe.label)
+        axes.plot(steps, median, color=_colour(index), lw=2, marker=marker, label=recipe.label)
     axes.axhline(CONVERGED_MAX_W1, color="black", ls=":", lw=1, label=f"converged below {CONVERGED_MAX_W1}")
     axes.set_yscale("log")
     axes.legend(fontsize=8, frameon=False, loc="upper right")
@@ -103,8 +107,11 @@ def _paired(axes: Axes, recipes: list[RecipeCurves], outcomes: list[dict[str, An
         differences = np.array([b - a for a, b in pairs if math.isfinite(a) and math.isfinite(b)])
         axes.scatter(index + jitter[: len(differences)], differences, s=10, color=_colour(index), alpha=0.7)
         versus = outcome["versus_first"]
-        spread = [[versus["median"] - versus["low"]], [versus["high"] - versus["median"]]]
-        axes.errorbar(index, versus["median"], yerr=spread, fmt="D", color="black", ms=5, capsize=6, zorder=3)
+        if None not in (versus["median"], versus["low"], versus["high"]):  # (null: ∞, most seeds diverged)
+            spread = [[versus["median"] - versus["low"]], [versus["high"] - versus["median"]]]
+            axes.errorbar(
+                index, versus["median"], yerr=spread, fmt="D", color="black", ms=5, capsize=6, zorder=3
+            )
         # Above the dots, at the top of the panel: how often the recipe beat the first.
         axes.text(index, 0.98, f"better on {versus['b_better']}/{versus['seeds']}", ha="center", va="top",
                   fontsize=8, transform=axes.get_xaxis_transform())  # fmt: skip

@@ -186,6 +186,7 @@ def _losses(axes: Axes, rows: list[dict[str, float]], objective: Objective) -> N
         axes.axhline(level, **EQUILIBRIUM_STYLE, label=label)
     axes.set_title(f"(d) losses ({objective.name})")
     axes.set_xlabel("step")
+    axes.set_ylabel("loss (faint: as logged; bold: smoothed)")
     axes.legend(fontsize=8, frameon=False)
 
 

@@ -97,17 +97,30 @@ def _over_training(axes: Axes, curves: list[MemberCurve]) -> None:
     if not usable:
         axes.text(0.5, 0.5, "no quality metrics logged", ha="center", transform=axes.transAxes)
         return
+    marker = too_few_points(axes, usable)
     for curve in usable:
         bad = curve.verdict in ("collapsed", "diverged")
         colour = VERDICT_COLOURS[curve.verdict] if bad else REAL
         axes.plot(curve.steps, curve.w1, color=colour, lw=0.8 if bad else 0.6, alpha=0.8 if bad else 0.25)
     steps, p10, median, p90 = w1_band(usable)
     axes.fill_between(steps, p10, p90, color=UPPER, alpha=0.35, lw=0, label="p10–p90 of the seeds")
-    axes.plot(steps, median, color="#1F4E99", lw=2.2, label="median seed")
+    axes.plot(steps, median, color="#1F4E99", lw=2.2, marker=marker, label="median seed")
     axes.plot([], [], color=REAL, lw=0.8, alpha=0.6, label="one seed")
     axes.axhline(CONVERGED_MAX_W1, color="black", ls=":", lw=1, label=f"converged below {CONVERGED_MAX_W1}")
     axes.set_yscale("log")
     axes.legend(fontsize=8, frameon=False, loc="upper right")
+
+
+def too_few_points(axes: Axes, curves: list[MemberCurve]) -> str | None:
+    """Say on the panel why it is (nearly) empty when W1 was measured only once, and return a
+    marker to draw that one point with (a line through one point is invisible); else None."""
+    if max(len(curve.steps) for curve in curves) > 1:
+        return None
+    step = int(curves[0].steps[0])
+    axes.text(0.5, 0.5, f"W1 was measured once, at step {step:,}: a curve needs two points.\n"
+              "Train more steps, or measure more often (--eval-every).", ha="center", va="center",
+              fontsize=9, transform=axes.transAxes, wrap=True)  # fmt: skip
+    return "o"
 
 
 def w1_band(curves: list[MemberCurve]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -143,6 +156,7 @@ def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:
     axes.set_xscale("log")
     axes.set_yticks([])
     axes.set_ylim(-1, 1)
+    axes.set_ylabel("seeds, at random heights")
     axes.set_xlabel("W1 of fitted a at the end (log scale)")
     axes.legend(fontsize=8, frameon=False, loc="upper left")
 

@@ -18,6 +18,8 @@ import csv
 import io
 import json
 import math
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +97,21 @@ class RunDir:
     def name(self) -> str:
         """The run's name (its directory name)."""
         return self.path.name
+
+    @property
+    def label(self) -> str:
+        """The run's name for people: a sweep's member with its sweep (``sw/seed-001``), a grid's
+        with its grid and recipe (``grid/lr-g-0.0001/seed-001``); as ``--run`` takes it."""
+        from gancurve.sweep.grid import GRID_FILE
+        from gancurve.sweep.store import SWEEP_FILE
+
+        parts, holder = [self.path.name], self.path.parent
+        for marker in (SWEEP_FILE, GRID_FILE):  # a member's sweep, then that sweep's grid
+            if not (holder / marker).is_file():
+                break
+            parts.insert(0, holder.name)
+            holder = holder.parent
+        return "/".join(parts)
 
     @property
     def config_path(self) -> Path:
@@ -186,7 +203,9 @@ class RunDir:
                     **{name: data[name] for name in Snapshots.__dataclass_fields__ if name not in optional},
                     **{name: data[name] for name in optional if name in data.files},
                 )
-        except (OSError, ValueError, KeyError, EOFError, TypeError) as error:
+        # (BadZipFile, zlib.error and NotImplementedError: a damaged zip, or one compressed oddly.)
+        except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile, zlib.error,
+                NotImplementedError) as error:  # fmt: skip
             raise GancurveError(f"{self.snapshots_path} is damaged or not a snapshots file.") from error
         problem = snapshots.problem()
         if problem:

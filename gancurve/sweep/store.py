@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,15 @@ from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
 from gancurve.store.rundir import LOCK_FILE, RunDir
-from gancurve.store.runs import check_run_name, discard_run, ensure_runs_dir, is_path, timestamp_name
+from gancurve.store.runs import (
+    check_run_name,
+    discard_run,
+    ensure_runs_dir,
+    is_directory,
+    locate,
+    probe,
+    timestamp_name,
+)
 from gancurve.sweep.seeds import member_name
 from gancurve.sweep.summary import summary_csv
 
@@ -90,7 +99,113 @@ def read_summary_json(path: Path, owner: str, key: str) -> dict[str, Any]:
         raise GancurveError(f"Cannot read {path}: {error}.") from error
     if not isinstance(summary, dict) or key not in summary:
         raise GancurveError(f"{path} is damaged.")
+    problem = _recipes_problem(summary[key]) if key == "recipes" else _sweep_problem(summary)
+    if problem:
+        raise GancurveError(f"{path} is damaged: {problem}.")
     return summary
+
+
+# -- what a summary.json must hold for its readers (plot, compare) to trust it -------------------
+# (Its writers are write_summary here and in grid.py; a file edited or damaged by hand is refused
+# here, once, rather than failing as a TypeError wherever a value is used.)
+
+
+_AGGREGATE_NUMBER = re.compile(
+    r".*_(median|p90|max|mean)|collapsed|diverged|still_learning|dropped_modes|ignores_condition"
+)
+
+
+def _is_number(value: object) -> bool:
+    """A JSON number or null (a metric not computed: a diverged member's, written as null)."""
+    return value is None or type(value) in (int, float)
+
+
+def _is_count(value: object) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _sweep_problem(summary: dict[str, Any]) -> str | None:
+    """What is wrong with a sweep's summary, or None."""
+    problem = _aggregate_problem(summary.get("aggregate"))
+    members = summary["members"]
+    if problem is None and not (isinstance(members, list) and members):
+        problem = "'members' is not a list of members"
+    for index, row in enumerate(members if problem is None else []):
+        problem = _member_problem(row)
+        if problem:
+            return f"member {index + 1}: {problem}"
+    return problem
+
+
+def _member_problem(row: object) -> str | None:
+    """What is wrong with one member's row (see ``sweep.summary.member_row``), or None."""
+    from gancurve.store.runs import is_run_name
+    from gancurve.sweep.summary import METRIC_FIELDS, OPTIONAL_FIELDS
+
+    if not isinstance(row, dict):
+        return "it is not a record"
+    if not (_is_count(row.get("seed")) and _is_count(row.get("step"))):
+        return "its seed and step are not whole numbers"
+    if not is_run_name(row.get("run")):  # a plain name: the reader opens SWEEP/run
+        return f"its run {row.get('run')!r} is not a member's name"
+    if not (isinstance(row.get("verdict"), str) and isinstance(row.get("reason", ""), str)):
+        return "its verdict is not text"
+    wrong = [name for name in METRIC_FIELDS if name not in row or not _is_number(row[name])]
+    wrong += [name for name in OPTIONAL_FIELDS if name in row and not _is_number(row[name])]
+    return f"its {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not a number" if wrong else None
+
+
+def _aggregate_problem(aggregate: object) -> str | None:
+    """What is wrong with an aggregate (see ``sweep.summary.aggregate``), or None."""
+    if not isinstance(aggregate, dict):
+        return "its aggregate is not a record"
+    if not (_is_count(aggregate.get("members")) and _is_count(aggregate.get("converged"))):
+        return "its aggregate's counts are not whole numbers"
+    rate, interval = aggregate.get("success_rate"), aggregate.get("success_rate_95")
+    if not (_is_number(rate) and rate is not None):
+        return "its aggregate's success_rate is not a number"
+    if not (isinstance(interval, list) and len(interval) == 2 and None not in interval
+            and all(map(_is_number, interval))):  # fmt: skip
+        return "its aggregate's success_rate_95 is not an interval"
+    worst = aggregate.get("worst", [])
+    if not (isinstance(worst, list) and all(isinstance(row, dict) for row in worst)):
+        return "its aggregate's worst is not a list of members"
+    # The statistics readers format as numbers (w1_median, residual_mean, …) and the verdict counts.
+    wrong = [
+        key for key, value in aggregate.items() if _AGGREGATE_NUMBER.fullmatch(key) and not _is_number(value)
+    ]
+    return (
+        f"its aggregate's {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not a number"
+        if wrong
+        else None
+    )
+
+
+def _recipes_problem(recipes: object) -> str | None:
+    """What is wrong with a grid's recipes (see ``sweep.grid.GridDir.write_summary``), or None."""
+    from gancurve.store.runs import is_run_name
+
+    if not (isinstance(recipes, list) and recipes and all(isinstance(r, dict) for r in recipes)):
+        return "'recipes' is not a list of recipes"
+    for index, recipe in enumerate(recipes, start=1):
+        if not (isinstance(recipe.get("recipe"), str) and is_run_name(recipe.get("sweep"))):
+            return f"recipe {index} has no label or no plain sweep name"
+        versus = recipe.get("versus_first")
+        problem = _aggregate_problem(recipe.get("aggregate")) or _versus_problem(versus, first=index == 1)
+        if problem:
+            return f"recipe {index}: {problem}"
+    return None
+
+
+def _versus_problem(versus: object, first: bool) -> str | None:
+    """What is wrong with a recipe's paired difference from the first (the first has none)."""
+    if first or versus is None:
+        return None if first == (versus is None) else "its difference from the first is missing or extra"
+    if not isinstance(versus, dict):
+        return "its difference from the first is not a record"
+    counts = all(_is_count(versus.get(key)) for key in ("seeds", "b_better", "a_better"))
+    numbers = all(_is_number(versus.get(key)) for key in ("median", "low", "high"))  # (null: ∞, diverged)
+    return None if counts and numbers else "its difference from the first is not numbers"
 
 
 def is_sweep(path: Path) -> bool:
@@ -104,10 +219,8 @@ def find_sweep(runs_dir: Path, name: str, grids: bool = False) -> SweepDir:
     (its directory, as a :class:`SweepDir`; the caller tells them apart with ``is_grid``)."""
     from gancurve.sweep.grid import is_grid
 
-    path = Path(name).expanduser() if is_path(name) else runs_dir / name
-    if is_path(name) and not path.is_dir() and not path.is_absolute():
-        path = runs_dir / path
-    if not path.is_dir():
+    path = locate(runs_dir, name, "The sweep")
+    if not is_directory(path, "The sweep"):
         raise GancurveError(f"No sweep {name!r} in {runs_dir}; start it with 'gancurve sweep --name {name}'.")
     if not (is_sweep(path) or (grids and is_grid(path))):
         hint = " It is a grid: name one of its recipes, e.g. NAME/RECIPE." if is_grid(path) else ""
@@ -120,6 +233,7 @@ def create_sweep(runs_dir: Path, name: str | None) -> SweepDir:
     ensure_runs_dir(runs_dir)
     name = check_run_name(name) if name is not None else "sweep-" + timestamp_name(runs_dir)
     path = runs_dir / name
+    probe(path, "--name")  # (a link loop there would be "already exists"; a name too long, a traceback)
     try:
         path.mkdir()
     except FileExistsError:

@@ -72,7 +72,7 @@ def open_session(request: TrainRequest) -> Iterator[TrainingSession]:
 
     device = select_device(request.device)
     if request.resume:
-        run = find_run(request.runs_dir, request.name)
+        run = find_run(request.runs_dir, request.name, members=False)  # (a sweep resumes as a whole)
         with run_lock(run):
             yield _resumed_session(run, request, device)
         return
