@@ -93,11 +93,6 @@ def is_run_name(name: object) -> bool:
     return isinstance(name, str) and _NAME_PATTERN.fullmatch(name) is not None
 
 
-def is_run_name(name: str) -> bool:
-    """Whether ``name`` is a plain name that stays inside its folder (no separator, no ``..``)."""
-    return _NAME_PATTERN.fullmatch(name) is not None
-
-
 def check_run_name(name: str) -> str:
     """Refuse names that would escape the runs directory or be awkward in a shell."""
     if not is_run_name(name):

@@ -145,7 +145,7 @@ class GridDir:
         for name in names:
             # A recipe's sweep is a directory inside the grid's: a name such as "../other" (a grid
             # someone shared, or edited) would train into, and overwrite, a sweep elsewhere.
-            if not (isinstance(name, str) and is_run_name(name)):
+            if not is_run_name(name):
                 raise GancurveError(
                     f"{path} is damaged: the recipe name {name!r} is not a plain name inside the grid "
                     "(letters, digits, '.', '_' and '-')."
