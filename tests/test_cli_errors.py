@@ -26,7 +26,7 @@ def fails(args: list[str], code: int, fragment: str) -> None:
     [
         (["train", "--steps", "0"], 2, "--steps"),
         (["train", "--device", "tpu"], 2, "'tpu' is not one of"),
-        (["train", "--lr-g", "-1"], 2, "lr_g must be a positive"),
+        (["train", "--lr-g", "-1"], 2, "--lr-g must be a positive"),
         (["train", "--name", "../escape"], 2, "Invalid run name"),
         (["sample", "-n", "-1"], 2, "--num"),
         (["sample", "--format", "xml"], 2, "--format"),

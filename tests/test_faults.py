@@ -172,7 +172,7 @@ def test_resume_with_invalid_learning_rates_is_bad_usage(victim: RunDir) -> None
     runs = str(victim.path.parent)
     resume = ["train", "--resume", "--steps", "400", "--runs-dir", runs, *SMALL]
     fails_cleanly(
-        [*resume, "--lr-g", "-1"], 2, "lr_g must be a positive finite number", unchanged=victim.path
+        [*resume, "--lr-g", "-1"], 2, "--lr-g must be a positive finite number", unchanged=victim.path
     )
     fails_cleanly([*resume, "--lr-g", "nan", "--force"], 2, "lr_g", unchanged=victim.path)
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import run_cli
 
-from gancurve.cli.hyperparameters import hyperparameters
 from gancurve.core.config import TrainConfig
-from gancurve.core.recipes import RECIPES, describe
+from gancurve.core.recipes import RECIPES, choose, describe
 from gancurve.errors import UsageError
 
 NOTHING_GIVEN = {"lr_g": None, "lr_d": None, "loss": None, "r1": None, "batch_size": None}
@@ -18,15 +17,7 @@ NOTHING_GIVEN = {"lr_g": None, "lr_d": None, "loss": None, "r1": None, "batch_si
 
 def resolve(recipe: str | None, given: dict[str, object] | None = None, **options: object) -> TrainConfig:
     """The config a fresh 10,000-step run gets from these options."""
-    fields = hyperparameters(
-        {**NOTHING_GIVEN, **(given or {})},
-        options.get("betas"),  # type: ignore[arg-type]
-        options.get("schedule"),  # type: ignore[arg-type]
-        options.get("decay_start"),  # type: ignore[arg-type]
-        10_000,
-        recipe,
-    )
-    return TrainConfig(**fields)  # type: ignore[arg-type]
+    return choose({**NOTHING_GIVEN, **(given or {}), "recipe": recipe, **options}, 10_000).config
 
 
 def test_tutorial_is_the_defaults() -> None:
@@ -48,13 +39,13 @@ def test_best_is_what_docs_recipes_md_names() -> None:
 
 
 def test_explicit_options_override_a_recipe() -> None:
-    config = resolve("best", {"lr_g": 1e-3, "loss": "hinge"}, betas="0.5,0.9", decay_start=0.3)
+    config = resolve("best", {"lr_g": 1e-3, "loss": "hinge"}, betas=(0.5, 0.9), decay_start=0.3)
     assert (config.lr_g, config.lr_d, config.loss) == (1e-3, 8e-4, "hinge")
     assert (config.beta1, config.beta2, config.decay_start) == (0.5, 0.9, 3_000)
-    constant = resolve("best", schedule="constant")
+    constant = resolve("best", lr_schedule="constant")
     assert (constant.lr_schedule, constant.decay_start, constant.decay_end) == ("constant", 0, 0)
-    with pytest.raises(UsageError, match="--decay-start belongs"):
-        resolve("best", schedule="constant", decay_start=0.3)
+    with pytest.raises(ValueError, match="decay_start belongs"):
+        resolve("best", lr_schedule="constant", decay_start=0.3)
 
 
 def test_every_recipe_is_a_valid_config_with_a_summary() -> None:

@@ -20,54 +20,30 @@ from gancurve.cli.group import GancurveGroup
 from gancurve.cli.options import (
     CADENCE,
     DEFAULT_DEVICE,
-    ArtistOption,
     AskedAOption,
-    BatchSizeOption,
-    BetasOption,
     CheckpointEveryOption,
-    ConditionOption,
     CriticOption,
-    DecayStartOption,
     DeviceOption,
-    DStepsOption,
-    EmaOption,
-    EmasOption,
     EngineOption,
     EvalEveryOption,
     ForceOption,
-    HiddenOption,
-    IdeasOption,
     IdeasSeedOption,
     JsonOption,
     LabelOption,
     LogEveryOption,
-    LossesOption,
-    LossOption,
-    LrDOption,
-    LrDsOption,
-    LrGOption,
-    LrGsOption,
-    LrScheduleOption,
-    LrSchedulesOption,
-    ModesOption,
     NameOption,
     PaintingsOption,
-    PointsOption,
-    R1Option,
-    R1sOption,
     RawOption,
-    RecipeOption,
-    RecipesOption,
     ResumeOption,
     RunOption,
     RunsDirOption,
-    SeedOption,
     SeedsOption,
     SnapshotEveryOption,
     StepsOption,
     SweepNameOption,
     SweepResumeOption,
     choice_option,
+    training_options,
 )
 from gancurve.cli.paths import runs_dir_of
 from gancurve.console import out
@@ -107,27 +83,11 @@ def root(
 
 
 @app.command()
+@training_options()
 def train(
     steps: StepsOption = CADENCE.steps,
     device: DeviceOption = DEFAULT_DEVICE,
-    seed: SeedOption = None,
-    batch_size: BatchSizeOption = None,
-    lr_g: LrGOption = None,
-    lr_d: LrDOption = None,
-    betas: BetasOption = None,
-    recipe: RecipeOption = None,
-    loss: LossOption = None,
-    r1: R1Option = None,
-    ema: EmaOption = None,
-    d_steps: DStepsOption = None,
-    artist: ArtistOption = None,
-    modes: ModesOption = None,
-    condition: ConditionOption = None,
-    lr_schedule: LrScheduleOption = None,
-    decay_start: DecayStartOption = None,
-    ideas: IdeasOption = None,
-    points: PointsOption = None,
-    hidden: HiddenOption = None,
+    given: dict[str, object] | None = None,  # the training options (cli.options.training_options)
     runs_dir: RunsDirOption = None,
     name: NameOption = None,
     snapshot_every: SnapshotEveryOption = CADENCE.snapshot_every,
@@ -148,17 +108,10 @@ def train(
         # One BLAS thread: for these tiny matrices a second thread only adds overhead. This
         # must be set before numpy loads, which is why it is here and not in the engine.
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        from gancurve.cli.hyperparameters import hyperparameters
         from gancurve.commands.train import train_command
         from gancurve.training.cadence import Cadence
-        from gancurve.training.resume import TrainRequest
+        from gancurve.training.resume import TrainRequest, choices_of
 
-        given = {
-            "seed": seed, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d,
-            "ideas": ideas, "points": points, "hidden": hidden, "loss": loss,
-            "r1": r1, "ema": ema, "d_steps": d_steps, "artist": artist, "modes": modes,
-            "condition": condition,
-        }  # fmt: skip
         cadence = Cadence(
             steps=steps,
             log_every=log_every,
@@ -171,7 +124,7 @@ def train(
             name=name,
             device=device,
             cadence=cadence,
-            hyperparameters=hyperparameters(given, betas, lr_schedule, decay_start, steps, recipe),
+            choices=choices_of(given or {}, steps, flags=True),
             resume=resume,
             force=force,
             engine=engine,
@@ -181,27 +134,12 @@ def train(
 
 
 @app.command()
+@training_options(grid=True, leave_out=("seed",))
 def sweep(
     seeds: SeedsOption = None,
     steps: StepsOption = CADENCE.steps,
     device: DeviceOption = DEFAULT_DEVICE,
-    batch_size: BatchSizeOption = None,
-    lr_g: LrGsOption = None,
-    lr_d: LrDsOption = None,
-    betas: BetasOption = None,
-    recipe: RecipesOption = None,
-    loss: LossesOption = None,
-    r1: R1sOption = None,
-    ema: EmasOption = None,
-    d_steps: DStepsOption = None,
-    artist: ArtistOption = None,
-    modes: ModesOption = None,
-    condition: ConditionOption = None,
-    lr_schedule: LrSchedulesOption = None,
-    decay_start: DecayStartOption = None,
-    ideas: IdeasOption = None,
-    points: PointsOption = None,
-    hidden: HiddenOption = None,
+    given: dict[str, object] | None = None,  # the training options, several values for a grid
     runs_dir: RunsDirOption = None,
     name: SweepNameOption = None,
     snapshot_every: SnapshotEveryOption = CADENCE.snapshot_every,
@@ -225,25 +163,17 @@ def sweep(
 
     with stop_on_signals(StopFlag()) as stop:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        from gancurve.cli.hyperparameters import sweep_hyperparameters
         from gancurve.commands.sweep import sweep_command
         from gancurve.device import select_device
         from gancurve.errors import UsageError
+        from gancurve.sweep.grid import grid_choices
         from gancurve.sweep.opening import SweepRequest
         from gancurve.sweep.seeds import parse_seeds
         from gancurve.training.cadence import Cadence
 
         if engine != "fast":
             raise UsageError("A sweep trains with the fast engine; train the reference one run at a time.")
-        listed = {
-            "recipe": recipe, "loss": loss, "lr_g": lr_g, "lr_d": lr_d, "r1": r1, "ema": ema,
-            "lr_schedule": lr_schedule,
-        }  # fmt: skip
-        given = {
-            "batch_size": batch_size, "ideas": ideas, "points": points, "hidden": hidden,
-            "d_steps": d_steps, "artist": artist, "modes": modes, "condition": condition,
-        }  # fmt: skip
-        shared, grid = sweep_hyperparameters(listed, given, betas, decay_start, steps)
+        shared, grid = grid_choices(given or {}, steps, flags=True)
         request = SweepRequest(
             runs_dir=runs_dir_of(runs_dir),
             name=name,
@@ -255,7 +185,7 @@ def sweep(
                 eval_every=eval_every,
                 checkpoint_every=checkpoint_every,
             ),
-            hyperparameters=shared,
+            choices=shared,
             resume=resume,
             force=force,
             device=select_device(device),

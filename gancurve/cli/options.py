@@ -1,28 +1,29 @@
 """Command-line options, each declared once and shared by every command that takes it.
 
-Defaults and choices come from where they are defined: ``TrainConfig()`` and ``Cadence()``
-for the numbers, the core's and the formats' tuples for the choices. A command takes an option
-by its alias here (``steps: StepsOption = CADENCE.steps``), never by a copy of its declaration.
+The training options are not written here at all: :func:`training_options` makes one per
+declaration (``core.recipes.TRAINING_OPTIONS``, from ``TrainConfig``'s fields), its help, its
+value's type and its grid form included, and ``TrainConfig`` checks their values. The others take
+their defaults and choices from where they are defined (``Cadence()``, the formats' tuples); a
+command takes one by its alias here (``device: DeviceOption = DEFAULT_DEVICE``).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import typing
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-from gancurve.cli.hyperparameters import DEFAULT_DECAY_START
-from gancurve.core.config import ARTISTS, CONDITIONS, PAINTINGS_MAX, SEED_MAX, SIZE_LIMITS, TrainConfig
+from gancurve.core.config import PAINTINGS_MAX, SEED_MAX
 from gancurve.core.engines import ENGINES
-from gancurve.core.objectives import LOSSES
-from gancurve.core.recipes import RECIPES
-from gancurve.core.schedule import SCHEDULES
+from gancurve.core.recipes import TRAINING_OPTIONS, Option
 from gancurve.device import DEVICE_CHOICES
 from gancurve.training.cadence import Cadence
 
 #: The defaults, from their one definition.
-DEFAULTS = TrainConfig()
 CADENCE = Cadence()
 DEFAULT_DEVICE = DEVICE_CHOICES[0]
 
@@ -51,12 +52,6 @@ def choice_option(choices: Sequence[str], help_text: str, *names: str, show_defa
     return typer.Option(
         *names, metavar=metavar, callback=one_of(choices), help=help_text, show_default=show_default
     )
-
-
-def size_option(name: str, help_text: str) -> Any:
-    """A network or batch size, bounded by ``SIZE_LIMITS``, its default shown from ``TrainConfig()``."""
-    low, high = SIZE_LIMITS[name]
-    return typer.Option(min=low, max=high, help=f"{help_text} [default: {getattr(DEFAULTS, name)}]")
 
 
 # -- where runs are -------------------------------------------------------------------------
@@ -92,138 +87,107 @@ PaintingsOption = Annotated[
     int, typer.Option("-n", "--num", min=1, max=PAINTINGS_MAX, help="How many paintings to draw.")
 ]
 
-# -- training: the math (TrainConfig) ---------------------------------------------------------
-# None means "not given", so that a resumed run can tell what the user asked to change.
+# -- training: the math (TrainConfig), one option per declaration -------------------------------
 
-SeedOption = Annotated[
-    int | None,
-    typer.Option(
-        min=0, callback=seed_in_range, help=f"Seeds weights, data and ideas. [default: {DEFAULTS.seed}]"
-    ),
-]
-BatchSizeOption = Annotated[int | None, size_option("batch_size", "Paintings per batch.")]
-LrGOption = Annotated[
-    float | None, typer.Option(help=f"Generator's Adam learning rate. [default: {DEFAULTS.lr_g:g}]")
-]
-LrDOption = Annotated[
-    float | None, typer.Option(help=f"Discriminator's Adam learning rate. [default: {DEFAULTS.lr_d:g}]")
-]
+Command = TypeVar("Command", bound=Callable[..., Any])
+#: A grid option's values are separated by this.
+SEPARATOR = ","
+GRID_HELP = "Several values, comma-separated, make a grid (a recipe per combination)."
 
 
-def parse_betas(value: str | None) -> str | None:
-    """``B1,B2``: two numbers from 0 up to 1 (checked here so a typo fails before any work)."""
-    if value is None:
-        return None
-    parts = value.split(",")
-    try:
-        betas = [float(part) for part in parts]
-    except ValueError:
-        betas = []
-    if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
-        raise typer.BadParameter(f"{value!r} is not two numbers from 0 up to 1, like 0.5,0.99.")
-    return value
+def training_options(*, grid: bool = False, leave_out: tuple[str, ...] = ()) -> Callable[[Command], Command]:
+    """Give a command one option per training option, in place of its parameter ``given``.
+
+    The command receives them as ``given``: each option's name to its value, None when not given.
+    With ``grid`` (``sweep``), an option a grid may vary takes several comma-separated values and
+    arrives as a tuple of them. Values are only parsed here; ``TrainConfig`` checks them.
+    """
+    options = [option for name, option in TRAINING_OPTIONS.items() if name not in leave_out]
+
+    def decorate(command: Command) -> Command:
+        hints = typing.get_type_hints(command, include_extras=True)
+        parameters: list[inspect.Parameter] = []
+        for parameter in inspect.signature(command).parameters.values():
+            if parameter.name == "given":
+                parameters += [_parameter(option, grid and option.choice.grid) for option in options]
+            else:
+                keyword = inspect.Parameter.KEYWORD_ONLY  # typer passes every value by name
+                parameters.append(parameter.replace(annotation=hints[parameter.name], kind=keyword))
+
+        @functools.wraps(command)
+        def with_given(**values: Any) -> Any:
+            given = {option.name: values.pop(option.name) for option in options}
+            return command(given=given, **values)
+
+        with_given.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        with_given.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+        return typing.cast(Command, with_given)
+
+    return decorate
 
 
-BetasOption = Annotated[
-    str | None,
-    typer.Option(
-        metavar="<b1,b2>",
-        callback=parse_betas,
-        help=f"Both Adams' betas, e.g. 0.5,0.99. [default: {DEFAULTS.beta1:g},{DEFAULTS.beta2:g}]",
+def _parameter(option: Option, several: bool) -> inspect.Parameter:
+    as_text = several or option.kind is tuple  # parsed by the callback, not by typer
+    help_text = f"{option.choice.help} {GRID_HELP if several else ''}".rstrip()
+    declared = typer.Option(
+        option.flag,
+        metavar=_metavar(option, several),
+        callback=_parse_values(option) if several else (_parse_one(option) if as_text else None),
+        help=f"{help_text} [default: {_shown(option.default)}]",
         show_default=False,
-    ),
-]
-LrScheduleOption = Annotated[
-    str | None,
-    choice_option(
-        SCHEDULES,
-        "Both learning rates: constant, or linear-decay to 0 at the end of --steps. [default: constant]",
-        "--lr-schedule",
-        show_default=False,
-    ),
-]
+    )
+    kind = str if as_text else option.kind
+    annotation = Annotated[kind | None, declared]  # type: ignore[valid-type]
+    return inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
 
 
-def share_of_the_run(value: float | None) -> float | None:
-    """A share of --steps: from 0 up to (not including) 1."""
-    if value is not None and not 0 <= value < 1:
-        raise typer.BadParameter(f"{value:g} is not a share of the run from 0 up to (not including) 1.")
-    return value
+def _metavar(option: Option, several: bool) -> str | None:
+    named = option.choice.metavar or (
+        "<" + "|".join(option.choice.names) + ">" if option.choice.names else None
+    )
+    if not several:
+        return named
+    return (named or ("<number>" if option.kind in (int, float) else "<text>")) + "[,...]"
 
 
-DecayStartOption = Annotated[
-    float | None,
-    typer.Option(
-        callback=share_of_the_run,
-        help=f"With --lr-schedule linear-decay: where the decay starts, as a share of --steps. "
-        f"[default: {DEFAULT_DECAY_START}]",
-        show_default=False,
-    ),
-]
-LossOption = Annotated[
-    str | None,
-    choice_option(
-        LOSSES,
-        "The objective of D and G: minimax (the tutorial's: G minimises log(1 - D(G(z)))), "
-        "non-saturating (G minimises -log D(G(z))), least-squares (LSGAN), hinge, or wasserstein-gp "
-        "(a critic with a gradient penalty, lambda 10; use it with --d-steps 5). "
-        f"[default: {DEFAULTS.loss}]",
-        "--loss",
-        show_default=False,
-    ),
-]
+def _shown(default: Any) -> str:
+    if isinstance(default, tuple):
+        return SEPARATOR.join(_shown(part) for part in default)
+    return f"{default:g}" if isinstance(default, float) else str(default)
 
 
-def penalty_weight(value: float | None) -> float | None:
-    """A penalty's weight: a finite number, 0 or more."""
-    if value is not None and not 0 <= value < float("inf"):
-        raise typer.BadParameter(f"{value:g} is not a finite number, 0 or more.")
-    return value
+def _parse_one(option: Option) -> Callable[[str | None], Any]:
+    def parse(text: str | None) -> Any:
+        if text is None:
+            return None
+        try:
+            return option.parse(text)
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not {option.choice.rule.text}.") from None
+
+    return parse
 
 
-R1Option = Annotated[
-    float | None,
-    typer.Option(
-        "--r1",
-        metavar="<gamma>",
-        callback=penalty_weight,
-        help="R1 penalty: gamma/2 times D's squared slope on the artist's paintings (Mescheder et al. "
-        f"2018); 0: none. [default: {DEFAULTS.r1:g}]",
-        show_default=False,
-    ),
-]
-RecipeOption = Annotated[
-    str | None,
-    choice_option(
-        tuple(RECIPES),
-        "A named set of training choices; options you give override it. "
-        + "; ".join(f"{recipe.name}: {recipe.summary}" for recipe in RECIPES.values())
-        + ". [default: tutorial]",
-        "--recipe",
-        show_default=False,
-    ),
-]
+def _parse_values(option: Option) -> Callable[[str | None], tuple[Any, ...] | None]:
+    def parse(text: str | None) -> tuple[Any, ...] | None:
+        if text is None:
+            return None
+        seen: dict[Any, str] = {}
+        for item in (item.strip() for item in text.split(SEPARATOR)):
+            try:
+                value = option.parse(item)
+            except ValueError:
+                raise typer.BadParameter(f"{item!r} is not a number.") from None
+            # By value, not by text: 1e-4 and 0.0001 are one learning rate (one recipe).
+            if value in seen:
+                same = repr(item) if seen[value] == item else f"{seen[value]!r} and {item!r}"
+                raise typer.BadParameter(f"{text!r} names a value twice ({same}).")
+            seen[value] = item
+        return tuple(seen)
+
+    return parse
 
 
-def ema_decay(value: float | None) -> float | None:
-    """A moving average's decay: from 0 up to (not including) 1."""
-    if value is not None and not 0 <= value < 1:
-        raise typer.BadParameter(f"{value:g} is not a decay from 0 up to (not including) 1, like 0.999.")
-    return value
-
-
-EmaOption = Annotated[
-    float | None,
-    typer.Option(
-        "--ema",
-        metavar="<decay>",
-        callback=ema_decay,
-        help="Keep a moving average of G's weights with this decay (0.999: a half-life of ~700 steps), "
-        "saved with the run; sample, evaluate, plot and export then use it (--raw: G itself). "
-        f"0: none. [default: {DEFAULTS.ema:g}]",
-        show_default=False,
-    ),
-]
 CriticOption = Annotated[
     bool,
     typer.Option(
@@ -235,37 +199,6 @@ RawOption = Annotated[
     bool,
     typer.Option(
         "--raw", help="Use G itself, not the moving average of its weights (a run trained with --ema)."
-    ),
-]
-ArtistOption = Annotated[
-    str | None,
-    choice_option(
-        ARTISTS,
-        "The family of real paintings: parabola (the tutorial's, a ~ U(1, 2)), parabola-modes (the "
-        "same curves, a from --modes narrow modes: a testbed for mode collapse) or bump (Gaussian "
-        "bumps a·exp(-2x²), a ~ U(1, 2)). [default: parabola]",
-        "--artist",
-        show_default=False,
-    ),
-]
-ModesOption = Annotated[
-    int | None,
-    typer.Option(
-        min=SIZE_LIMITS["modes"][0],
-        max=SIZE_LIMITS["modes"][1],
-        help=f"With --artist parabola-modes: how many modes. [default: {DEFAULTS.modes}]",
-        show_default=False,
-    ),
-]
-ConditionOption = Annotated[
-    str | None,
-    choice_option(
-        CONDITIONS,
-        "What G and D are told of each painting besides its points: none (the tutorial's), label "
-        "(its half of a, 0 or 1: the tutorial's conditional lesson) or a (its a itself). "
-        "[default: none]",
-        "--condition",
-        show_default=False,
     ),
 ]
 LabelOption = Annotated[
@@ -283,12 +216,6 @@ AskedAOption = Annotated[
         "--a", help="A run trained with --condition a: paint curves of this a. [default: an even spread]"
     ),
 ]
-DStepsOption = Annotated[
-    int | None, size_option("d_steps", "Updates of D per update of G, each on fresh draws (WGAN-GP: 5).")
-]
-IdeasOption = Annotated[int | None, size_option("ideas", "Random ideas G paints from.")]
-PointsOption = Annotated[int | None, size_option("points", "Points per painting on [-1, 1].")]
-HiddenOption = Annotated[int | None, size_option("hidden", "Hidden units of G and D.")]
 
 # -- training: the schedule (Cadence) and the session -----------------------------------------
 
@@ -346,61 +273,3 @@ SweepResumeOption = Annotated[
     bool,
     typer.Option("--resume", help="Continue the sweep named by --name, every member from its checkpoint."),
 ]
-
-
-# -- a sweep's grid: the same options, several values each ----------------------------------------
-
-
-def grid_option(alias: Any, convert: Callable[[str], Any]) -> Any:
-    """The sweep's form of a training option (``alias``): its help and checks, but several
-    comma-separated values, which make an axis of a grid (one recipe per combination)."""
-    info = alias.__metadata__[0]
-    check = info.callback
-
-    def parse(value: str | None) -> str | None:
-        if value is None:
-            return None
-        seen: dict[Any, str] = {}
-        for item in (item.strip() for item in value.split(",")):
-            try:
-                converted = convert(item)
-            except ValueError:
-                raise typer.BadParameter(f"{item!r} is not a number.") from None
-            if check is not None:
-                check(converted)
-            # By value, not by text: 1e-4 and 0.0001 are one learning rate (one recipe).
-            if converted in seen:
-                same = repr(item) if seen[converted] == item else f"{seen[converted]!r} and {item!r}"
-                raise typer.BadParameter(f"{value!r} names a value twice ({same}).")
-            seen[converted] = item
-        return value
-
-    metavar = (info.metavar or ("<number>" if convert is float else "<text>")) + "[,...]"
-    text, bracket, default = str(info.help).partition(" [default:")
-    grid_help = (
-        f"{text} Several values, comma-separated, make a grid (a recipe per combination).{bracket}{default}"
-    )
-    return Annotated[
-        str | None,
-        typer.Option(
-            *info.param_decls,
-            metavar=metavar,
-            callback=parse,
-            help=grid_help,
-            show_default=False,
-        ),
-    ]
-
-
-def split_values(value: str | None, convert: Callable[[str], Any]) -> tuple[Any, ...] | None:
-    """A grid option's values (already checked by its callback); None when it was not given."""
-    return None if value is None else tuple(convert(item.strip()) for item in value.split(","))
-
-
-LossesOption = grid_option(LossOption, str)
-RecipesOption = grid_option(RecipeOption, str)
-LrGsOption = grid_option(LrGOption, float)
-LrDsOption = grid_option(LrDOption, float)
-R1sOption = grid_option(R1Option, float)
-EmasOption = grid_option(EmaOption, float)
-LrSchedulesOption = grid_option(LrScheduleOption, str)

@@ -1,12 +1,20 @@
-"""The hyperparameters of one GAN, with the tutorial's values as defaults."""
+"""The hyperparameters of one GAN, with the tutorial's values as defaults — each declared once.
+
+Every training choice is one field of :class:`TrainConfig` declared with :func:`choice`: its type
+and default (the field's), the rule its value must follow, one line of help, its named values,
+whether a sweep may vary it (a grid axis). The command line's options of ``train`` and ``sweep``,
+the Python API's keyword arguments, a grid's axes, the checks, the help text and docs/cli.md are
+all made from these declarations (``TrainConfig.choices()``); ``TrainConfig`` is the only validator.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from collections.abc import Callable
+from dataclasses import Field, asdict, dataclass, field, fields
+from typing import Any, TypeGuard
 
-from gancurve.core.objectives import LOSSES
+from gancurve.core.objectives import LOSSES, OBJECTIVES
 from gancurve.core.schedule import SCHEDULES
 
 #: The families of real paintings (``--artist``; ``core.artist.make_artist`` builds them); the
@@ -41,6 +49,67 @@ COMPARE_METRICS = ("w1", "ks", "residual", "in_bounds", "coverage")
 
 
 @dataclass(frozen=True)
+class Rule:
+    """What a choice's value must be: in words (``a positive finite number``) and as a test."""
+
+    text: str
+    accepts: Callable[[object], bool]
+
+    def problem(self, name: str, value: object) -> str | None:
+        """The sentence that refuses ``value`` for the choice called ``name`` (None: accepted)."""
+        return None if self.accepts(value) else f"{name} must be {self.text}, got {value!r}"
+
+
+def whole(low: int, high: int, text: str | None = None) -> Rule:
+    """A whole number from ``low`` to ``high`` (not a bool, not 128.0)."""
+    return Rule(text or f"a whole number from {low:,} to {high:,}", lambda v: _is_int(v) and low <= v <= high)
+
+
+def one_of(names: tuple[str, ...]) -> Rule:
+    """One of ``names``."""
+    return Rule(f"one of {', '.join(names)}", lambda v: isinstance(v, str) and v in names)
+
+
+POSITIVE = Rule("a positive finite number", lambda v: _is_real(v) and 0 < v < math.inf)
+NON_NEGATIVE = Rule("a finite number, 0 or more", lambda v: _is_real(v) and 0 <= v < math.inf)
+FRACTION = Rule("a number from 0 up to (not including) 1", lambda v: _is_real(v) and 0 <= v < 1)
+STEP = Rule("a whole number of steps, 0 or more", lambda v: _is_int(v) and v >= 0)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One training choice, as :func:`choice` declares it on a :class:`TrainConfig` field."""
+
+    help: str  # one line: what it is (the CLI adds its default)
+    rule: Rule  # what its value must be
+    names: tuple[str, ...] = ()  # its named values, when it picks one of them
+    grid: bool = False  # a sweep may give several values: one recipe per value (a grid axis)
+    option: bool = True  # the command line and the API take it under its own name (else through
+    #                      another option: the betas as one pair, the decay's steps from a share)
+    metavar: str | None = None  # how the help names its value (default: from the type or names)
+
+
+def choice(
+    default: Any,
+    help: str,
+    rule: Rule | None = None,
+    *,
+    names: tuple[str, ...] = (),
+    grid: bool = False,
+    option: bool = True,
+    metavar: str | None = None,
+) -> Any:
+    """A training choice's declaration: a dataclass field with its :class:`Choice`."""
+    declared = Choice(help, rule or one_of(names), names, grid, option, metavar)
+    return field(default=default, metadata={"choice": declared})
+
+
+def _loss_help() -> str:
+    described = "; ".join(f"{name}: {objective.help}" for name, objective in OBJECTIVES.items())
+    return f"The objective of D and G. {described}. Use wasserstein-gp with --d-steps 5."
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides what a training run learns.
 
@@ -48,67 +117,97 @@ class TrainConfig:
     here: they do not change the math, so a run may be resumed with other values.
     """
 
-    batch_size: int = 64  # paintings per batch, for the artist and for G alike
-    lr_g: float = 1e-4  # Adam learning rate of the generator
-    lr_d: float = 1e-4  # Adam learning rate of the discriminator
-    ideas: int = 5  # size of G's random input ("ideas" in the tutorial)
-    points: int = 15  # points per painting, evenly spaced on [-1, 1]
-    hidden: int = 128  # width of the one hidden layer of G and of D
-    seed: int = 1  # seeds the weights, the artist and the ideas
-    loss: str = "minimax"  # the objective (objectives.LOSSES); the tutorial's
-    beta1: float = 0.9  # both Adams' first-moment decay (torch's default, the tutorial's)
-    beta2: float = 0.999  # both Adams' second-moment decay (torch's default, the tutorial's)
-    lr_schedule: str = "constant"  # or "linear-decay": both learning rates fall to 0 ...
-    decay_start: int = 0  # ... linearly from this step ...
-    decay_end: int = 0  # ... to this one (steps, fixed when the run starts)
-    r1: float = 0.0  # γ of the R1 penalty γ/2·‖∇ₓ D(x)‖² on the artist's paintings (0: none)
-    ema: float = 0.0  # decay of an exponential moving average of G's weights (0: none kept)
-    d_steps: int = 1  # updates of D per update of G (WGAN-GP's critic takes 5), each on fresh draws
-    artist: str = "parabola"  # the family of real paintings (artist.ARTISTS)
-    modes: int = 4  # with the parabola-modes artist: how many modes a is drawn from
-    condition: str = "none"  # what G and D are told of each painting (CONDITIONS): its label or its a
+    seed: int = choice(
+        1, "Seeds weights, data and ideas.", whole(0, SEED_MAX, "a whole number from 0 to 2**63 - 1")
+    )
+    batch_size: int = choice(
+        64, "Paintings per batch, for the artist and for G alike.", whole(*SIZE_LIMITS["batch_size"])
+    )
+    lr_g: float = choice(1e-4, "Generator's Adam learning rate.", POSITIVE, grid=True)
+    lr_d: float = choice(1e-4, "Discriminator's Adam learning rate.", POSITIVE, grid=True)
+    beta1: float = choice(
+        0.9, "Both Adams' first-moment decay (torch's default, the tutorial's).", FRACTION, option=False
+    )
+    beta2: float = choice(
+        0.999, "Both Adams' second-moment decay (torch's default, the tutorial's).", FRACTION, option=False
+    )
+    loss: str = choice("minimax", _loss_help(), names=LOSSES, grid=True)
+    r1: float = choice(
+        0.0,
+        "R1 penalty: gamma/2 times D's squared slope on the artist's paintings (Mescheder et al. "
+        "2018); 0: none.",
+        NON_NEGATIVE,
+        grid=True,
+        metavar="<gamma>",
+    )
+    ema: float = choice(
+        0.0,
+        "Keep a moving average of G's weights with this decay (0.999: a half-life of ~700 steps), saved "
+        "with the run; sample, evaluate, plot and export then use it (--raw: G itself). 0: none.",
+        FRACTION,
+        grid=True,
+        metavar="<decay>",
+    )
+    d_steps: int = choice(
+        1, "Updates of D per update of G, each on fresh draws (WGAN-GP: 5).", whole(*SIZE_LIMITS["d_steps"])
+    )
+    artist: str = choice(
+        "parabola",
+        "The family of real paintings: parabola (the tutorial's, a ~ U(1, 2)), parabola-modes (the same "
+        "curves, a from --modes narrow modes: a testbed for mode collapse) or bump (Gaussian bumps "
+        "a·exp(-2x²), a ~ U(1, 2)).",
+        names=ARTISTS,
+    )
+    modes: int = choice(4, "With --artist parabola-modes: how many modes.", whole(*SIZE_LIMITS["modes"]))
+    condition: str = choice(
+        "none",
+        "What G and D are told of each painting besides its points: none (the tutorial's), label (its "
+        "half of a, 0 or 1: the tutorial's conditional lesson) or a (its a itself).",
+        names=CONDITIONS,
+    )
+    lr_schedule: str = choice(
+        "constant",
+        "Both learning rates: constant, or linear-decay to 0 at the end of --steps.",
+        names=SCHEDULES,
+        grid=True,
+    )
+    decay_start: int = choice(
+        0, "The step where the linear decay starts (fixed when the run starts).", STEP, option=False
+    )
+    decay_end: int = choice(0, "The step where the linear decay reaches 0.", STEP, option=False)
+    ideas: int = choice(5, "Random ideas G paints from.", whole(*SIZE_LIMITS["ideas"]))
+    points: int = choice(15, "Points per painting on [-1, 1].", whole(*SIZE_LIMITS["points"]))
+    hidden: int = choice(128, "Hidden units of G and D.", whole(*SIZE_LIMITS["hidden"]))
 
     def __post_init__(self) -> None:
-        # Types are checked too: a config read from a damaged file may hold 128.5 or true.
-        for name, (low, high) in SIZE_LIMITS.items():
-            value = getattr(self, name)
-            if not _is_int(value) or not low <= value <= high:
-                raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}, got {value!r}")
-        for name in ("lr_g", "lr_d"):
-            value = getattr(self, name)
-            if not _is_real(value) or not 0 < value < math.inf:
-                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-        if not _is_int(self.seed) or not 0 <= self.seed <= SEED_MAX:
-            raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed!r}")
-        for name in ("beta1", "beta2"):
-            value = getattr(self, name)
-            if not _is_real(value) or not 0 <= value < 1:
-                raise ValueError(f"{name} must be a number from 0 up to (not including) 1, got {value!r}")
-        if not _is_real(self.r1) or not 0 <= self.r1 < math.inf:
-            raise ValueError(f"r1 must be a finite number, 0 or more, got {self.r1!r}")
-        if not _is_real(self.ema) or not 0 <= self.ema < 1:
-            raise ValueError(f"ema must be a decay from 0 up to (not including) 1, got {self.ema!r}")
+        # Every field by its own rule (types too: a config read from a damaged file may hold 128.5
+        # or true), then the rules between fields.
+        for name, declared in self.choices().items():
+            problem = declared.rule.problem(name, getattr(self, name))
+            if problem:
+                raise ValueError(problem)
         self._check_schedule()
-        if self.artist not in ARTISTS:
-            raise ValueError(f"unknown artist {self.artist!r}; choose from {', '.join(ARTISTS)}")
         self._check_condition()
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+
+    @classmethod
+    def choices(cls) -> dict[str, Choice]:
+        """Every training choice's declaration, by field name, in the order the help lists them."""
+        return {f.name: f.metadata["choice"] for f in fields(cls)}
+
+    @classmethod
+    def default(cls, name: str) -> Any:
+        """The default of the field ``name``."""
+        declared: Field[Any] = cls.__dataclass_fields__[name]
+        return declared.default
 
     def _check_schedule(self) -> None:
-        if self.lr_schedule not in SCHEDULES:
-            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose from {', '.join(SCHEDULES)}")
         start, end = self.decay_start, self.decay_end
-        if not (_is_int(start) and _is_int(end)):
-            raise ValueError(f"decay_start and decay_end must be whole numbers, got {start!r} and {end!r}")
         if self.lr_schedule == "constant" and (start, end) != (0, 0):
             raise ValueError("decay_start and decay_end belong to the linear-decay schedule only")
         if self.lr_schedule == "linear-decay" and not 0 <= start < end:
             raise ValueError(f"the decay must start before it ends, at step 0 or later; got {start} to {end}")
 
     def _check_condition(self) -> None:
-        if self.condition not in CONDITIONS:
-            raise ValueError(f"unknown condition {self.condition!r}; choose from {', '.join(CONDITIONS)}")
         if self.condition == "label" and self.artist == "parabola-modes" and self.modes % 2:
             # The label splits a at its median, which an odd number of modes puts inside a mode.
             raise ValueError(f"the label condition needs an even number of modes, got {self.modes}")
@@ -144,9 +243,9 @@ class TrainConfig:
         ]
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_real(value: object) -> bool:
+def _is_real(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)

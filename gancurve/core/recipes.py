@@ -1,17 +1,22 @@
-"""Named recipes (``--recipe``): sets of training choices, and a run's choices in one line.
+"""The training options a user gives (the vocabulary of ``train``, ``sweep`` and the Python API),
+named recipes, and how the two merge into a run's training choices.
 
-A recipe fills in the options a user did not give; an option given explicitly wins. Its values
-are written as the options are (``betas`` a pair, ``decay_start`` a share of ``--steps``), so
-that a preset reads like the command line it stands for. docs/recipes.md has the evidence for
-each one.
+Each option is a :class:`~gancurve.core.config.TrainConfig` field declared with its
+:class:`~gancurve.core.config.Choice`, except three that stand for several fields or none: the
+recipe, the betas as one pair, and where the learning-rate decay starts as a share of the run.
+A recipe fills in the options a user did not give; an option given explicitly wins. A recipe's
+values are written as the options are (``betas`` a pair, ``decay_start`` a share of the run), so
+that a preset reads like the command line it stands for. docs/recipes.md has the evidence for each.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from gancurve.core.config import TrainConfig
+from gancurve.core.config import FRACTION, Choice, Rule, TrainConfig, one_of
+from gancurve.core.schedule import DEFAULT_DECAY_START, decay_steps
 
 
 @dataclass(frozen=True)
@@ -20,7 +25,7 @@ class Recipe:
 
     name: str
     summary: str  # one line for the help and the docs
-    options: dict[str, Any] = field(default_factory=dict)  # option name (as in the CLI) → value
+    options: dict[str, Any] = field(default_factory=dict)  # option name → value, as the user gives it
 
 
 RECIPES = {
@@ -39,6 +44,144 @@ RECIPES = {
         },
     ),
 }
+
+
+@dataclass(frozen=True)
+class Option:
+    """One training option: its name (the API's keyword, ``--name-with-dashes`` on the command
+    line), its declaration, the type of its value and its default."""
+
+    name: str
+    choice: Choice
+    kind: type  # int, float, str; tuple for the betas
+    default: Any
+
+    @property
+    def flag(self) -> str:
+        """The command line's name: ``--lr-g``."""
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, text: str) -> Any:
+        """A value as typed on the command line (``ValueError`` if it is not one of its kind)."""
+        if self.kind is tuple:
+            return tuple(float(part) for part in text.split(","))
+        return self.kind(text.strip())
+
+
+def _pair_of_fractions(value: object) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and all(FRACTION.accepts(part) for part in value)
+
+
+_RECIPE = Option(
+    "recipe",
+    Choice(
+        "A named set of training choices; options you give override it. "
+        + "; ".join(f"{recipe.name}: {recipe.summary}" for recipe in RECIPES.values())
+        + ".",
+        one_of(tuple(RECIPES)),
+        tuple(RECIPES),
+        grid=True,
+    ),
+    str,
+    "tutorial",
+)
+#: The options that stand for fields set another way (``Choice.option`` is False on those fields):
+#: the pair of betas, and the decay's start as a share of the run (its steps depend on --steps).
+_FORMS = {
+    "beta1": Option(
+        "betas",
+        Choice(
+            "Both Adams' betas, e.g. 0.5,0.99.",
+            Rule("two numbers from 0 up to (not including) 1, like 0.5,0.99", _pair_of_fractions),
+            metavar="<b1,b2>",
+        ),
+        tuple,
+        (TrainConfig.default("beta1"), TrainConfig.default("beta2")),
+    ),
+    "decay_start": Option(
+        "decay_start",
+        Choice("With --lr-schedule linear-decay: where the decay starts, as a share of --steps.", FRACTION),
+        float,
+        DEFAULT_DECAY_START,
+    ),
+}
+_KINDS = {"int": int, "float": float, "str": str}
+
+
+def _training_options() -> dict[str, Option]:
+    options = {_RECIPE.name: _RECIPE}
+    for declared in fields(TrainConfig):
+        choice = declared.metadata["choice"]
+        if choice.option:
+            options[declared.name] = Option(
+                declared.name, choice, _KINDS[str(declared.type)], declared.default
+            )
+        elif declared.name in _FORMS:
+            options[_FORMS[declared.name].name] = _FORMS[declared.name]
+    return options
+
+
+#: Every training option, in the order the help lists them (the config's fields' order).
+TRAINING_OPTIONS = _training_options()
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A run's training choices as asked: a whole config, and the fields that were asked for (given,
+    or filled by a recipe). The others are defaults, which a resumed run takes from its own config."""
+
+    config: TrainConfig
+    given: frozenset[str]
+
+    def asked(self) -> dict[str, Any]:
+        """The fields asked for, with their values (what ``sweep.json`` records)."""
+        return {name: getattr(self.config, name) for name in sorted(self.given)}
+
+    def over(self, saved: TrainConfig) -> TrainConfig:
+        """``saved`` with the fields asked for changed (``ValueError`` if that is no config)."""
+        return replace(saved, **self.asked())
+
+
+def choose(given: Mapping[str, object], steps: int, flags: bool = False) -> Choices:
+    """The training choices of a run of ``steps`` steps from the options given (None: not given).
+
+    ``ValueError`` with one sentence for an unknown option or a value its rule refuses, naming the
+    option as the API does (``lr_g``) or, with ``flags``, as the command line does (``--lr-g``); the
+    config checks the rules between fields.
+    """
+
+    def called(name: str) -> str:
+        return TRAINING_OPTIONS[name].flag if flags else name
+
+    options = {name: value for name, value in given.items() if value is not None}
+    for name, value in options.items():
+        if name not in TRAINING_OPTIONS:
+            raise ValueError(
+                f"unknown training option {name!r}; the options are {', '.join(TRAINING_OPTIONS)}"
+            )
+        problem = TRAINING_OPTIONS[name].choice.rule.problem(called(name), value)
+        if problem:
+            raise ValueError(problem)
+    if "modes" in options and options.get("artist") != "parabola-modes":
+        raise ValueError(
+            "modes belongs to the parabola-modes artist; give artist parabola-modes too, or drop it"
+        )
+    recipe = options.pop("recipe", None)
+    preset = RECIPES[str(recipe)].options if recipe is not None else {}
+    share = options.pop("decay_start", None)
+    schedule = options.get("lr_schedule", preset.get("lr_schedule"))
+    if share is not None and schedule != "linear-decay":
+        raise ValueError(
+            "decay_start belongs to the linear-decay schedule; give lr_schedule linear-decay, or drop it"
+        )
+    if share is None and schedule == "linear-decay":
+        share = preset.get("decay_start")
+    chosen = {**{k: v for k, v in preset.items() if k != "decay_start"}, **options}
+    if "betas" in chosen:
+        chosen["beta1"], chosen["beta2"] = chosen.pop("betas")
+    if schedule is not None:
+        chosen["decay_start"], chosen["decay_end"] = decay_steps(str(schedule), share, steps)  # type: ignore[arg-type]
+    return Choices(TrainConfig(**chosen), frozenset(chosen))
 
 
 def describe(config: TrainConfig) -> str:

@@ -8,6 +8,16 @@ from __future__ import annotations
 
 #: ``--lr-schedule`` choices.
 SCHEDULES = ("constant", "linear-decay")
+#: Where linear-decay starts when neither the user nor a recipe says, as a share of the run.
+DEFAULT_DECAY_START = 0.5
+
+
+def decay_steps(schedule: str, share: float | None, steps: int) -> tuple[int, int]:
+    """The config's ``decay_start``/``decay_end`` for a run of ``steps`` steps: fixed from the run's
+    length when it starts, so a resumed run keeps its schedule unless asked. (0, 0) for constant."""
+    if schedule != "linear-decay":
+        return 0, 0
+    return round((DEFAULT_DECAY_START if share is None else share) * steps), steps
 
 
 def linear_decay_factor(step: float, decay_start: float, decay_end: float) -> float:

@@ -18,16 +18,19 @@ import csv
 import io
 import itertools
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from gancurve.core.recipes import TRAINING_OPTIONS, Choices
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
 from gancurve.store.runs import is_run_name
 from gancurve.sweep.compare import PairedDifference, paired_difference
 from gancurve.sweep.store import read_summary_json
+from gancurve.training.resume import choices_of
 
 GRID_FILE = "grid.json"
 SUMMARY_CSV = "summary.csv"
@@ -86,6 +89,38 @@ def expand(axes: dict[str, tuple[Any, ...]]) -> list[GridPoint]:
             )
         seen[point.slug] = point
     return points
+
+
+@dataclass(frozen=True)
+class GridRecipe:
+    """One recipe of a grid: its point and its training choices."""
+
+    point: GridPoint
+    choices: Choices
+
+
+def grid_choices(
+    given: Mapping[str, object], steps: int, flags: bool = False
+) -> tuple[Choices, tuple[GridRecipe, ...]]:
+    """A sweep's training options: an option a grid may vary given as a tuple of several values is
+    an axis of the grid, with one value it is a plain option. Returns the choices every recipe
+    shares and the grid's recipes, each resolved on its own (() when there is no grid)."""
+
+    axes: dict[str, tuple[Any, ...]] = {}
+    shared: dict[str, object] = {}
+    for name, value in given.items():
+        if TRAINING_OPTIONS[name].choice.grid and isinstance(value, tuple):
+            if len(value) > 1:
+                axes[name] = value
+            else:
+                shared[name] = value[0]
+        else:
+            shared[name] = value
+    points = expand(axes) if axes else []
+    recipes = tuple(
+        GridRecipe(point, choices_of({**shared, **point.values}, steps, flags)) for point in points
+    )
+    return choices_of(shared, steps, flags), recipes
 
 
 @dataclass(frozen=True)

@@ -19,25 +19,18 @@ import numpy as np
 from gancurve import __version__
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines.batched import BatchedEngine, Member
+from gancurve.core.recipes import Choices
 from gancurve.errors import GancurveError, UsageError
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.lock import run_lock
 from gancurve.store.rundir import LOCK_FILE, RunDir
 from gancurve.store.runs import create_run
-from gancurve.sweep.grid import GRID_FILE, GridDir, GridPoint, is_grid
+from gancurve.sweep.grid import GRID_FILE, GridDir, GridPoint, GridRecipe, is_grid
 from gancurve.sweep.session import SweepPart, SweepSession
 from gancurve.sweep.store import SWEEP_FORMAT_VERSION, SweepDir, create_sweep, discard_sweep, find_sweep
 from gancurve.training.cadence import Cadence
 from gancurve.training.resume import resume_config
 from gancurve.training.session import TrainingSession
-
-
-@dataclass(frozen=True)
-class GridRecipe:
-    """One recipe of a grid as the CLI resolved it: its point and its hyperparameters."""
-
-    point: GridPoint
-    hyperparameters: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -48,7 +41,7 @@ class SweepRequest:
     name: str | None
     seeds: tuple[int, ...] | None  # None: a resumed sweep's own seeds
     cadence: Cadence
-    hyperparameters: dict[str, Any]  # only the ones the user gave explicitly (never the seed)
+    choices: Choices  # the training choices asked for, shared by a grid's recipes (never the seed)
     resume: bool = False
     force: bool = False
     device: str = "cpu"  # a resolved device: cpu (the compiled engine) or a torch device
@@ -96,8 +89,8 @@ def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
         return
     if request.seeds is None:
         raise UsageError("Which seeds? Give --seeds, e.g. --seeds 1-100.")
-    recipes = request.grid or (GridRecipe(GridPoint({}), request.hyperparameters),)
-    configs = [_config(recipe.hyperparameters) for recipe in recipes]
+    recipes = request.grid or (GridRecipe(GridPoint({}), request.choices),)
+    configs = [recipe.choices.config for recipe in recipes]
     place = create_sweep(request.runs_dir, request.name)
     grid = GridDir(place.path) if request.grid else None
     sweeps = [SweepDir(place.path / recipe.point.slug) for recipe in recipes] if grid else [place]
@@ -112,7 +105,7 @@ def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
                 stack.enter_context(run_lock(RunDir(sweep.path)))
                 sweep.write_facts(
                     sweep_facts(
-                        request.seeds, config, recipe.hyperparameters, request.cadence, request.device
+                        request.seeds, config, recipe.choices.asked(), request.cadence, request.device
                     )
                 )
                 members = [create_run(sweep.path, sweep.member(seed).name) for seed in request.seeds]
@@ -127,13 +120,6 @@ def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
         raise
 
 
-def _config(hyperparameters: dict[str, Any]) -> TrainConfig:
-    try:
-        return TrainConfig(**hyperparameters)
-    except ValueError as error:
-        raise UsageError(f"Invalid hyperparameters: {error}.") from error
-
-
 def _grid_facts(request: SweepRequest, recipes: tuple[GridRecipe, ...]) -> dict[str, Any]:
     assert request.seeds is not None
     return {
@@ -144,7 +130,7 @@ def _grid_facts(request: SweepRequest, recipes: tuple[GridRecipe, ...]) -> dict[
                 "label": r.point.label,
                 "sweep": r.point.slug,
                 "values": r.point.values,
-                "hyperparameters": r.hyperparameters,
+                "hyperparameters": r.choices.asked(),
             }
             for r in recipes
         ],
@@ -168,10 +154,10 @@ def _discard_grid(grid: GridDir) -> None:
 def _resume(sweep: SweepDir, request: SweepRequest) -> Iterator[SweepSession]:
     facts = sweep.read_facts()
     seeds = _seeds(sweep.name, facts, request)
-    config = resume_config(_saved_config(sweep, facts), request.hyperparameters, request.force)
+    config = resume_config(_saved_config(sweep, facts), request.choices, request.force)
     with _locked(sweep, seeds):
         session = _build([(sweep, config, "")], seeds, request, None, resume=True)
-        given = {**facts.get("hyperparameters", {}), **request.hyperparameters}
+        given = {**facts.get("hyperparameters", {}), **request.choices.asked()}
         sweep.write_facts(sweep_facts(seeds, config, given, request.cadence, request.device))
         yield session
 
@@ -186,12 +172,12 @@ def _resume_grid(grid: GridDir, request: SweepRequest) -> Iterator[SweepSession]
         for recipe in facts["recipes"]:
             sweep = SweepDir(grid.path / str(recipe["sweep"]))
             sweep_facts_ = sweep.read_facts()
-            config = resume_config(_saved_config(sweep, sweep_facts_), request.hyperparameters, request.force)
+            config = resume_config(_saved_config(sweep, sweep_facts_), request.choices, request.force)
             stack.enter_context(_locked(sweep, seeds))
             parts.append((sweep, config, str(recipe.get("label", sweep.name))))
         session = _build(parts, seeds, request, grid, resume=True)
         for sweep, config, _ in parts:
-            given = {**sweep.read_facts().get("hyperparameters", {}), **request.hyperparameters}
+            given = {**sweep.read_facts().get("hyperparameters", {}), **request.choices.asked()}
             sweep.write_facts(sweep_facts(seeds, config, given, request.cadence, request.device))
         yield session
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines import DEFAULT_ENGINE
+from gancurve.core.recipes import Choices, choose
 from gancurve.errors import UsageError
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.legacy import legacy_note
@@ -23,10 +23,20 @@ from gancurve.training.session import TrainingSession
 ARCHITECTURE_FIELDS = ("ideas", "points", "hidden", "condition")
 
 
-def resume_config(saved: TrainConfig, requested: dict[str, Any], force: bool) -> TrainConfig:
+def choices_of(given: Mapping[str, object], steps: int, flags: bool = False) -> Choices:
+    """The training choices of the options given (None: not given) for a run of ``steps`` steps, as
+    ``train``, ``sweep`` and the Python API take them; a ``UsageError`` names what is refused (the
+    options as the command line names them with ``flags``)."""
+    try:
+        return choose(given, steps, flags)
+    except ValueError as error:
+        raise UsageError(f"Invalid hyperparameters: {error}.") from error
+
+
+def resume_config(saved: TrainConfig, requested: Choices, force: bool) -> TrainConfig:
     """The config to continue with: the saved one, with changes only if ``force`` allows them."""
     try:
-        wanted = TrainConfig.from_dict({**saved.to_dict(), **requested})
+        wanted = requested.over(saved)
     except ValueError as error:
         raise UsageError(f"Invalid hyperparameters: {error}.") from error
     changes = saved.differences(wanted)
@@ -53,7 +63,7 @@ class TrainRequest:
     name: str | None
     device: str
     cadence: Cadence
-    hyperparameters: dict[str, Any]  # only the ones the user gave explicitly
+    choices: Choices  # the training choices asked for (a resumed run changes only those)
     resume: bool = False
     force: bool = False
     engine: str = DEFAULT_ENGINE  # see core.engines.ENGINES: the same math, at different speeds
@@ -76,10 +86,7 @@ def open_session(request: TrainRequest) -> Iterator[TrainingSession]:
         with run_lock(run):
             yield _resumed_session(run, request, device)
         return
-    try:
-        config = TrainConfig(**request.hyperparameters)
-    except ValueError as error:
-        raise UsageError(f"Invalid hyperparameters: {error}.") from error
+    config = request.choices.config
     run = create_run(request.runs_dir, request.name)
     with run_lock(run):
         session: TrainingSession | None = None
@@ -94,7 +101,7 @@ def open_session(request: TrainRequest) -> Iterator[TrainingSession]:
 
 def _resumed_session(run: RunDir, request: TrainRequest, device: str) -> TrainingSession:
     checkpoint = load_checkpoint(run)  # read once: its config is checked, then its state restored
-    config = resume_config(checkpoint.config, request.hyperparameters, request.force)
+    config = resume_config(checkpoint.config, request.choices, request.force)
     session = TrainingSession(run, config, request.cadence, device, request.engine)
     session.restore(checkpoint)
     note = legacy_note(checkpoint)
