@@ -108,7 +108,7 @@ def root(
 
 @app.command()
 def train(
-    steps: StepsOption = CADENCE.steps,
+    steps: StepsOption = None,
     device: DeviceOption = DEFAULT_DEVICE,
     seed: SeedOption = None,
     batch_size: BatchSizeOption = None,
@@ -130,10 +130,10 @@ def train(
     hidden: HiddenOption = None,
     runs_dir: RunsDirOption = None,
     name: NameOption = None,
-    snapshot_every: SnapshotEveryOption = CADENCE.snapshot_every,
-    log_every: LogEveryOption = CADENCE.log_every,
-    eval_every: EvalEveryOption = CADENCE.eval_every,
-    checkpoint_every: CheckpointEveryOption = CADENCE.checkpoint_every,
+    snapshot_every: SnapshotEveryOption = None,
+    log_every: LogEveryOption = None,
+    eval_every: EvalEveryOption = None,
+    checkpoint_every: CheckpointEveryOption = None,
     resume: ResumeOption = False,
     force: ForceOption = False,
     engine: EngineOption = DEFAULT_ENGINE,
@@ -150,7 +150,7 @@ def train(
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from gancurve.cli.hyperparameters import hyperparameters
         from gancurve.commands.train import train_command
-        from gancurve.training.cadence import Cadence
+        from gancurve.training.cadence import CadenceOptions
         from gancurve.training.resume import TrainRequest
 
         given = {
@@ -159,19 +159,15 @@ def train(
             "r1": r1, "ema": ema, "d_steps": d_steps, "artist": artist, "modes": modes,
             "condition": condition,
         }  # fmt: skip
-        cadence = Cadence(
-            steps=steps,
-            log_every=log_every,
-            snapshot_every=snapshot_every,
-            eval_every=eval_every,
-            checkpoint_every=checkpoint_every,
-        )
+        cadence = CadenceOptions(steps, log_every, snapshot_every, eval_every, checkpoint_every)
         request = TrainRequest(
             runs_dir=runs_dir_of(runs_dir),
             name=name,
             device=device,
             cadence=cadence,
-            hyperparameters=hyperparameters(given, betas, lr_schedule, decay_start, steps, recipe),
+            hyperparameters=hyperparameters(
+                given, betas, lr_schedule, decay_start, steps or CADENCE.steps, recipe
+            ),
             resume=resume,
             force=force,
             engine=engine,
@@ -183,7 +179,7 @@ def train(
 @app.command()
 def sweep(
     seeds: SeedsOption = None,
-    steps: StepsOption = CADENCE.steps,
+    steps: StepsOption = None,
     device: DeviceOption = DEFAULT_DEVICE,
     batch_size: BatchSizeOption = None,
     lr_g: LrGsOption = None,
@@ -204,10 +200,10 @@ def sweep(
     hidden: HiddenOption = None,
     runs_dir: RunsDirOption = None,
     name: SweepNameOption = None,
-    snapshot_every: SnapshotEveryOption = CADENCE.snapshot_every,
-    log_every: LogEveryOption = CADENCE.log_every,
-    eval_every: EvalEveryOption = CADENCE.eval_every,
-    checkpoint_every: CheckpointEveryOption = CADENCE.checkpoint_every,
+    snapshot_every: SnapshotEveryOption = None,
+    log_every: LogEveryOption = None,
+    eval_every: EvalEveryOption = None,
+    checkpoint_every: CheckpointEveryOption = None,
     resume: SweepResumeOption = False,
     force: ForceOption = False,
     engine: EngineOption = DEFAULT_ENGINE,
@@ -231,7 +227,7 @@ def sweep(
         from gancurve.errors import UsageError
         from gancurve.sweep.opening import SweepRequest
         from gancurve.sweep.seeds import parse_seeds
-        from gancurve.training.cadence import Cadence
+        from gancurve.training.cadence import CadenceOptions
 
         if engine != "fast":
             raise UsageError("A sweep trains with the fast engine; train the reference one run at a time.")
@@ -243,18 +239,12 @@ def sweep(
             "batch_size": batch_size, "ideas": ideas, "points": points, "hidden": hidden,
             "d_steps": d_steps, "artist": artist, "modes": modes, "condition": condition,
         }  # fmt: skip
-        shared, grid = sweep_hyperparameters(listed, given, betas, decay_start, steps)
+        shared, grid = sweep_hyperparameters(listed, given, betas, decay_start, steps or CADENCE.steps)
         request = SweepRequest(
             runs_dir=runs_dir_of(runs_dir),
             name=name,
             seeds=parse_seeds(seeds) if seeds is not None else None,
-            cadence=Cadence(
-                steps=steps,
-                log_every=log_every,
-                snapshot_every=snapshot_every,
-                eval_every=eval_every,
-                checkpoint_every=checkpoint_every,
-            ),
+            cadence=CadenceOptions(steps, log_every, snapshot_every, eval_every, checkpoint_every),
             hyperparameters=shared,
             resume=resume,
             force=force,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import cast
 
 from gancurve.core.config import SEED_MAX
 from gancurve.errors import UsageError
@@ -45,16 +47,26 @@ def parse_seeds(spec: str) -> tuple[int, ...]:
 
 
 def _checked(seeds: list[int]) -> tuple[int, ...]:
+    return check_seeds(seeds, "--seeds")
+
+
+def check_seeds(seeds: Sequence[object], source: str) -> tuple[int, ...]:
+    """The seeds a sweep may train, however they came (``--seeds``, or a sweep.json read back):
+    at most ``MEMBERS_MAX``, whole numbers from 0 to ``SEED_MAX``, each once. ``source`` starts
+    the sentence of the :class:`UsageError` raised otherwise (``--seeds``, or ``it`` for a file)."""
     if len(seeds) > MEMBERS_MAX:
-        raise UsageError(f"--seeds asks for {len(seeds):,} seeds; a sweep trains at most {MEMBERS_MAX:,}.")
-    if max(seeds) > SEED_MAX:
-        raise UsageError(f"--seeds: {max(seeds)} is larger than the largest seed, 2**63 - 1.")
+        raise UsageError(f"{source} asks for {len(seeds):,} seeds; a sweep trains at most {MEMBERS_MAX:,}.")
+    if not seeds or not all(type(seed) is int and seed >= 0 for seed in seeds):
+        raise UsageError(f"{source} has no list of seeds (whole numbers ≥ 0).")
+    whole = cast("list[int]", list(seeds))
+    if max(whole) > SEED_MAX:
+        raise UsageError(f"{source}: {max(whole)} is larger than the largest seed, 2**63 - 1.")
     seen: set[int] = set()
-    for seed in seeds:
+    for seed in whole:
         if seed in seen:
-            raise UsageError(f"--seeds names seed {seed} twice; each seed trains once.")
+            raise UsageError(f"{source} names seed {seed} twice; each seed trains once.")
         seen.add(seed)
-    return tuple(seeds)
+    return tuple(whole)
 
 
 def member_name(seed: int) -> str:
