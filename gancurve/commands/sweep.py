@@ -45,9 +45,9 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
     if outcome.interrupted_by is not None:
         trained = outcome.step >= session.cadence.steps
         what = (
-            "every member is trained; its summary is not written"
+            "every member is trained, the summary is not written yet"
             if trained
-            else f"every member saved so far continues from its checkpoint (step {outcome.step} or before)"
+            else "each member continues from its last checkpoint"
         )
         err.print(
             f"Stopped at step {outcome.step}: {what}. Finish with:\n"
