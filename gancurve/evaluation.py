@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gancurve.core.artist import ParameterLaw, make_artist
-from gancurve.core.condition import make_condition
+from gancurve.core.artist import Artist, ParameterLaw, make_artist
+from gancurve.core.condition import Condition, make_condition
 from gancurve.core.config import PAINTINGS_MAX, TrainConfig
 from gancurve.core.draws import ARTIST_FLOOR_STREAM, stream
 from gancurve.core.metrics import TARGET_SPREAD, Verdict, quality, verdict
@@ -79,33 +79,75 @@ def evaluate_weights(
     weights: dict[str, Weights], config: TrainConfig, name: str, step: int, n: int, seed: int
 ) -> Evaluation:
     """:func:`evaluate_run` on weights in memory (a sweep scores its members without reading them back)."""
-    artist, condition = make_artist(config), make_condition(config)
-    rng = stream(seed)
-    requested = condition.requested_a(n)  # a conditional G is asked for evenly spread conditions
-    ideas = rng.standard_normal((n, config.ideas), np.float32)
-    fake = paint(weights["generator"], condition.joined(ideas, requested))
-    real_a = artist.sample_a(n, rng)
-    # A second, independent real sample: the artist "playing G", for the floor.
-    floor_a = artist.sample_a(n, stream(seed, ARTIST_FLOOR_STREAM))
-    real, real_as_fake = artist.paint(real_a), artist.paint(floor_a)
-    discriminator = weights["discriminator"]
-
-    def d_logits(paintings: np.ndarray, a: np.ndarray) -> np.ndarray:  # D sees each row's condition
-        return logits(discriminator, condition.joined(paintings, a))
-
-    real_logits = d_logits(real, real_a)
-    g_view, g_score = discriminator_stats(config.loss, real_logits, d_logits(fake, requested))
-    a_view, a_score = discriminator_stats(config.loss, real_logits, d_logits(real_as_fake, floor_a))
-    g_quality = quality(fake, artist, (condition, requested))
-    a_quality = quality(real_as_fake, artist, (condition, floor_a))
+    draws = evaluation_draws(config, n, seed)
+    generator, judged = score_generator(weights, config, draws)
+    # The artist "playing G": its second, independent real sample, scored the same way (the floor).
+    a_view, a_score = discriminator_stats(
+        config.loss, draws.d_logits(weights, draws.real, draws.real_a), draws.d_logits(weights, *draws.floor)
+    )
+    a_quality = quality(draws.floor[0], draws.artist, (draws.condition, draws.floor[1]))
     # The artist's view: the tutorial's accuracy looks at real paintings only (the same number);
     # a margin compares them with the second real sample instead of G's.
     return Evaluation(
         run=name,
         step=step,
         samples=n,
-        generator={**g_quality.to_dict(), "d_accuracy": g_view, "d_score": g_score},
+        generator=generator,
         artist={**a_quality.to_dict(), "d_accuracy": a_view, "d_score": a_score},
-        verdict=verdict(g_quality, g_view, OBJECTIVES[config.loss], artist.law),
+        verdict=judged,
         loss=config.loss,
     )
+
+
+@dataclass(frozen=True)
+class EvaluationDraws:
+    """What an evaluation draws, whatever the generator: G's ideas and the conditions asked of
+    them, the artist's real paintings, and its second sample (the floor). The same for every
+    run of one artist, condition and size, so a sweep draws them once for all its members."""
+
+    artist: Artist
+    condition: Condition
+    g_inputs: np.ndarray  # the ideas, joined with the conditions asked
+    requested: np.ndarray  # the a each row of G is asked for (what D is told of G's paintings)
+    real: np.ndarray
+    real_a: np.ndarray
+    floor: tuple[np.ndarray, np.ndarray]  # the second real sample: its paintings and their a
+
+    def d_logits(self, weights: dict[str, Weights], paintings: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """D's logits for paintings, each told its row's condition."""
+        return logits(weights["discriminator"], self.condition.joined(paintings, a))
+
+
+def evaluation_draws(config: TrainConfig, n: int, seed: int) -> EvaluationDraws:
+    """The draws of an evaluation of ``n`` paintings with ``seed`` (see :class:`EvaluationDraws`)."""
+    artist, condition = make_artist(config), make_condition(config)
+    rng = stream(seed)
+    requested = condition.requested_a(n)  # a conditional G is asked for evenly spread conditions
+    ideas = rng.standard_normal((n, config.ideas), np.float32)
+    real_a = artist.sample_a(n, rng)
+    floor_a = artist.sample_a(n, stream(seed, ARTIST_FLOOR_STREAM))
+    return EvaluationDraws(
+        artist,
+        condition,
+        condition.joined(ideas, requested),
+        requested,
+        artist.paint(real_a),
+        real_a,
+        (artist.paint(floor_a), floor_a),
+    )
+
+
+def score_generator(
+    weights: dict[str, Weights], config: TrainConfig, draws: EvaluationDraws
+) -> tuple[dict[str, float], Verdict]:
+    """G's metrics and D's view of it on ``draws``, and the verdict: what a sweep's summary row
+    records of each member, and what ``evaluate`` says of a run."""
+    fake = paint(weights["generator"], draws.g_inputs)
+    view, score = discriminator_stats(
+        config.loss,
+        draws.d_logits(weights, draws.real, draws.real_a),
+        draws.d_logits(weights, fake, draws.requested),
+    )
+    g_quality = quality(fake, draws.artist, (draws.condition, draws.requested))
+    judged = verdict(g_quality, view, OBJECTIVES[config.loss], draws.artist.law)
+    return {**g_quality.to_dict(), "d_accuracy": view, "d_score": score}, judged

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections.abc import Iterator
 from types import TracebackType
 
 from rich.progress import (
@@ -13,18 +15,36 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.status import Status
 
 from gancurve.console import err
 
+#: Without a terminal (piped, CI), how long loading the compiled step may take before one line says
+#: why nothing happens: loading it from numba's cache takes well under this, compiling ~20 s.
+SLOW_LOAD_SECONDS = 1.0
 
-def preparing_the_step(enabled: bool = True) -> Status | contextlib.nullcontext[None]:
-    """A spinner while the compiled training step loads (compiles, the first time after an install)."""
+
+def preparing_the_step(enabled: bool = True) -> contextlib.AbstractContextManager[object]:
+    """A spinner while the compiled training step loads (compiles, the first time after an install);
+    without a terminal, one line on stderr if it takes long (it is compiling)."""
     if not enabled:
         return contextlib.nullcontext()
+    if not err.is_terminal:
+        return _line_if_slow("Compiling the training step once, ~20 s …")
     return err.status(
         "Loading the compiled training step (the first run after an install compiles it, ~20 s) …"
     )
+
+
+@contextlib.contextmanager
+def _line_if_slow(line: str) -> Iterator[None]:
+    """Print ``line`` to stderr if the block is still running after ``SLOW_LOAD_SECONDS``."""
+    timer = threading.Timer(SLOW_LOAD_SECONDS, lambda: err.print(line, markup=False, soft_wrap=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 class RichReporter:
@@ -94,6 +114,8 @@ class RichSweepReporter(RichReporter):
         """Create the bar at ``done`` of ``total`` steps for ``members`` runs."""
         super().start(total, done)
         self.members = members
+        self.phase_task: TaskID | None = None
+        self.phase_name, self.phase_total, self.phase_next_line = "", 0, 0
 
     def advance(self, step: int, row: dict[str, float]) -> None:
         """Move the bar to ``step`` and show the live numbers of the sweep."""
@@ -110,3 +132,23 @@ class RichSweepReporter(RichReporter):
             line = f"step {step:,}/{self.total:,} · {self.members} runs · {stats}"
             self.progress.console.print(line, markup=False, soft_wrap=True)
             self.next_line_at = step + max(1, self.total // 10)
+
+    def phase(self, name: str, total: int) -> None:
+        """After training: a bar of ``total`` members for ``name`` (saving, scoring)."""
+        self.phase_task = None
+        if self.task is not None and total:
+            self.phase_task = self.progress.add_task(name, total=total, speed="", stats=f"{name} members")
+        self.phase_name, self.phase_total, self.phase_next_line = name, total, max(1, total // 10)
+
+    def phase_advance(self, done: int) -> None:
+        """``done`` members of the phase are done."""
+        if self.phase_task is None:
+            return
+        speed = self.progress.tasks[self.phase_task].speed
+        self.progress.update(
+            self.phase_task, completed=done, speed=f"{speed:,.0f} members/s" if speed else ""
+        )
+        if self.plain_lines and (done >= self.phase_next_line or done == self.phase_total):
+            line = f"{self.phase_name} members {done:,}/{self.phase_total:,}"
+            self.progress.console.print(line, markup=False, soft_wrap=True)
+            self.phase_next_line = done + max(1, self.phase_total // 10)

@@ -10,7 +10,6 @@ from helpers import run_cli
 
 from gancurve.core.config import TrainConfig
 from gancurve.core.recipes import RECIPES, choose, describe
-from gancurve.errors import UsageError
 
 NOTHING_GIVEN = {"lr_g": None, "lr_d": None, "loss": None, "r1": None, "batch_size": None}
 

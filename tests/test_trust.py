@@ -307,6 +307,6 @@ def test_the_resume_hint_names_a_run_the_way_it_was_reached(
     ):
         request = TrainRequest(runs_dir=runs, name=str(run_path), device="cpu", cadence=Cadence(steps=500),
                                hyperparameters={}, resume=True)  # fmt: skip
-        _print_resume_hint(request, Outcome(RunDir(run_path), 100, {}))
+        _print_resume_hint(request, Outcome(RunDir(run_path), 100, {}), 500)
         hint = capsys.readouterr().err
         assert f"gancurve train --resume {expected} --steps 500 --device cpu" in hint, hint

@@ -85,15 +85,15 @@ def root(
 @app.command()
 @training_options()
 def train(
-    steps: StepsOption = CADENCE.steps,
+    steps: StepsOption = None,
     device: DeviceOption = DEFAULT_DEVICE,
     given: dict[str, object] | None = None,  # the training options (cli.options.training_options)
     runs_dir: RunsDirOption = None,
     name: NameOption = None,
-    snapshot_every: SnapshotEveryOption = CADENCE.snapshot_every,
-    log_every: LogEveryOption = CADENCE.log_every,
-    eval_every: EvalEveryOption = CADENCE.eval_every,
-    checkpoint_every: CheckpointEveryOption = CADENCE.checkpoint_every,
+    snapshot_every: SnapshotEveryOption = None,
+    log_every: LogEveryOption = None,
+    eval_every: EvalEveryOption = None,
+    checkpoint_every: CheckpointEveryOption = None,
     resume: ResumeOption = False,
     force: ForceOption = False,
     engine: EngineOption = DEFAULT_ENGINE,
@@ -109,22 +109,16 @@ def train(
         # must be set before numpy loads, which is why it is here and not in the engine.
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from gancurve.commands.train import train_command
-        from gancurve.training.cadence import Cadence
+        from gancurve.training.cadence import CadenceOptions
         from gancurve.training.resume import TrainRequest, choices_of
 
-        cadence = Cadence(
-            steps=steps,
-            log_every=log_every,
-            snapshot_every=snapshot_every,
-            eval_every=eval_every,
-            checkpoint_every=checkpoint_every,
-        )
+        cadence = CadenceOptions(steps, log_every, snapshot_every, eval_every, checkpoint_every)
         request = TrainRequest(
             runs_dir=runs_dir_of(runs_dir),
             name=name,
             device=device,
             cadence=cadence,
-            choices=choices_of(given or {}, steps, flags=True),
+            choices=choices_of(given or {}, steps or CADENCE.steps, flags=True),
             resume=resume,
             force=force,
             engine=engine,
@@ -137,15 +131,15 @@ def train(
 @training_options(grid=True, leave_out=("seed",))
 def sweep(
     seeds: SeedsOption = None,
-    steps: StepsOption = CADENCE.steps,
+    steps: StepsOption = None,
     device: DeviceOption = DEFAULT_DEVICE,
     given: dict[str, object] | None = None,  # the training options, several values for a grid
     runs_dir: RunsDirOption = None,
     name: SweepNameOption = None,
-    snapshot_every: SnapshotEveryOption = CADENCE.snapshot_every,
-    log_every: LogEveryOption = CADENCE.log_every,
-    eval_every: EvalEveryOption = CADENCE.eval_every,
-    checkpoint_every: CheckpointEveryOption = CADENCE.checkpoint_every,
+    snapshot_every: SnapshotEveryOption = None,
+    log_every: LogEveryOption = None,
+    eval_every: EvalEveryOption = None,
+    checkpoint_every: CheckpointEveryOption = None,
     resume: SweepResumeOption = False,
     force: ForceOption = False,
     engine: EngineOption = DEFAULT_ENGINE,
@@ -169,22 +163,16 @@ def sweep(
         from gancurve.sweep.grid import grid_choices
         from gancurve.sweep.opening import SweepRequest
         from gancurve.sweep.seeds import parse_seeds
-        from gancurve.training.cadence import Cadence
+        from gancurve.training.cadence import CadenceOptions
 
         if engine != "fast":
             raise UsageError("A sweep trains with the fast engine; train the reference one run at a time.")
-        shared, grid = grid_choices(given or {}, steps, flags=True)
+        shared, grid = grid_choices(given or {}, steps or CADENCE.steps, flags=True)
         request = SweepRequest(
             runs_dir=runs_dir_of(runs_dir),
             name=name,
             seeds=parse_seeds(seeds) if seeds is not None else None,
-            cadence=Cadence(
-                steps=steps,
-                log_every=log_every,
-                snapshot_every=snapshot_every,
-                eval_every=eval_every,
-                checkpoint_every=checkpoint_every,
-            ),
+            cadence=CadenceOptions(steps, log_every, snapshot_every, eval_every, checkpoint_every),
             choices=shared,
             resume=resume,
             force=force,

@@ -219,17 +219,36 @@ AskedAOption = Annotated[
 
 # -- training: the schedule (Cadence) and the session -----------------------------------------
 
+# None means "not given" here too: a resumed run keeps the cadence it saved (help shows Cadence()'s).
+
 StepsOption = Annotated[
-    int,
+    int | None,
     typer.Option(
-        min=1, help="Total training steps. With --resume this is the total to reach, not extra steps."
+        min=1,
+        help="Total training steps. With --resume this is the total to reach, not extra steps "
+        f"(not given: the total the run was started with). [default: {CADENCE.steps}]",
+        show_default=False,
     ),
 ]
-SnapshotEveryOption = Annotated[int, typer.Option(min=1, help="Snapshot G's paintings every N steps.")]
-LogEveryOption = Annotated[int, typer.Option(min=1, help="Write a metrics.csv row every N steps.")]
-EvalEveryOption = Annotated[int, typer.Option(min=1, help="Compute the quality metrics every N steps.")]
+
+
+def every_option(help_text: str, default: int) -> Any:
+    """A cadence option (every N steps): None when not given, its default shown from ``Cadence()``."""
+    return typer.Option(min=1, help=f"{help_text} [default: {default}]", show_default=False)
+
+
+SnapshotEveryOption = Annotated[
+    int | None, every_option("Snapshot G's paintings every N steps.", CADENCE.snapshot_every)
+]
+LogEveryOption = Annotated[
+    int | None, every_option("Write a metrics.csv row every N steps.", CADENCE.log_every)
+]
+EvalEveryOption = Annotated[
+    int | None, every_option("Compute the quality metrics every N steps.", CADENCE.eval_every)
+]
 CheckpointEveryOption = Annotated[
-    int, typer.Option(min=1, help="Save checkpoint and logs every N steps (and at the end).")
+    int | None,
+    every_option("Save checkpoint and logs every N steps (and at the end).", CADENCE.checkpoint_every),
 ]
 DeviceOption = Annotated[
     str,

@@ -15,6 +15,7 @@ from gancurve.progress import RichSweepReporter, preparing_the_step
 from gancurve.sweep.grid import RecipeOutcome
 from gancurve.sweep.opening import SweepRequest, open_sweep
 from gancurve.sweep.session import SweepOutcome
+from gancurve.sweep.store import resume_command
 from gancurve.training.memory import keep_large_blocks_out_of_the_heap
 from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
 
@@ -34,29 +35,28 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
         with reporter:
             outcome = session.train(reporter, stop)
     seconds = time.perf_counter() - started_at
-    model_steps = (outcome.step - start_step) * len(outcome.rows)
+    model_steps = (outcome.step - start_step) * len(session.sessions)
     if as_json:
         print_json(_json(outcome, seconds))
-    else:
+    elif outcome.aggregate is not None:
         _print_outcome(outcome, seconds, model_steps)
+    if outcome.stopped_late:
+        err.print("The stop request came once the summary was written: the sweep is complete.", markup=False)
     if outcome.interrupted_by is not None:
+        trained = outcome.step >= session.cadence.steps
+        what = (
+            "every member is trained, the summary is not written yet"
+            if trained
+            else "each member continues from its last checkpoint"
+        )
         err.print(
-            f"Stopped at step {outcome.step}; every member's checkpoint is saved. Continue with:\n"
-            f"  gancurve sweep --resume {_where(request, outcome)} --steps {request.cadence.steps}",
+            f"Stopped at step {outcome.step}: {what}. Finish with:\n"
+            f"  {resume_command(outcome.sweep.path, session.cadence.steps)}",
             markup=False,
             soft_wrap=True,
         )
         return exit_code_for(outcome.interrupted_by)
     return 0
-
-
-def _where(request: SweepRequest, outcome: SweepOutcome) -> str:
-    """The options that find this sweep again."""
-    path = outcome.sweep.path
-    if path.parent != request.runs_dir:  # reached by a path: say the path
-        return f"--name {shlex.quote(str(path) if '/' in str(path) else f'./{path}')}"
-    runs_dir = f" --runs-dir {shlex.quote(str(request.runs_dir))}" if str(request.runs_dir) != "runs" else ""
-    return f"--name {shlex.quote(path.name)}{runs_dir}"
 
 
 def _json(outcome: SweepOutcome, seconds: float) -> dict[str, object]:
@@ -87,6 +87,7 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
         _print_grid(outcome, outcome.recipes, seconds, model_steps)
         return
     summary = outcome.aggregate
+    assert summary is not None  # (printed only when the summary was written)
     members = summary["members"]
     low, high = summary["success_rate_95"]
     speed = f"{model_steps / seconds:,.0f} model-steps/s" if seconds > 0 and model_steps else "-"

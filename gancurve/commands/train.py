@@ -49,7 +49,7 @@ def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
     else:
         _print_summary(summary)
     if outcome.interrupted_by is not None:
-        _print_resume_hint(request, outcome)
+        _print_resume_hint(request, outcome, session.cadence.steps)
         return exit_code_for(outcome.interrupted_by)
     return 0
 
@@ -111,7 +111,7 @@ FINAL_ROWS = (
 )
 
 
-def _print_resume_hint(request: TrainRequest, outcome: Outcome) -> None:
+def _print_resume_hint(request: TrainRequest, outcome: Outcome, steps: int) -> None:
     run = outcome.run.path
     if run.parent == request.runs_dir:  # named in the runs directory
         where = f"--name {run.name}" + (
@@ -122,7 +122,7 @@ def _print_resume_hint(request: TrainRequest, outcome: Outcome) -> None:
         where = f"--name {shlex.quote(path)}"
     err.print(
         f"Stopped at step {outcome.step}; the checkpoint is saved. Continue with:\n"
-        f"  gancurve train --resume {where} --steps {request.cadence.steps} --device {request.device}",
+        f"  gancurve train --resume {where} --steps {steps} --device {request.device}",
         markup=False,
         soft_wrap=True,
     )

@@ -184,6 +184,17 @@ def collapsing(spread: float, coverage: float, law: ParameterLaw | None = None) 
     return spread < target / 3 or (one_interval and coverage < COLLAPSED_MIN_COVERAGE)
 
 
+def blown_up(w1: float, residual: float, in_bounds: float, spread: float, view: float) -> bool:
+    """The verdict's first rule, "diverged": a number not finite, most points out of bounds, or a
+    W1 past ``BLOWN_UP_MIN_W1`` (a sweep's live counts use it too)."""
+    values = (w1, residual, in_bounds, spread, view)
+    return (
+        not all(math.isfinite(v) for v in values)
+        or in_bounds < DIVERGED_MIN_IN_BOUNDS
+        or w1 > BLOWN_UP_MIN_W1
+    )
+
+
 def verdict(
     q: Quality, view: float, objective: Objective = OBJECTIVES["minimax"], law: ParameterLaw | None = None
 ) -> Verdict:
@@ -191,12 +202,7 @@ def verdict(
     this order of severity. ``law``: the artist's law of ``a`` (the tutorial's U(1, 2) if None);
     with several modes, G may drop some — judged by the modes' metrics rather than coverage."""
     modes = law.modes if law is not None else 1
-    values = (q.w1, q.residual, q.in_bounds, q.spread, view)
-    if (
-        not all(math.isfinite(v) for v in values)
-        or q.in_bounds < DIVERGED_MIN_IN_BOUNDS
-        or q.w1 > BLOWN_UP_MIN_W1
-    ):
+    if blown_up(q.w1, q.residual, q.in_bounds, q.spread, view):
         return Verdict("diverged", f"only {q.in_bounds:.0%} of points lie between the bounds")
     if collapsing(q.spread, q.coverage, law):
         target = law.std if law is not None else TARGET_SPREAD

@@ -13,6 +13,7 @@ import contextlib
 import io
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -106,9 +107,15 @@ def _test_write_delay() -> None:
         time.sleep(float(delay))
 
 
+#: A sweep writes its members' files in threads: reading the umask (set, then put back) must not
+#: interleave, or one thread could put back the 0 another set.
+_UMASK_LOCK = threading.Lock()
+
+
 def _current_umask() -> int:
-    mask = os.umask(0)  # the only portable way to read it is to set it and put it back
-    os.umask(mask)
+    with _UMASK_LOCK:
+        mask = os.umask(0)  # the only portable way to read it is to set it and put it back
+        os.umask(mask)
     return mask
 
 

@@ -85,8 +85,10 @@ def read_owner(lock: Path) -> LockOwner | None:
 
 
 @contextlib.contextmanager
-def run_lock(run: RunDir) -> Iterator[None]:
-    """Hold the run's lock file while training, so two trainings never write one run."""
+def run_lock(run: RunDir, kind: str = "Run") -> Iterator[None]:
+    """Hold the run's lock file while training, so two trainings never write one run.
+
+    ``kind`` names the directory in messages: a run, or the ``Sweep`` or ``Grid`` it holds."""
     lock = run.path / LOCK_FILE
     if lock.is_symlink() or (lock.exists() and not lock.is_file()):
         raise GancurveError(f"{lock} is not a lock file gancurve wrote; remove it and try again.")
@@ -97,7 +99,7 @@ def run_lock(run: RunDir) -> Iterator[None]:
         except FileExistsError:
             owner = read_owner(lock)
             if owner is not None and owner.pid != me.pid and owner.is_alive():
-                raise GancurveError(_held_message(run, owner)) from None
+                raise GancurveError(_held_message(run, owner, kind)) from None
             with contextlib.suppress(FileNotFoundError):
                 lock.unlink()  # stale: its owner died, or its pid now belongs to another process
             continue
@@ -118,14 +120,14 @@ def run_lock(run: RunDir) -> Iterator[None]:
                 lock.unlink()
 
 
-def _held_message(run: RunDir, owner: LockOwner) -> str:
+def _held_message(run: RunDir, owner: LockOwner, kind: str) -> str:
     if owner.host is not None and owner.host != socket.gethostname():
         return (
-            f"Run {run.name!r} is locked by process {owner.pid} on host {owner.host!r}, which cannot be "
+            f"{kind} {run.name!r} is locked by process {owner.pid} on host {owner.host!r}, which cannot be "
             f"checked from here; if nothing trains it there, delete {run.path / LOCK_FILE}."
         )
     return (
-        f"Run {run.name!r} is being trained by another process (pid {owner.pid}); "
+        f"{kind} {run.name!r} is being trained by another process (pid {owner.pid}); "
         "wait for it to finish or stop it first."
     )
 

@@ -202,7 +202,7 @@ class GridDir:
 
     def read_summary(self) -> dict[str, Any]:
         """Read summary.json."""
-        return read_summary_json(self.path / SUMMARY_JSON, f"Grid {self.name!r}", "recipes")
+        return read_summary_json(self.path / SUMMARY_JSON, f"Grid {self.name!r}", "recipes", self.path)
 
 
 def is_grid(path: Path) -> bool:

@@ -27,8 +27,15 @@ from gancurve.store.rundir import LOCK_FILE, RunDir
 from gancurve.store.runs import create_run
 from gancurve.sweep.grid import GRID_FILE, GridDir, GridPoint, GridRecipe, is_grid
 from gancurve.sweep.session import SweepPart, SweepSession
-from gancurve.sweep.store import SWEEP_FORMAT_VERSION, SweepDir, create_sweep, discard_sweep, find_sweep
-from gancurve.training.cadence import Cadence
+from gancurve.sweep.store import (
+    SWEEP_FORMAT_VERSION,
+    SweepDir,
+    checked_seeds,
+    create_sweep,
+    discard_sweep,
+    find_sweep,
+)
+from gancurve.training.cadence import Cadence, CadenceOptions, resolve_cadence, saved_cadence
 from gancurve.training.resume import resume_config
 from gancurve.training.session import TrainingSession
 
@@ -40,7 +47,7 @@ class SweepRequest:
     runs_dir: Path
     name: str | None
     seeds: tuple[int, ...] | None  # None: a resumed sweep's own seeds
-    cadence: Cadence
+    cadence: Cadence | CadenceOptions  # options: what was given; a resume fills the rest from sweep.json
     choices: Choices  # the training choices asked for, shared by a grid's recipes (never the seed)
     resume: bool = False
     force: bool = False
@@ -91,27 +98,26 @@ def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
         raise UsageError("Which seeds? Give --seeds, e.g. --seeds 1-100.")
     recipes = request.grid or (GridRecipe(GridPoint({}), request.choices),)
     configs = [recipe.choices.config for recipe in recipes]
+    cadence = resolve_cadence(request.cadence)
     place = create_sweep(request.runs_dir, request.name)
     grid = GridDir(place.path) if request.grid else None
     sweeps = [SweepDir(place.path / recipe.point.slug) for recipe in recipes] if grid else [place]
     try:
         with contextlib.ExitStack() as stack:
             if grid is not None:
-                stack.enter_context(run_lock(RunDir(grid.path)))
-                grid.write_facts(_grid_facts(request, recipes))
+                stack.enter_context(run_lock(RunDir(grid.path), "Grid"))
+                grid.write_facts(_grid_facts(request, recipes, cadence))
             parts = []
             for sweep, recipe, config in zip(sweeps, recipes, configs, strict=True):
                 sweep.path.mkdir(exist_ok=True)
-                stack.enter_context(run_lock(RunDir(sweep.path)))
+                stack.enter_context(run_lock(RunDir(sweep.path), "Sweep"))
                 sweep.write_facts(
-                    sweep_facts(
-                        request.seeds, config, recipe.choices.asked(), request.cadence, request.device
-                    )
+                    sweep_facts(request.seeds, config, recipe.choices.asked(), cadence, request.device)
                 )
                 members = [create_run(sweep.path, sweep.member(seed).name) for seed in request.seeds]
                 stack.enter_context(_member_locks(members))
                 parts.append((sweep, config, recipe.point.label))
-            yield _build(parts, request.seeds, request, grid, resume=False)
+            yield _build(parts, request.seeds, request, cadence, grid, resume=False)
     except BaseException:
         for sweep in sweeps:
             discard_sweep(sweep, list(request.seeds))
@@ -120,7 +126,7 @@ def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
         raise
 
 
-def _grid_facts(request: SweepRequest, recipes: tuple[GridRecipe, ...]) -> dict[str, Any]:
+def _grid_facts(request: SweepRequest, recipes: tuple[GridRecipe, ...], cadence: Cadence) -> dict[str, Any]:
     assert request.seeds is not None
     return {
         "format": SWEEP_FORMAT_VERSION,
@@ -134,7 +140,7 @@ def _grid_facts(request: SweepRequest, recipes: tuple[GridRecipe, ...]) -> dict[
             }
             for r in recipes
         ],
-        "cadence": asdict(request.cadence),
+        "cadence": asdict(cadence),
         "device": request.device,
         "gancurve_version": __version__,
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -155,19 +161,22 @@ def _resume(sweep: SweepDir, request: SweepRequest) -> Iterator[SweepSession]:
     facts = sweep.read_facts()
     seeds = _seeds(sweep.name, facts, request)
     config = resume_config(_saved_config(sweep, facts), request.choices, request.force)
+    cadence = resolve_cadence(request.cadence, saved_cadence(facts))
     with _locked(sweep, seeds):
-        session = _build([(sweep, config, "")], seeds, request, None, resume=True)
+        session = _build([(sweep, config, "")], seeds, request, cadence, None, resume=True)
         given = {**facts.get("hyperparameters", {}), **request.choices.asked()}
-        sweep.write_facts(sweep_facts(seeds, config, given, request.cadence, request.device))
+        sweep.write_facts(sweep_facts(seeds, config, given, cadence, request.device))
         yield session
 
 
 @contextlib.contextmanager
 def _resume_grid(grid: GridDir, request: SweepRequest) -> Iterator[SweepSession]:
     facts = grid.read_facts()
+    facts["seeds"] = checked_seeds(facts.get("seeds"), grid.path / GRID_FILE)  # as --seeds is checked
     seeds = _seeds(grid.name, facts, request)
+    cadence = resolve_cadence(request.cadence, saved_cadence(facts))
     with contextlib.ExitStack() as stack:
-        stack.enter_context(run_lock(RunDir(grid.path)))
+        stack.enter_context(run_lock(RunDir(grid.path), "Grid"))
         parts = []
         for recipe in facts["recipes"]:
             sweep = SweepDir(grid.path / str(recipe["sweep"]))
@@ -175,10 +184,10 @@ def _resume_grid(grid: GridDir, request: SweepRequest) -> Iterator[SweepSession]
             config = resume_config(_saved_config(sweep, sweep_facts_), request.choices, request.force)
             stack.enter_context(_locked(sweep, seeds))
             parts.append((sweep, config, str(recipe.get("label", sweep.name))))
-        session = _build(parts, seeds, request, grid, resume=True)
+        session = _build(parts, seeds, request, cadence, grid, resume=True)
         for sweep, config, _ in parts:
             given = {**sweep.read_facts().get("hyperparameters", {}), **request.choices.asked()}
-            sweep.write_facts(sweep_facts(seeds, config, given, request.cadence, request.device))
+            sweep.write_facts(sweep_facts(seeds, config, given, cadence, request.device))
         yield session
 
 
@@ -202,7 +211,7 @@ def _saved_config(sweep: SweepDir, facts: dict[str, Any]) -> TrainConfig:
 @contextlib.contextmanager
 def _locked(sweep: SweepDir, seeds: tuple[int, ...]) -> Iterator[None]:
     """The sweep's lock, and each existing member's."""
-    with run_lock(RunDir(sweep.path)):
+    with run_lock(RunDir(sweep.path), "Sweep"):
         members = [sweep.member(seed) for seed in seeds if sweep.member(seed).path.is_dir()]
         with _member_locks(members):
             yield
@@ -229,6 +238,7 @@ def _build(
     parts: list[tuple[SweepDir, TrainConfig, str]],
     seeds: tuple[int, ...],
     request: SweepRequest,
+    cadence: Cadence,
     grid: GridDir | None,
     resume: bool,
 ) -> SweepSession:
@@ -244,25 +254,34 @@ def _build(
         sweep_parts.append(SweepPart(sweep, seeds, first, label))
         for offset, seed in enumerate(seeds):
             member = Member(engine, first + offset)
-            sessions.append(_member_session(sweep, seed, member, configs[first + offset], request, resume))
+            sessions.append(
+                _member_session(sweep, seed, member, configs[first + offset], cadence, request, resume)
+            )
     session = SweepSession(sweep_parts, sessions, grid)
-    if resume and session.step >= request.cadence.steps:
+    # At its total already: a resume only saves what is not saved and (re)writes the summary, so a
+    # sweep stopped between its last step and its summary can always be finished.
+    reached = int(engine.steps.max())
+    if resume and reached > cadence.steps:
         name = grid.name if grid is not None else parts[0][0].name
         raise UsageError(
-            f"Sweep {name!r} is already at step {session.step}; --steps is the total, so ask for more."
+            f"Sweep {name!r} is already at step {reached}; --steps is the total, so ask for more."
         )
     return session
 
 
 def _member_session(
-    sweep: SweepDir, seed: int, member: Member, config: TrainConfig, request: SweepRequest, resume: bool
+    sweep: SweepDir,
+    seed: int,
+    member: Member,
+    config: TrainConfig,
+    cadence: Cadence,
+    request: SweepRequest,
+    resume: bool,
 ) -> TrainingSession:
     run = sweep.member(seed)
     if not run.path.is_dir():
         run = create_run(sweep.path, run.name)
-    session = TrainingSession(
-        run, config, request.cadence, member.device, "fast", member, critic_frames=False
-    )
+    session = TrainingSession(run, config, cadence, member.device, "fast", member, critic_frames=False)
     if resume and run.existing_checkpoint() is not None:
         checkpoint = load_checkpoint(run)
         if checkpoint.config.seed != seed:

@@ -11,6 +11,8 @@ one session: one engine trains them all, and each part keeps its own sweep direc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,10 +20,12 @@ import numpy as np
 
 from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED
 from gancurve.core.engines.batched import BatchedEngine, Member
-from gancurve.core.metrics import collapsing
-from gancurve.evaluation import evaluate_weights
+from gancurve.core.metrics import blown_up, collapsing
+from gancurve.core.networks import Weights
+from gancurve.errors import GancurveError
+from gancurve.evaluation import EvaluationDraws, evaluation_draws, score_generator
 from gancurve.sweep.grid import GridDir, RecipeOutcome, compare_recipes
-from gancurve.sweep.store import SweepDir
+from gancurve.sweep.store import SweepDir, discard_summary, resume_command
 from gancurve.sweep.summary import aggregate, member_row
 from gancurve.training.guard import DivergedError
 from gancurve.training.session import Outcome, Reporter, TrainingSession
@@ -29,6 +33,12 @@ from gancurve.training.signals import StopFlag, StoppedError
 
 #: Model-steps one engine call may take at most: a stop request waits for the call (~0.6 s).
 CALL_MODEL_STEPS = 16_384
+#: Members saved or scored between two looks at the stop flag (and two updates of the progress):
+#: well under a second of work, so Ctrl-C after training stops within about a second.
+PHASE_CHUNK = 32
+#: Threads that save or score members at once: a save waits on the disk (fsync) and scoring in
+#: numpy's matrix products, both without holding the GIL.
+PHASE_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -61,12 +71,13 @@ class SweepOutcome:
 
     sweep: SweepDir | GridDir
     step: int
-    rows: list[dict[str, Any]]  # every member's (a grid's: recipe after recipe)
-    aggregate: dict[str, Any]  # the whole sweep's (a grid's: its first recipe's)
-    interrupted_by: int | None = None
+    rows: list[dict[str, Any]]  # every member's (a grid's: recipe after recipe); [] when stopped
+    aggregate: dict[str, Any] | None  # the whole sweep's (a grid's: its first recipe's); None when stopped
+    interrupted_by: int | None = None  # the signal that stopped it before its summary was written
     warnings: list[str] = field(default_factory=list)
     device: str = "cpu"
     recipes: list[RecipeOutcome] | None = None  # a grid's: each recipe against the first
+    stopped_late: bool = False  # a stop request came, but only once the summary was written
 
 
 class QuietReporter:
@@ -114,9 +125,57 @@ class SweepSession:
         return all(session.saved_step is None for session in self.sessions)
 
     def train(self, reporter: SweepReporter, stop: StopFlag) -> SweepOutcome:
-        """Train every member to ``cadence.steps`` or a stop request; write the summary."""
-        outcomes = [session.begin(self._quiet) for session in self.sessions]
-        reporter.start(self.cadence.steps, self.step, len(self.sessions))
+        """Train every member to ``cadence.steps`` or a stop request, save them; score them and
+        write the summary when every member is trained and saved.
+
+        A stop request during training saves every member all the same (a second one stops the
+        saving: the members not saved yet continue from their last checkpoint); one after training
+        stops the saving or the scoring within a chunk of members. Either way no summary is
+        written, and ``sweep --resume`` at the same ``--steps`` finishes the sweep.
+        """
+        with ThreadPoolExecutor(PHASE_THREADS) as pool:
+            outcomes = self._begin_all(pool)
+            start_steps = self.engine.steps.copy()
+            reporter.start(self.cadence.steps, self.step, len(self.sessions))
+            self._train_loop(reporter, stop, outcomes)
+            if stop.signal is not None and not self.engine.steps.any() and self._nothing_saved():
+                # A signal between the command's own check and the first step (as in train).
+                raise StoppedError("Stopped before training started; no sweep was created.", stop.signal)
+            signals_in_training = stop.requests
+            saved = self._save_all(reporter, pool, lambda: stop.requests > signals_in_training)
+            rows = None
+            if saved and stop.requests == 0 and self.step >= self.cadence.steps:
+                rows = self._score_all(reporter, pool, lambda: stop.requests > 0)
+        by_part = [[rows[m] for m in part.members] for part in self.parts] if rows is not None else None
+        recipes = None
+        if by_part is not None:
+            self._write_summaries(by_part)
+            if self.grid is not None:
+                recipes = compare_recipes(*self._labels_and_slugs(), by_part)
+        elif not np.array_equal(self.engine.steps, start_steps):
+            # The members moved past an earlier summary: none is better than a wrong one.
+            for part in self.parts:
+                part.sweep.discard_summary()
+            if self.grid is not None:
+                discard_summary(self.grid.path)
+        warnings = [f"{self._member_name(m)}: {d.message}" for m, d in sorted(self.diverged.items())]
+        if self.engine.notice:
+            warnings.insert(0, self.engine.notice)
+        place = self.grid if self.grid is not None else self.parts[0].sweep
+        return SweepOutcome(
+            place,
+            self.step,
+            rows or [],
+            aggregate(by_part[0]) if by_part is not None else None,
+            # A stop that came once the summary was written has nothing left to stop.
+            stop.signal if by_part is None else None,
+            warnings,
+            self.sessions[0].device,
+            recipes,
+            stopped_late=by_part is not None and stop.signal is not None,
+        )
+
+    def _train_loop(self, reporter: SweepReporter, stop: StopFlag, outcomes: list[Outcome]) -> None:
         cap = max(1, CALL_MODEL_STEPS // len(self.sessions))
         with np.errstate(all="ignore"):
             while not stop:
@@ -134,33 +193,69 @@ class SweepSession:
                 for member in np.flatnonzero(group):
                     self._after_step(int(member), target, outcomes[int(member)])
                 reporter.advance(self.step, self.live_numbers())
-            if stop.signal is not None and not self.engine.steps.any() and self._nothing_saved():
-                # A signal between the command's own check and the first step (as in train).
-                raise StoppedError("Stopped before training started; no sweep was created.", stop.signal)
-            self._save_all()
-        rows = self.summary_rows()
-        by_part = [[rows[m] for m in part.members] for part in self.parts]
-        for part, part_rows in zip(self.parts, by_part, strict=True):
-            part.sweep.write_summary(part_rows, aggregate(part_rows))
-        recipes = None
-        if self.grid is not None:
-            labels, slugs = [part.label for part in self.parts], [part.sweep.name for part in self.parts]
-            recipes = compare_recipes(labels, slugs, by_part)
-            self.grid.write_summary(recipes)
-        warnings = [f"{self._member_name(m)}: {d.message}" for m, d in sorted(self.diverged.items())]
-        if self.engine.notice:
-            warnings.insert(0, self.engine.notice)
-        place = self.grid if self.grid is not None else self.parts[0].sweep
-        return SweepOutcome(
-            place,
-            self.step,
-            rows,
-            aggregate(by_part[0]),
-            stop.signal,
-            warnings,
-            self.sessions[0].device,
-            recipes,
-        )
+
+    def _begin_all(self, pool: ThreadPoolExecutor) -> list[Outcome]:
+        """Every member's config.json, written in parallel (each waits on the disk)."""
+        return list(pool.map(lambda session: session.begin(self._quiet), self.sessions))
+
+    def _save_all(
+        self, reporter: SweepReporter, pool: ThreadPoolExecutor, stopped: Callable[[], bool]
+    ) -> bool:
+        """Save every member not saved at its step, chunk by chunk; False if ``stopped`` cut it short."""
+        todo = [
+            m
+            for m, session in enumerate(self.sessions)
+            if m not in self.diverged and session.saved_step != session.trainer.step_count
+        ]
+        reporter.phase("saving", len(todo))
+        for done in range(0, len(todo), PHASE_CHUNK):
+            if stopped():
+                return False
+            pending = []
+            for member in todo[done : done + PHASE_CHUNK]:
+                session = self.sessions[member]
+                try:
+                    pending.append((session, session.prepare_save()))  # the engine: on this thread
+                except DivergedError as error:
+                    self._diverge(member, session.trainer.step_count, str(error))
+            for future in [pool.submit(session.write_saved, save) for session, save in pending]:
+                future.result()  # a write that failed (a full disk) is raised here, as one error
+            reporter.phase_advance(min(done + PHASE_CHUNK, len(todo)))
+        return True
+
+    def _score_all(
+        self, reporter: SweepReporter, pool: ThreadPoolExecutor, stopped: Callable[[], bool]
+    ) -> list[dict[str, Any]] | None:
+        """Every member's summary row (:meth:`summary_rows`), chunk by chunk, in parallel; None if
+        ``stopped`` cut it short."""
+        reporter.phase("scoring", len(self.sessions))
+        rows: list[dict[str, Any]] = []
+        draws: dict[int, EvaluationDraws] = {}
+        for done in range(0, len(self.sessions), PHASE_CHUNK):
+            if stopped():
+                return None
+            chunk = range(done, min(done + PHASE_CHUNK, len(self.sessions)))
+            weights = [None if m in self.diverged else self._weights(m) for m in chunk]  # on this thread
+            rows.extend(pool.map(self._row, chunk, weights, [self._draws(m, draws) for m in chunk]))
+            reporter.phase_advance(chunk.stop)
+        return rows
+
+    def _write_summaries(self, by_part: list[list[dict[str, Any]]]) -> None:
+        """Each part's summary, then the grid's; a write that fails says how to finish later."""
+        try:
+            for part, part_rows in zip(self.parts, by_part, strict=True):
+                part.sweep.write_summary(part_rows, aggregate(part_rows))
+            if self.grid is not None:
+                self.grid.write_summary(compare_recipes(*self._labels_and_slugs(), by_part))
+        except GancurveError as error:
+            place = self.grid.path if self.grid is not None else self.parts[0].sweep.path
+            raise GancurveError(
+                f"{error} Every member is trained and saved; once that is fixed, finish the summary "
+                f"with: {resume_command(place, self.cadence.steps)}"
+            ) from error
+
+    def _labels_and_slugs(self) -> tuple[list[str], list[str]]:
+        return [part.label for part in self.parts], [part.sweep.name for part in self.parts]
 
     def _member_name(self, member: int) -> str:
         """A member's run as the user finds it: ``seed-007``, or in a grid ``loss-hinge/seed-007``."""
@@ -184,49 +279,54 @@ class SweepSession:
         self.diverged[member] = Diverged(step, message)
         self.engine.freeze(member)
 
-    def _save_all(self) -> None:
-        for member, session in enumerate(self.sessions):
-            if member in self.diverged:
-                continue
-            try:
-                session.save()
-            except DivergedError as error:
-                self._diverge(member, session.trainer.step_count, str(error))
-
     def live_numbers(self) -> dict[str, float]:
-        """What the progress bar shows: median W1 of the live members, collapses, divergences."""
+        """What the progress bar shows: median W1 of the live members, and how many of them look
+        collapsed or diverged by the verdict's own rules (in its order: diverged first)."""
         live = {m: row for m, row in self.latest_quality.items() if m not in self.diverged}
         w1 = [row["w1"] for row in live.values() if "w1" in row]
-        laws = {m: self.sessions[m].trainer.artist.law for m in live}
-        count = sum(
-            1
-            for m, row in live.items()
-            if "spread" in row and collapsing(row["spread"], row["coverage"], laws[m])
-        )
+        collapses = blow_ups = 0
+        for member, row in live.items():
+            if "spread" not in row:
+                continue
+            if blown_up(row["w1"], row["residual"], row["in_bounds"], row["spread"], row["d_accuracy"]):
+                blow_ups += 1
+            elif collapsing(row["spread"], row["coverage"], self.sessions[member].trainer.artist.law):
+                collapses += 1
         return {
             "w1_median": float(np.median(w1)) if w1 else math.nan,
-            "collapsing": count,
-            "diverged": len(self.diverged),
+            "collapsing": collapses,
+            "diverged": len(self.diverged) + blow_ups,  # the guard's, and G's that the verdict calls so
         }
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """Every member scored as ``gancurve evaluate`` scores a run (the same samples and seed)."""
-        rows = []
-        for member, (seed, session) in enumerate(zip(self.seeds, self.sessions, strict=True)):
-            if member in self.diverged:
-                problem = self.diverged[member]
-                rows.append(
-                    member_row(seed, session.run.name, problem.step, "diverged", problem.message, None)
-                )
-                continue
-            trainer = session.trainer
-            weights = trainer.state().weights_to_use()
-            result = evaluate_weights(
-                weights, session.config, session.run.name, trainer.step_count, EVALUATE_SAMPLES, EVALUATE_SEED
-            )
-            label, reason = result.verdict.label, result.verdict.reason
-            rows.append(member_row(seed, session.run.name, result.step, label, reason, result.generator))
-        return rows
+        draws: dict[int, EvaluationDraws] = {}
+        return [
+            self._row(m, None if m in self.diverged else self._weights(m), self._draws(m, draws))
+            for m in range(len(self.sessions))
+        ]
+
+    def _weights(self, member: int) -> dict[str, Weights]:
+        """The weights a member paints with (its moving average's, when it keeps one): copies."""
+        return self.sessions[member].trainer.state().weights_to_use()
+
+    def _draws(self, member: int, cache: dict[int, EvaluationDraws]) -> EvaluationDraws:
+        """The evaluation's draws for a member: one set per part (its members differ only by seed,
+        which the draws do not depend on)."""
+        part = next(index for index, part in enumerate(self.parts) if member in part.members)
+        if part not in cache:
+            cache[part] = evaluation_draws(self.sessions[member].config, EVALUATE_SAMPLES, EVALUATE_SEED)
+        return cache[part]
+
+    def _row(self, member: int, weights: dict[str, Weights] | None, draws: EvaluationDraws) -> dict[str, Any]:
+        """One member's summary row from its ``weights`` (None: it diverged); safe in a thread."""
+        seed, session = self.seeds[member], self.sessions[member]
+        if member in self.diverged or weights is None:
+            problem = self.diverged[member]
+            return member_row(seed, session.run.name, problem.step, "diverged", problem.message, None)
+        generator, judged = score_generator(weights, session.config, draws)
+        step = session.trainer.step_count
+        return member_row(seed, session.run.name, step, judged.label, judged.reason, generator)
 
 
 class SweepReporter(Protocol):
@@ -238,6 +338,12 @@ class SweepReporter(Protocol):
     def advance(self, step: int, row: dict[str, float]) -> None:
         """Every live member has reached ``step``; ``row`` has the live numbers."""
 
+    def phase(self, name: str, total: int) -> None:
+        """Training is over: ``name`` (saving, scoring) begins, for ``total`` members."""
+
+    def phase_advance(self, done: int) -> None:
+        """``done`` members of the current phase are done."""
+
 
 class SilentSweepReporter:
     """A sweep reporter that shows nothing (library use, tests)."""
@@ -246,4 +352,10 @@ class SilentSweepReporter:
         """Nothing to show."""
 
     def advance(self, step: int, row: dict[str, float]) -> None:
+        """Nothing to show."""
+
+    def phase(self, name: str, total: int) -> None:
+        """Nothing to show."""
+
+    def phase_advance(self, done: int) -> None:
         """Nothing to show."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,9 @@ from gancurve.store.runs import (
     probe,
     timestamp_name,
 )
-from gancurve.sweep.seeds import member_name
+from gancurve.sweep.seeds import check_seeds, member_name
 from gancurve.sweep.summary import summary_csv
+from gancurve.training.cadence import saved_cadence
 
 SWEEP_FILE = "sweep.json"
 SUMMARY_CSV = "summary.csv"
@@ -69,10 +71,10 @@ class SweepDir:
             raise GancurveError(f"{self.path} is not a gancurve sweep (it has no {SWEEP_FILE}).") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise GancurveError(f"Cannot read {path}: {error}.") from error
-        seeds = facts.get("seeds") if isinstance(facts, dict) else None
-        if not (isinstance(seeds, list) and seeds and all(type(s) is int and s >= 0 for s in seeds)):
+        if not isinstance(facts, dict):
             raise GancurveError(f"{path} is damaged: it has no list of seeds.")
-        return dict(facts)
+        facts["seeds"] = checked_seeds(facts.get("seeds"), path)
+        return facts
 
     def write_summary(self, rows: list[dict[str, Any]], outcome: dict[str, Any]) -> None:
         """Write summary.csv and summary.json together (both or, on failure, neither)."""
@@ -84,16 +86,21 @@ class SweepDir:
 
     def read_summary(self) -> dict[str, Any]:
         """Read summary.json."""
-        return read_summary_json(self.path / SUMMARY_JSON, f"Sweep {self.name!r}", "members")
+        return read_summary_json(self.path / SUMMARY_JSON, f"Sweep {self.name!r}", "members", self.path)
+
+    def discard_summary(self) -> None:
+        """Remove a summary the members have moved past (the next full run writes it again)."""
+        discard_summary(self.path)
 
 
-def read_summary_json(path: Path, owner: str, key: str) -> dict[str, Any]:
-    """A sweep's or a grid's summary.json (``owner`` names it in messages; ``key`` must be there)."""
+def read_summary_json(path: Path, owner: str, key: str, place: Path) -> dict[str, Any]:
+    """A sweep's or a grid's summary.json (``owner`` names it in messages; ``key`` must be there;
+    ``place``: the sweep's or grid's directory, for the command that finishes it)."""
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise GancurveError(
-            f"{owner} has no summary yet; finish it with 'gancurve sweep --resume'."
+            f"{owner} has no summary yet; finish it with '{finish_command(place)}'."
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise GancurveError(f"Cannot read {path}: {error}.") from error
@@ -206,6 +213,47 @@ def _versus_problem(versus: object, first: bool) -> str | None:
     counts = all(_is_count(versus.get(key)) for key in ("seeds", "b_better", "a_better"))
     numbers = all(_is_number(versus.get(key)) for key in ("median", "low", "high"))  # (null: ∞, diverged)
     return None if counts and numbers else "its difference from the first is not numbers"
+
+
+def checked_seeds(seeds: object, path: Path) -> list[int]:
+    """The seeds a sweep.json or grid.json lists, held to ``--seeds``'s own checks (a file that
+    lists 20,000 seeds is refused as the option would be, before anything is built for them)."""
+    if not isinstance(seeds, list):
+        raise GancurveError(f"{path} is damaged: it has no list of seeds.")
+    try:
+        return list(check_seeds(seeds, "it"))
+    except UsageError as error:
+        raise GancurveError(f"{path} is damaged: {error}") from None
+
+
+def discard_summary(place: Path) -> None:
+    """Remove a sweep's or grid's summary files (the CSV last: summary.json is what is read)."""
+    for name in (SUMMARY_JSON, SUMMARY_CSV):
+        with contextlib.suppress(OSError):
+            (place / name).unlink()
+
+
+def resume_command(place: Path, steps: int | None) -> str:
+    """The command that continues a sweep or grid (its directory) to ``steps``, found wherever it is."""
+    where = f"--name {shlex.quote(place.name)}"
+    if place.parent != Path("runs"):  # the default runs directory needs no option
+        where += f" --runs-dir {shlex.quote(str(place.parent))}"
+    return f"gancurve sweep --resume {where}" + (f" --steps {steps}" if steps is not None else "")
+
+
+def finish_command(place: Path) -> str:
+    """The command that finishes a sweep (a grid's recipe: its grid) at the total it was started with."""
+    from gancurve.sweep.grid import GRID_FILE, is_grid
+
+    if not is_grid(place) and is_grid(place.parent):
+        place = place.parent  # one recipe of a grid trains with the grid's others
+    facts_file = place / (GRID_FILE if is_grid(place) else SWEEP_FILE)
+    try:
+        facts = json.loads(facts_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        facts = None
+    cadence = saved_cadence(facts)
+    return resume_command(place, cadence.steps if cadence is not None else None)
 
 
 def is_sweep(path: Path) -> bool:

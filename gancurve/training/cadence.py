@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from gancurve.errors import UsageError
 
@@ -30,3 +30,48 @@ class Cadence:
         """
         intervals = (self.log_every, self.snapshot_every, self.eval_every, self.checkpoint_every)
         return min(self.steps, *(step - step % every + every for every in intervals))
+
+
+#: The cadence options a user can give on the command line (``fixed_ideas`` is not one).
+CADENCE_OPTIONS = ("steps", "log_every", "snapshot_every", "eval_every", "checkpoint_every")
+
+
+@dataclass(frozen=True)
+class CadenceOptions:
+    """The cadence as the user gave it: None where an option was not given.
+
+    A fresh run fills the gaps from ``Cadence()``; a resumed one from the cadence it saved, so
+    ``--resume`` never changes how long to train or how often to write unless asked.
+    """
+
+    steps: int | None = None
+    log_every: int | None = None
+    snapshot_every: int | None = None
+    eval_every: int | None = None
+    checkpoint_every: int | None = None
+
+    def resolve(self, saved: Cadence | None = None) -> Cadence:
+        """The cadence to train with: what was given, the rest from ``saved`` (or the defaults)."""
+        given = {name: value for name, value in asdict(self).items() if value is not None}
+        return replace(saved if saved is not None else Cadence(), **given)
+
+
+def resolve_cadence(requested: Cadence | CadenceOptions, saved: Cadence | None = None) -> Cadence:
+    """A request's cadence: a whole :class:`Cadence` (library use) is taken as it is; options
+    the user gave are filled from ``saved`` (a resumed run's) or the defaults."""
+    return requested if isinstance(requested, Cadence) else requested.resolve(saved)
+
+
+def saved_cadence(facts: object) -> Cadence | None:
+    """The cadence a run's config.json (or a sweep's sweep.json) recorded; None if it has none
+    usable (an older or damaged file: the defaults apply, as they did when it was written)."""
+    recorded = facts.get("cadence") if isinstance(facts, dict) else None
+    if not isinstance(recorded, dict):
+        return None
+    known = {name: recorded[name] for name in asdict(Cadence()) if name in recorded}
+    if not all(type(value) is int for value in known.values()):
+        return None
+    try:
+        return Cadence(**known)
+    except UsageError:  # a value below 1: not a cadence this version wrote
+        return None

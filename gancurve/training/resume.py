@@ -10,12 +10,12 @@ from pathlib import Path
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines import DEFAULT_ENGINE
 from gancurve.core.recipes import Choices, choose
-from gancurve.errors import UsageError
+from gancurve.errors import GancurveError, UsageError
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.legacy import legacy_note
 from gancurve.store.lock import run_lock
 from gancurve.store.rundir import RunDir
-from gancurve.training.cadence import Cadence
+from gancurve.training.cadence import Cadence, CadenceOptions, resolve_cadence, saved_cadence
 from gancurve.training.session import TrainingSession
 
 #: Hyperparameters that shape the networks or say what their inputs mean: a resumed run can never
@@ -62,7 +62,7 @@ class TrainRequest:
     runs_dir: Path
     name: str | None
     device: str
-    cadence: Cadence
+    cadence: Cadence | CadenceOptions  # options: what was given; a resume fills the rest from the run's
     choices: Choices  # the training choices asked for (a resumed run changes only those)
     resume: bool = False
     force: bool = False
@@ -91,7 +91,7 @@ def open_session(request: TrainRequest) -> Iterator[TrainingSession]:
     with run_lock(run):
         session: TrainingSession | None = None
         try:
-            session = TrainingSession(run, config, request.cadence, device, request.engine)
+            session = TrainingSession(run, config, resolve_cadence(request.cadence), device, request.engine)
             yield session
         except BaseException:
             if session is None or session.saved_step is None:
@@ -102,14 +102,23 @@ def open_session(request: TrainRequest) -> Iterator[TrainingSession]:
 def _resumed_session(run: RunDir, request: TrainRequest, device: str) -> TrainingSession:
     checkpoint = load_checkpoint(run)  # read once: its config is checked, then its state restored
     config = resume_config(checkpoint.config, request.choices, request.force)
-    session = TrainingSession(run, config, request.cadence, device, request.engine)
+    cadence = resolve_cadence(request.cadence, _saved_cadence(run))
+    session = TrainingSession(run, config, cadence, device, request.engine)
     session.restore(checkpoint)
     note = legacy_note(checkpoint)
     if note:
         session.notes.append(note)
-    if session.trainer.step_count >= request.cadence.steps:
+    if session.trainer.step_count >= cadence.steps:
         raise UsageError(
             f"Run {run.name!r} is already at step {session.trainer.step_count}; "
             f"--steps is the total, so ask for more than that."
         )
     return session
+
+
+def _saved_cadence(run: RunDir) -> Cadence | None:
+    """The cadence the run was trained with (config.json), if it says; the checkpoint is what counts."""
+    try:
+        return saved_cadence(run.read_config())
+    except GancurveError:
+        return None

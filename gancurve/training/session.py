@@ -28,7 +28,7 @@ from gancurve.core.metrics import (
 from gancurve.core.networks import all_finite
 from gancurve.errors import GancurveError
 from gancurve.store.checkpoint import encode_checkpoint
-from gancurve.store.rundir import RunDir
+from gancurve.store.rundir import RunDir, Snapshots
 from gancurve.store.saved import Checkpoint
 from gancurve.training.cadence import Cadence
 from gancurve.training.guard import DivergedError, divergence_in, divergence_message
@@ -54,6 +54,16 @@ class Outcome:
     last_row: dict[str, float]
     interrupted_by: int | None = None  # the signal number, when a signal stopped the run
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PendingSave:
+    """A run's logs and checkpoint at ``step``, made in memory, not yet written."""
+
+    step: int
+    rows: list[dict[str, float]]
+    snapshots: Snapshots
+    checkpoint: bytes
 
 
 class Reporter(Protocol):
@@ -288,11 +298,20 @@ class TrainingSession:
 
     def save(self) -> None:
         """Write logs and checkpoint together: all of them or, if any write fails, none."""
+        self.write_saved(self.prepare_save())
+
+    def prepare_save(self) -> PendingSave:
+        """What :meth:`save` writes, in memory (a sweep writes many members' at once, in threads:
+        reading the engine stays on the caller's thread, only the disk waits in parallel)."""
         state = self.trainer.state()
         if not all_finite(state.weights):
             where = f"by step {state.step} (a weight is not finite)"
             raise DivergedError(divergence_message(where, self.saved_step, self.lr_hint()))
         checkpoint = encode_checkpoint(self.config, self.device, self.fixed, state)
         x = self.trainer.artist.grid()
-        self.run.write_state(self.history.rows, self.history.snapshots(x), checkpoint)
-        self.saved_step = self.trainer.step_count
+        return PendingSave(state.step, list(self.history.rows), self.history.snapshots(x), checkpoint)
+
+    def write_saved(self, pending: PendingSave) -> None:
+        """Write what :meth:`prepare_save` made (safe in another thread: it touches only the run's files)."""
+        self.run.write_state(pending.rows, pending.snapshots, pending.checkpoint)
+        self.saved_step = pending.step

@@ -28,9 +28,16 @@ class StopFlag:
 
     def __init__(self) -> None:
         self.signal: int | None = None
+        self.requests = 0  # how many signals came: a sweep stopped in training saves its members
+        # unless asked a second time (see gancurve.sweep.session)
 
     def __bool__(self) -> bool:
         return self.signal is not None
+
+    def request(self, signum: int) -> None:
+        """A stop request (what the handler does with a signal)."""
+        self.signal = signum
+        self.requests += 1
 
 
 @contextlib.contextmanager
@@ -38,7 +45,7 @@ def stop_on_signals(flag: StopFlag) -> Iterator[StopFlag]:
     """Turn Ctrl-C and SIGTERM into a request to stop after the current step."""
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
-        flag.signal = signum
+        flag.request(signum)
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
