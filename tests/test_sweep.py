@@ -13,9 +13,9 @@ from helpers import read_checkpoint_file, run_cli
 
 from gancurve.core.engines import layout
 from gancurve.errors import UsageError
-from gancurve.store.rundir import RunDir
+from gancurve.store.rundir import RunDir, member_name, member_seed
 from gancurve.sweep.opening import SweepRequest, open_sweep
-from gancurve.sweep.seeds import check_seeds, describe, member_name, member_seed, parse_seeds
+from gancurve.sweep.seeds import check_seeds, describe, parse_seeds
 from gancurve.sweep.session import SilentSweepReporter
 from gancurve.sweep.summary import aggregate, member_row, wilson_interval
 from gancurve.training.cadence import Cadence

@@ -34,7 +34,7 @@ def plot_command(
     """
     from gancurve.render.plot import build_figure, check_plot_output, write_plot
     from gancurve.sampling import draw_samples
-    from gancurve.sweep.grid import is_grid
+    from gancurve.store.rundir import is_grid
     from gancurve.sweep.store import find_sweep
 
     output = None
@@ -135,7 +135,7 @@ def _critic_view(run: RunDir, config: TrainConfig) -> CriticView:
 
 
 def _is_sweep_or_grid(runs_dir: Path, name: str) -> bool:
-    from gancurve.sweep.grid import is_grid
+    from gancurve.store.rundir import is_grid
     from gancurve.sweep.store import is_sweep
 
     path = locate(runs_dir, name)

@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import math
+import re
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -41,6 +42,11 @@ LEGACY_CHECKPOINT_FILE = "checkpoint.pt"
 METRICS_FILE = "metrics.csv"
 SNAPSHOTS_FILE = "snapshots.npz"
 LOCK_FILE = ".lock"
+#: What makes a directory of runs a sweep (its members beside it) or a grid (one sweep per recipe).
+SWEEP_FILE = "sweep.json"
+GRID_FILE = "grid.json"
+#: A sweep's member directory: ``seed-037`` (also found as ``seed-37``).
+MEMBER_PATTERN = re.compile(r"seed-0*(\d+)")
 #: The files that make up a run: nothing else may write over them.
 RUN_FILES = (CONFIG_FILE, CHECKPOINT_FILE, LEGACY_CHECKPOINT_FILE, METRICS_FILE, SNAPSHOTS_FILE, LOCK_FILE)
 
@@ -102,9 +108,6 @@ class RunDir:
     def label(self) -> str:
         """The run's name for people: a sweep's member with its sweep (``sw/seed-001``), a grid's
         with its grid and recipe (``grid/lr-g-0.0001/seed-001``); as ``--run`` takes it."""
-        from gancurve.sweep.grid import GRID_FILE
-        from gancurve.sweep.store import SWEEP_FILE
-
         parts, holder = [self.path.name], self.path.parent
         for marker in (SWEEP_FILE, GRID_FILE):  # a member's sweep, then that sweep's grid
             if not (holder / marker).is_file():
@@ -271,3 +274,19 @@ def _whole_step(value: float | None) -> int:
     if not (math.isfinite(value) and value >= 0 and value == int(value)):
         raise ValueError(f"step {value!r} is not a whole number from 0 up")
     return int(value)
+
+
+def member_name(seed: int) -> str:
+    """The run directory name of a sweep's member: ``seed-037``."""
+    return f"seed-{seed:03d}"
+
+
+def member_seed(name: str) -> int | None:
+    """The seed a member directory name stands for (``seed-37`` and ``seed-037`` alike), or None."""
+    match = MEMBER_PATTERN.fullmatch(name)
+    return int(match[1]) if match else None
+
+
+def is_grid(path: Path) -> bool:
+    """Whether ``path`` is a grid directory."""
+    return (path / GRID_FILE).is_file()

@@ -12,7 +12,15 @@ from datetime import datetime
 from pathlib import Path
 
 from gancurve.errors import GancurveError, UsageError
-from gancurve.store.rundir import CONFIG_FILE, LOCK_FILE, RunDir
+from gancurve.store.rundir import (
+    CONFIG_FILE,
+    GRID_FILE,
+    LOCK_FILE,
+    SWEEP_FILE,
+    RunDir,
+    member_name,
+    member_seed,
+)
 
 RUNS_DIR_ENV = "GANCURVE_RUNS_DIR"
 DEFAULT_RUNS_DIR = "runs"
@@ -200,9 +208,6 @@ def _members(path: Path, depth: int) -> Iterator[RunDir]:
 
 def _collection(path: Path) -> str | None:
     """``"sweep"`` or ``"grid"`` for a directory that is one, else None."""
-    from gancurve.sweep.grid import GRID_FILE
-    from gancurve.sweep.store import SWEEP_FILE
-
     return "sweep" if (path / SWEEP_FILE).is_file() else "grid" if (path / GRID_FILE).is_file() else None
 
 
@@ -268,8 +273,6 @@ def _first_member(path: Path) -> str | None:
 
 def _member_alias(path: Path) -> Path:
     """``SWEEP/seed-37`` as the sweep member it means (``SWEEP/seed-037``), when that exists."""
-    from gancurve.sweep.seeds import member_name, member_seed
-
     seed = member_seed(path.name)
     if seed is None or is_directory(path, "The run"):
         return path

@@ -27,12 +27,12 @@ from gancurve.core.recipes import TRAINING_OPTIONS, Choices
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
+from gancurve.store.rundir import GRID_FILE
 from gancurve.store.runs import is_run_name
 from gancurve.sweep.compare import PairedDifference, paired_difference
 from gancurve.sweep.store import read_summary_json
 from gancurve.training.resume import choices_of
 
-GRID_FILE = "grid.json"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_JSON = "summary.json"
 #: The most recipes one grid may hold (each trains every seed).
@@ -203,11 +203,6 @@ class GridDir:
     def read_summary(self) -> dict[str, Any]:
         """Read summary.json."""
         return read_summary_json(self.path / SUMMARY_JSON, f"Grid {self.name!r}", "recipes", self.path)
-
-
-def is_grid(path: Path) -> bool:
-    """Whether ``path`` is a grid directory."""
-    return (path / GRID_FILE).is_file()
 
 
 #: The columns of a grid's summary.csv.

@@ -23,9 +23,9 @@ from gancurve.core.recipes import Choices
 from gancurve.errors import GancurveError, UsageError
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.lock import run_lock
-from gancurve.store.rundir import LOCK_FILE, RunDir
+from gancurve.store.rundir import GRID_FILE, LOCK_FILE, RunDir, is_grid
 from gancurve.store.runs import create_run
-from gancurve.sweep.grid import GRID_FILE, GridDir, GridPoint, GridRecipe, is_grid
+from gancurve.sweep.grid import GridDir, GridPoint, GridRecipe
 from gancurve.sweep.session import SweepPart, SweepSession
 from gancurve.sweep.store import (
     SWEEP_FORMAT_VERSION,

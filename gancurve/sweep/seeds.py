@@ -10,9 +10,6 @@ from gancurve.errors import UsageError
 
 #: The most members one sweep trains (about 0.5 MB of memory each, with their logs).
 MEMBERS_MAX = 10_000
-#: A member's directory name: ``seed-`` and the seed, zero-padded to three digits so that a
-#: listing sorts in seed order up to 999 (``seed-037``); ``seed-37`` is accepted when reading.
-MEMBER_PATTERN = re.compile(r"seed-0*(\d+)")
 _ITEM = re.compile(r"([0-9]+)(?:-([0-9]+))?")  # ASCII digits: "²" is a digit to str.isdigit, not to int
 
 
@@ -91,17 +88,6 @@ def check_seeds(seeds: Sequence[object], source: str = "--seeds") -> tuple[int, 
             raise UsageError(f"{source} names seed {seed} twice; each seed trains once.")
         seen.add(seed)
     return tuple(seeds)  # type: ignore[arg-type]  # (every item checked to be an int above)
-
-
-def member_name(seed: int) -> str:
-    """The run directory name of a sweep's member: ``seed-037``."""
-    return f"seed-{seed:03d}"
-
-
-def member_seed(name: str) -> int | None:
-    """The seed a member directory name stands for (``seed-37`` and ``seed-037`` alike), or None."""
-    match = MEMBER_PATTERN.fullmatch(name)
-    return int(match[1]) if match else None
 
 
 def describe(seeds: tuple[int, ...]) -> str:

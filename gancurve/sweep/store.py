@@ -21,7 +21,7 @@ from typing import Any
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
-from gancurve.store.rundir import LOCK_FILE, RunDir
+from gancurve.store.rundir import GRID_FILE, LOCK_FILE, SWEEP_FILE, RunDir, is_grid, member_name
 from gancurve.store.runs import (
     check_run_name,
     discard_run,
@@ -31,11 +31,10 @@ from gancurve.store.runs import (
     probe,
     timestamp_name,
 )
-from gancurve.sweep.seeds import check_seeds, member_name
+from gancurve.sweep.seeds import check_seeds
 from gancurve.sweep.summary import summary_csv
 from gancurve.training.cadence import saved_cadence
 
-SWEEP_FILE = "sweep.json"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_JSON = "summary.json"
 #: Bumped when sweep.json changes incompatibly.
@@ -243,8 +242,6 @@ def resume_command(place: Path, steps: int | None) -> str:
 
 def finish_command(place: Path) -> str:
     """The command that finishes a sweep (a grid's recipe: its grid) at the total it was started with."""
-    from gancurve.sweep.grid import GRID_FILE, is_grid
-
     if not is_grid(place) and is_grid(place.parent):
         place = place.parent  # one recipe of a grid trains with the grid's others
     facts_file = place / (GRID_FILE if is_grid(place) else SWEEP_FILE)
@@ -265,8 +262,6 @@ def find_sweep(runs_dir: Path, name: str, grids: bool = False) -> SweepDir:
     """A sweep by name (in the runs directory) or by path (with a ``/``: as given, then inside the
     runs directory, so ``GRID/loss-hinge`` finds a grid's recipe). ``grids``: a grid is found too
     (its directory, as a :class:`SweepDir`; the caller tells them apart with ``is_grid``)."""
-    from gancurve.sweep.grid import is_grid
-
     path = locate(runs_dir, name, "The sweep")
     if not is_directory(path, "The sweep"):
         raise GancurveError(f"No sweep {name!r} in {runs_dir}; start it with 'gancurve sweep --name {name}'.")
