@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from helpers import read_checkpoint_file, run_cli, write_checkpoint_file
 
+from gancurve.core.recipes import choose
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.lock import process_start
 from gancurve.store.rundir import CHECKPOINT_FILE, CONFIG_FILE, LEGACY_CHECKPOINT_FILE, LOCK_FILE, RunDir
@@ -174,7 +175,7 @@ def test_resume_with_invalid_learning_rates_is_bad_usage(victim: RunDir) -> None
     fails_cleanly(
         [*resume, "--lr-g", "-1"], 2, "--lr-g must be a positive finite number", unchanged=victim.path
     )
-    fails_cleanly([*resume, "--lr-g", "nan", "--force"], 2, "lr_g", unchanged=victim.path)
+    fails_cleanly([*resume, "--lr-g", "nan", "--force"], 2, "--lr-g", unchanged=victim.path)
 
 
 def test_outputs_onto_a_directory_are_refused(victim: RunDir, tmp_path: Path) -> None:
@@ -443,7 +444,7 @@ def test_a_signal_just_before_the_first_step_leaves_no_run(tmp_path: Path) -> No
         def advance(self, step: int, row: dict[str, float]) -> None: ...
         def warn(self, message: str) -> None: ...
 
-    request = TrainRequest(tmp_path / "runs", "early", "cpu", Cadence(steps=100), {})
+    request = TrainRequest(tmp_path / "runs", "early", "cpu", Cadence(steps=100), choose({}, 100))
     stop = StopFlag()
     with pytest.raises(StoppedError, match="no run was created") as raised, open_session(request) as session:
         stop.signal = signal.SIGINT  # arrives after the command checked, before the first step
@@ -453,7 +454,9 @@ def test_a_signal_just_before_the_first_step_leaves_no_run(tmp_path: Path) -> No
     from gancurve.sweep.opening import SweepRequest, open_sweep
     from gancurve.sweep.session import SilentSweepReporter
 
-    sweep_request = SweepRequest(tmp_path / "runs", "early-sweep", (1, 2), Cadence(steps=100), {})
+    sweep_request = SweepRequest(
+        tmp_path / "runs", "early-sweep", (1, 2), Cadence(steps=100), choose({}, 100)
+    )
     with pytest.raises(StoppedError, match="no sweep was created"), open_sweep(sweep_request) as sweep:
         sweep.train(SilentSweepReporter(), stop)
     assert not (tmp_path / "runs" / "early-sweep").exists()

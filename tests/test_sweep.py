@@ -12,6 +12,7 @@ import pytest
 from helpers import read_checkpoint_file, run_cli
 
 from gancurve.core.engines import layout
+from gancurve.core.recipes import choose
 from gancurve.errors import UsageError
 from gancurve.store.rundir import RunDir, member_name, member_seed
 from gancurve.sweep.opening import SweepRequest, open_sweep
@@ -231,7 +232,7 @@ def test_a_diverging_member_is_recorded_and_the_others_finish(tmp_path: Path) ->
     request = SweepRequest(
         runs_dir=tmp_path, name="wild", seeds=(1, 2, 3),
         cadence=Cadence(steps=200, log_every=20, snapshot_every=20, eval_every=20, checkpoint_every=100),
-        hyperparameters={},
+        choices=choose({}, 200),
     )  # fmt: skip
     with open_sweep(request) as session:
         # The test hook: seed 2 alone learns a thousand times too fast.
@@ -296,7 +297,7 @@ def test_a_sweep_on_the_torch_engine_writes_the_same_kind_of_sweep(
     request = SweepRequest(
         runs_dir=tmp_path, name="gpu-path", seeds=(1, 2),
         cadence=Cadence(steps=60, log_every=20, snapshot_every=20, eval_every=60, checkpoint_every=60),
-        hyperparameters={},
+        choices=choose({}, 200),
     )  # fmt: skip
     with open_sweep(request) as session:
         assert isinstance(session.engine, TorchBatchedEngine)

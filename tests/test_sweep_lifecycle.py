@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from helpers import run_cli
 
+from gancurve.core.recipes import choose
 from gancurve.store.lock import process_start
 from gancurve.store.rundir import RunDir
 from gancurve.sweep.opening import SweepRequest, open_sweep
@@ -160,7 +161,7 @@ def test_cadence_options_fill_what_was_not_given() -> None:
         (list(range(1, MEMBERS_MAX + 2)), "a sweep trains at most"),
         ([1, 1], "names seed 1 twice"),
         ([2**64], "larger than the largest seed"),
-        ([1, "2"], "no list of seeds"),
+        ([1, "2"], "names '2', which is not a seed"),
     ],
 )
 def test_seeds_read_back_from_sweep_json_are_checked_as_the_option_is(
@@ -201,7 +202,9 @@ class Recorder:
 
 def sweep_of(tmp_path: Path, name: str, seeds: int, resume: bool = False) -> SweepRequest:
     cadence = Cadence(steps=20, log_every=10, snapshot_every=10, eval_every=20, checkpoint_every=1000)
-    return SweepRequest(tmp_path, name, None if resume else tuple(range(1, seeds + 1)), cadence, {}, resume)
+    return SweepRequest(
+        tmp_path, name, None if resume else tuple(range(1, seeds + 1)), cadence, choose({}, 1), resume
+    )
 
 
 @pytest.mark.parametrize("phase", ["saving", "scoring"])

@@ -19,6 +19,7 @@ import pytest
 import torch
 from helpers import read_checkpoint_file, run_cli, write_checkpoint_file
 
+from gancurve.core.recipes import choose
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.rundir import CHECKPOINT_FILE, LEGACY_CHECKPOINT_FILE, LOCK_FILE, RunDir
 
@@ -306,7 +307,7 @@ def test_the_resume_hint_names_a_run_the_way_it_was_reached(
         (tmp_path / "else" / "r", f"--name {tmp_path}/else/r"),
     ):
         request = TrainRequest(runs_dir=runs, name=str(run_path), device="cpu", cadence=Cadence(steps=500),
-                               hyperparameters={}, resume=True)  # fmt: skip
+                               choices=choose({}, 500), resume=True)  # fmt: skip
         _print_resume_hint(request, Outcome(RunDir(run_path), 100, {}), 500)
         hint = capsys.readouterr().err
         assert f"gancurve train --resume {expected} --steps 500 --device cpu" in hint, hint

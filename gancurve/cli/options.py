@@ -133,7 +133,7 @@ def _parameter(option: Option, several: bool) -> inspect.Parameter:
         option.flag,
         metavar=_metavar(option, several),
         callback=_parse_values(option) if several else (_parse_one(option) if as_text else None),
-        help=f"{help_text} [default: {_shown(option.default)}]",
+        help=f"{help_text} [default: {_shown(option.default)}{_bounds(option)}]",
         show_default=False,
     )
     kind = str if as_text else option.kind
@@ -148,6 +148,11 @@ def _metavar(option: Option, several: bool) -> str | None:
     if not several:
         return named
     return (named or ("<number>" if option.kind in (int, float) else "<text>")) + "[,...]"
+
+
+def _bounds(option: Option) -> str:
+    bounds = option.choice.rule.bounds
+    return f"; {bounds}" if bounds else ""
 
 
 def _shown(default: Any) -> str:

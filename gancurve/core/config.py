@@ -54,15 +54,17 @@ class Rule:
 
     text: str
     accepts: Callable[[object], bool]
+    bounds: str | None = None  # the range, briefly, for the help (``1 to 4,096``)
 
     def problem(self, name: str, value: object) -> str | None:
         """The sentence that refuses ``value`` for the choice called ``name`` (None: accepted)."""
         return None if self.accepts(value) else f"{name} must be {self.text}, got {value!r}"
 
 
-def whole(low: int, high: int, text: str | None = None) -> Rule:
+def whole(low: int, high: int) -> Rule:
     """A whole number from ``low`` to ``high`` (not a bool, not 128.0)."""
-    return Rule(text or f"a whole number from {low:,} to {high:,}", lambda v: _is_int(v) and low <= v <= high)
+    bounds = "0 to 2**63 - 1" if high == SEED_MAX else f"{low:,} to {high:,}"
+    return Rule(f"a whole number from {bounds}", lambda v: _is_int(v) and low <= v <= high, bounds)
 
 
 def one_of(names: tuple[str, ...]) -> Rule:
@@ -73,6 +75,7 @@ def one_of(names: tuple[str, ...]) -> Rule:
 POSITIVE = Rule("a positive finite number", lambda v: _is_real(v) and 0 < v < math.inf)
 NON_NEGATIVE = Rule("a finite number, 0 or more", lambda v: _is_real(v) and 0 <= v < math.inf)
 FRACTION = Rule("a number from 0 up to (not including) 1", lambda v: _is_real(v) and 0 <= v < 1)
+DECAY = Rule("a decay from 0 up to (not including) 1, like 0.999", FRACTION.accepts)
 STEP = Rule("a whole number of steps, 0 or more", lambda v: _is_int(v) and v >= 0)
 
 
@@ -105,8 +108,11 @@ def choice(
 
 
 def _loss_help() -> str:
-    described = "; ".join(f"{name}: {objective.help}" for name, objective in OBJECTIVES.items())
-    return f"The objective of D and G. {described}. Use wasserstein-gp with --d-steps 5."
+    described = [f"{name} ({objective.help})" for name, objective in OBJECTIVES.items()]
+    return (
+        f"The objective of D and G: {', '.join(described[:-1])} or {described[-1]}; "
+        "use wasserstein-gp with --d-steps 5."
+    )
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,7 @@ class TrainConfig:
     here: they do not change the math, so a run may be resumed with other values.
     """
 
-    seed: int = choice(
-        1, "Seeds weights, data and ideas.", whole(0, SEED_MAX, "a whole number from 0 to 2**63 - 1")
-    )
+    seed: int = choice(1, "Seeds weights, data and ideas.", whole(0, SEED_MAX))
     batch_size: int = choice(
         64, "Paintings per batch, for the artist and for G alike.", whole(*SIZE_LIMITS["batch_size"])
     )
@@ -144,7 +148,7 @@ class TrainConfig:
         0.0,
         "Keep a moving average of G's weights with this decay (0.999: a half-life of ~700 steps), saved "
         "with the run; sample, evaluate, plot and export then use it (--raw: G itself). 0: none.",
-        FRACTION,
+        DECAY,
         grid=True,
         metavar="<decay>",
     )

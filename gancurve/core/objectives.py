@@ -66,19 +66,19 @@ OBJECTIVES = {
         "minimax", "the tutorial's: G minimises log(1 - D(G(z)))", *_ACCURACY, 0.5, 0.05, 2 * _LOG2, -_LOG2
     ),
     "non-saturating": Objective(
-        "non-saturating", "G minimises -log D(G(z)) (a strong gradient while D wins)", *_ACCURACY, 0.5, 0.05,
+        "non-saturating", "G minimises -log D(G(z)), a strong gradient while D wins", *_ACCURACY, 0.5, 0.05,
         2 * _LOG2, _LOG2,
     ),
     "least-squares": Objective(
-        "least-squares", "LSGAN: D's output is pulled to 1 on real, 0 on fake; G pulls it to 1",
+        "least-squares", "LSGAN: D's output is pulled to 1 on real and 0 on fake, G pulls it to 1",
         "D output", "D's mean raw output on the artist's paintings", 0.5, 0.05, 0.25, 0.125,
     ),
     "hinge": Objective(
-        "hinge", "D: max(0, 1 - D(x)) + max(0, 1 + D(G(z))); G maximises D(G(z))", *_MARGIN, 0.0, 0.1,
+        "hinge", "D: max(0, 1 - D(x)) + max(0, 1 + D(G(z))), G maximises D(G(z))", *_MARGIN, 0.0, 0.1,
         2.0, None,
     ),
     "wasserstein-gp": Objective(
-        "wasserstein-gp", "WGAN-GP: D is a critic (its gap real - fake estimates W1) with a gradient penalty",
+        "wasserstein-gp", "WGAN-GP: a critic whose gap real - fake estimates W1, with a gradient penalty",
         *_MARGIN, 0.0, 0.1, 0.0, None,
     ),
 }  # fmt: skip

@@ -142,6 +142,11 @@ class Choices:
         return replace(saved, **self.asked())
 
 
+def _given_as(name: str, value: str, flags: bool) -> str:
+    """An option given a value, as the command line (``--artist parabola-modes``) or the API writes it."""
+    return f"{name} {value}" if flags else f"{name}={value!r}"
+
+
 def choose(given: Mapping[str, object], steps: int, flags: bool = False) -> Choices:
     """The training choices of a run of ``steps`` steps from the options given (None: not given).
 
@@ -163,16 +168,16 @@ def choose(given: Mapping[str, object], steps: int, flags: bool = False) -> Choi
         if problem:
             raise ValueError(problem)
     if "modes" in options and options.get("artist") != "parabola-modes":
-        raise ValueError(
-            "modes belongs to the parabola-modes artist; give artist parabola-modes too, or drop it"
-        )
+        wanted = _given_as(called("artist"), "parabola-modes", flags)
+        raise ValueError(f"{called('modes')} belongs to the parabola-modes artist; add {wanted}, or drop it")
     recipe = options.pop("recipe", None)
     preset = RECIPES[str(recipe)].options if recipe is not None else {}
     share = options.pop("decay_start", None)
     schedule = options.get("lr_schedule", preset.get("lr_schedule"))
     if share is not None and schedule != "linear-decay":
+        wanted = _given_as(called("lr_schedule"), "linear-decay", flags)
         raise ValueError(
-            "decay_start belongs to the linear-decay schedule; give lr_schedule linear-decay, or drop it"
+            f"{called('decay_start')} belongs to the linear-decay schedule; add {wanted}, or drop it"
         )
     if share is None and schedule == "linear-decay":
         share = preset.get("decay_start")

@@ -81,9 +81,9 @@ def check_seeds(seeds: Sequence[object], source: str = "--seeds") -> tuple[int, 
     seen: set[int] = set()
     for seed in seeds:
         if type(seed) is not int or seed < 0:  # (bool is an int, but not a seed)
-            raise UsageError(f"{source}: {seed!r} is not a seed (a whole number ≥ 0).")
+            raise UsageError(f"{source} names {seed!r}, which is not a seed (a whole number ≥ 0).")
         if seed > SEED_MAX:
-            raise UsageError(f"{source}: {seed} is larger than the largest seed, 2**63 - 1.")
+            raise UsageError(f"{source} names {seed}, larger than the largest seed, 2**63 - 1.")
         if seed in seen:
             raise UsageError(f"{source} names seed {seed} twice; each seed trains once.")
         seen.add(seed)
