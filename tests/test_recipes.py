@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import run_cli
 
 from gancurve.core.config import TrainConfig
 from gancurve.core.recipes import RECIPES, choose, describe
+from gancurve.store.checkpoint import load_checkpoint
+from gancurve.store.runs import find_run
 
 NOTHING_GIVEN = {"lr_g": None, "lr_d": None, "loss": None, "r1": None, "batch_size": None}
 
@@ -71,3 +74,89 @@ def test_train_with_a_recipe_saves_its_values(tmp_path: Path) -> None:
         40,
     )
     assert json.loads(stdout)["recipe"].startswith("non-saturating · Adam G 0.0008, D 0.0004")
+
+
+# -- a recipe in a file ---------------------------------------------------------------------------
+
+MINE = 'loss = "hinge"\nlr_g = 3e-4\nbetas = [0.5, 0.9]\nlr_schedule = "linear-decay"\ndecay_start = 0.25\n'
+
+
+def test_a_recipe_file_gives_its_options_and_options_given_win(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text(MINE)
+    (tmp_path / "mine.json").write_text(json.dumps({"loss": "hinge", "lr_g": 3e-4, "betas": [0.5, 0.9]}))
+    code, _, stderr = run_cli("train", "--recipe", str(tmp_path / "mine.toml"), "--lr-g", "2e-4", "--steps",
+                              "40", "--name", "t", "--runs-dir", str(tmp_path / "runs"))  # fmt: skip
+    assert code == 0, stderr
+    config = TrainConfig.from_dict(
+        json.loads((tmp_path / "runs" / "t" / "config.json").read_text())["config"]
+    )
+    assert (config.loss, config.lr_g, config.beta1, config.beta2) == ("hinge", 2e-4, 0.5, 0.9)
+    assert (config.lr_schedule, config.decay_start, config.decay_end) == ("linear-decay", 10, 40)
+    code, _, stderr = run_cli("train", "--recipe", str(tmp_path / "mine.json"), "--steps", "40",
+                              "--name", "j", "--runs-dir", str(tmp_path / "runs"))  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads((tmp_path / "runs" / "j" / "config.json").read_text())["config"]["lr_g"] == 3e-4
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [('loss = "hinge"\nlr_gg = 1\n', "'lr_gg' is not a training option"),
+     ("lr_g = -1\n", "lr_g must be a positive finite number"),
+     ('betas = [0.5]\n', "betas must be two numbers"),
+     ('recipe = "best"\n', "'recipe' is not a training option"),
+     ("lr_g = \n", "is not valid TOML"),
+     ("", None)],
+)  # fmt: skip
+def test_a_bad_recipe_file_is_one_line_naming_the_key(tmp_path: Path, content: str, said: str | None) -> None:
+    recipe = tmp_path / "bad.toml"
+    recipe.write_text(content)
+    runs = tmp_path / "runs"
+    code, _, stderr = run_cli("train", "--recipe", str(recipe), "--steps", "20", "--runs-dir", str(runs))
+    if said is None:  # an empty recipe is the defaults
+        assert code == 0, stderr
+        return
+    assert code == 2 and stderr.count("\n") == 1 and said in stderr and str(recipe) in stderr, stderr
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_a_missing_recipe_file_says_which_recipes_there_are(tmp_path: Path) -> None:
+    code, _, stderr = run_cli("train", "--recipe", str(tmp_path / "nope.toml"), "--runs-dir", str(tmp_path))
+    assert code == 2 and "No recipe file" in stderr and "tutorial, best" in stderr
+
+
+def test_a_runs_config_json_reruns_exactly_what_was_run(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    first = [
+        "train",
+        "--recipe",
+        "best",
+        "--seed",
+        "5",
+        "--ema",
+        "0.99",
+        "--steps",
+        "200",
+        "--runs-dir",
+        str(runs),
+    ]
+    assert run_cli(*first, "--name", "mine")[0] == 0
+    again = run_cli("train", "--recipe", str(runs / "mine" / "config.json"), "--steps", "200",
+                    "--runs-dir", str(runs), "--name", "theirs")  # fmt: skip
+    assert again[0] == 0, again[2]
+    ours, theirs = (load_checkpoint(find_run(runs, name)) for name in ("mine", "theirs"))
+    assert ours.config == theirs.config
+    assert all(
+        np.array_equal(ours.state.weights[net][key], theirs.state.weights[net][key])
+        for net in ours.state.weights
+        for key in ours.state.weights[net]
+    )
+
+
+def test_a_grid_may_take_a_recipe_file(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text(MINE)
+    code, _, stderr = run_cli("sweep", "--seeds", "1", "--steps", "20", "--recipe",
+                              f"tutorial,{tmp_path / 'mine.toml'}", "--name", "g",
+                              "--runs-dir", str(tmp_path / "runs"))  # fmt: skip
+    assert code == 0, stderr
+    sweep = json.loads((tmp_path / "runs" / "g" / "recipe-mine.toml" / "sweep.json").read_text())
+    assert sweep["config"]["loss"] == "hinge"

@@ -75,12 +75,14 @@ def _pair_of_fractions(value: object) -> bool:
 _RECIPE = Option(
     "recipe",
     Choice(
-        "A named set of training choices; options you give override it. "
+        "A named set of training choices, or a file of them (mine.toml, or a run's config.json to run "
+        "it again); options you give override it. "
         + "; ".join(f"{recipe.name}: {recipe.summary}" for recipe in RECIPES.values())
         + ".",
         one_of(tuple(RECIPES)),
         tuple(RECIPES),
         grid=True,
+        metavar="<" + "|".join(RECIPES) + "|file>",
     ),
     str,
     "tutorial",

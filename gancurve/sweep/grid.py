@@ -52,8 +52,10 @@ class GridPoint:
 
     @property
     def slug(self) -> str:
-        """Its sweep's directory name: ``loss-hinge_ema-0.999``."""
-        return "_".join(f"{name.replace('_', '-')}-{_text(value)}" for name, value in self.values.items())
+        """Its sweep's directory name: ``loss-hinge_ema-0.999`` (a recipe file by its file name)."""
+        return "_".join(
+            f"{name.replace('_', '-')}-{Path(_text(value)).name}" for name, value in self.values.items()
+        )
 
 
 def number_text(value: float) -> str:

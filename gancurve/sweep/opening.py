@@ -7,22 +7,18 @@ resumed one continues member by member from each member's own checkpoint.
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from gancurve import __version__
 from gancurve.core.config import TrainConfig
 from gancurve.core.engines.batched import BatchedEngine, Member
 from gancurve.core.recipes import Choices
 from gancurve.errors import GancurveError, UsageError
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.lock import run_lock
+from gancurve.store.provenance import provenance
 from gancurve.store.rundir import GRID_FILE, LOCK_FILE, RunDir, is_grid
 from gancurve.store.runs import create_run
 from gancurve.sweep.grid import GridDir, GridPoint, GridRecipe
@@ -63,7 +59,6 @@ def sweep_facts(
     device: str,
 ) -> dict[str, Any]:
     """What ``sweep.json`` (and, less the config, ``grid.json``) records."""
-    torch = sys.modules.get("torch")
     return {
         "format": SWEEP_FORMAT_VERSION,
         "seeds": list(seeds),
@@ -72,10 +67,7 @@ def sweep_facts(
         "cadence": asdict(cadence),
         "device": device,
         "engine": "fast",
-        "gancurve_version": __version__,
-        "numpy_version": np.__version__,
-        "torch_version": getattr(torch, "__version__", None),
-        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
     }
 
 
@@ -142,8 +134,7 @@ def _grid_facts(request: SweepRequest, recipes: tuple[GridRecipe, ...], cadence:
         ],
         "cadence": asdict(cadence),
         "device": request.device,
-        "gancurve_version": __version__,
-        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
     }
 
 

@@ -14,6 +14,7 @@ from gancurve.errors import GancurveError, UsageError
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.legacy import legacy_note
 from gancurve.store.lock import run_lock
+from gancurve.store.recipe_files import is_recipe_file, read_recipe_file
 from gancurve.store.rundir import RunDir
 from gancurve.training.cadence import Cadence, CadenceOptions, resolve_cadence, saved_cadence
 from gancurve.training.session import TrainingSession
@@ -25,8 +26,13 @@ ARCHITECTURE_FIELDS = ("ideas", "points", "hidden", "condition")
 
 def choices_of(given: Mapping[str, object], steps: int, flags: bool = False) -> Choices:
     """The training choices of the options given (None: not given) for a run of ``steps`` steps, as
-    ``train``, ``sweep`` and the Python API take them; a ``UsageError`` names what is refused (the
-    options as the command line names them with ``flags``)."""
+    ``train``, ``sweep`` and the Python API take them; ``recipe`` may name a recipe file
+    (:mod:`gancurve.store.recipe_files`). A ``UsageError`` names what is refused (the options as the
+    command line names them with ``flags``)."""
+    recipe = given.get("recipe")
+    if isinstance(recipe, str) and is_recipe_file(recipe):  # a file's options, which given ones override
+        fields = {name: value for name, value in given.items() if name != "recipe" and value is not None}
+        given = {**read_recipe_file(Path(recipe)), **fields}
     try:
         return choose(given, steps, flags)
     except ValueError as error:

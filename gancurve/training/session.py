@@ -6,14 +6,11 @@ evaluate, snapshot and checkpoint, and keeps the run directory consistent.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import numpy as np
 
-from gancurve import __version__
 from gancurve.core.condition import make_condition
 from gancurve.core.config import TrainConfig
 from gancurve.core.critic import FRAME_PAINTINGS, critic_frame
@@ -28,6 +25,7 @@ from gancurve.core.metrics import (
 from gancurve.core.networks import all_finite
 from gancurve.errors import GancurveError
 from gancurve.store.checkpoint import encode_checkpoint
+from gancurve.store.provenance import provenance
 from gancurve.store.rundir import RunDir, Snapshots
 from gancurve.store.saved import Checkpoint
 from gancurve.training.cadence import Cadence
@@ -81,16 +79,12 @@ class Reporter(Protocol):
 
 def run_facts(config: TrainConfig, cadence: Cadence, device: str, engine: str) -> dict[str, Any]:
     """What ``config.json`` records about a run."""
-    torch = sys.modules.get("torch")  # recorded when this run used it, never imported for it
     return {
         "config": config.to_dict(),
         "cadence": asdict(cadence),
         "device": device,
         "engine": engine,
-        "gancurve_version": __version__,
-        "numpy_version": np.__version__,
-        "torch_version": getattr(torch, "__version__", None),
-        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
     }
 
 
