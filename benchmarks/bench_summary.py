@@ -32,8 +32,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the CLI sets it before 
 from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED
 from gancurve.core.engines.batched import prepare
 from gancurve.evaluation import evaluate_weights
-from gancurve.sweep.opening import SweepRequest, open_sweep
-from gancurve.sweep.session import PHASE_THREADS, SilentSweepReporter, SweepSession
+from gancurve.sweeps.opening import SweepRequest, open_sweep
+from gancurve.sweeps.session import PHASE_THREADS, SilentSweepReporter, SweepSession
 from gancurve.training.cadence import Cadence
 from gancurve.training.signals import StopFlag
 

@@ -51,8 +51,9 @@ class RichReporter:
     """Shows steps, speed, D's view (its accuracy, for the tutorial's loss), D score and (once
     evaluated) W1, as a context manager."""
 
-    def __init__(self, enabled: bool = True, view: str = "D accuracy") -> None:
+    def __init__(self, enabled: bool = True, view: str = "D accuracy", warnings: bool = True) -> None:
         self.view = view
+        self.warnings = warnings  # print warnings on stderr (the Python API gives them as Python's)
         self.progress = Progress(
             BarColumn(bar_width=16),
             MofNCompleteColumn(),
@@ -104,7 +105,8 @@ class RichReporter:
 
     def warn(self, message: str) -> None:
         """Print above the bar, which keeps running below."""
-        self.progress.console.print(f"Warning: {message}", style="yellow", markup=False, soft_wrap=True)
+        if self.warnings:
+            self.progress.console.print(f"Warning: {message}", style="yellow", markup=False, soft_wrap=True)
 
 
 class RichSweepReporter(RichReporter):

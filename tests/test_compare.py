@@ -12,8 +12,8 @@ from helpers import run_cli
 
 from gancurve.console import out
 from gancurve.errors import GancurveError
-from gancurve.sweep.compare import bootstrap_median_interval, paired_difference
-from gancurve.sweep.summary import member_row
+from gancurve.sweeps.compare import bootstrap_median_interval, paired_difference
+from gancurve.sweeps.summary import member_row
 
 
 def rows(values: dict[int, float | None]) -> list[dict[str, object]]:

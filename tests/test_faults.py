@@ -451,8 +451,8 @@ def test_a_signal_just_before_the_first_step_leaves_no_run(tmp_path: Path) -> No
         session.train(Silent(), stop)
     assert raised.value.exit_code == 130 and not (tmp_path / "runs" / "early").exists()
     # The same for a sweep: no sweep directory at step 0.
-    from gancurve.sweep.opening import SweepRequest, open_sweep
-    from gancurve.sweep.session import SilentSweepReporter
+    from gancurve.sweeps.opening import SweepRequest, open_sweep
+    from gancurve.sweeps.session import SilentSweepReporter
 
     sweep_request = SweepRequest(
         tmp_path / "runs", "early-sweep", (1, 2), Cadence(steps=100), choose({}, 100)

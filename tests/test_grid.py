@@ -17,7 +17,7 @@ from gancurve.errors import UsageError
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.rundir import RunDir
 from gancurve.store.runs import is_run_name
-from gancurve.sweep.grid import GridPoint, expand, number_text
+from gancurve.sweeps.grid import GridPoint, expand, number_text
 
 SMALL = ["--steps", "120", "--log-every", "20", "--snapshot-every", "40", "--eval-every", "60",
          "--checkpoint-every", "60"]  # fmt: skip

@@ -18,16 +18,17 @@ PACKAGE = Path(gancurve.__file__).resolve().parent
 #: The layers, lowest first (docs/design.md, "Modules"): a module imports from its own package and
 #: from the layers below its own, never from one above or beside it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("core", "<root>"),
+    ("core", "version"),
     ("errors", "formats"),  # the small shared pieces, each on those it uses
     ("console", "device"),
     ("progress",),
     ("store",),
     ("training", "sampling", "evaluation", "exports", "model_export"),
-    ("sweep", "render"),
+    ("sweeps", "render"),
+    ("api",),  # the Python API: what the commands compute, for scripts and notebooks
     ("commands",),
     ("cli",),
-    ("__main__",),
+    ("__main__", "<root>"),  # the package's own names are the API's, imported when first used
 )
 #: What the core may import besides the standard library and itself.
 CORE_THIRD_PARTY = {"numpy", "numba", "torch"}

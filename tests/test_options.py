@@ -16,7 +16,7 @@ from helpers import run_cli
 
 from gancurve.core.config import TrainConfig
 from gancurve.core.recipes import TRAINING_OPTIONS, Option, choose
-from gancurve.sweep.grid import grid_choices
+from gancurve.sweeps.grid import grid_choices
 
 OPTIONS = list(TRAINING_OPTIONS.values())
 

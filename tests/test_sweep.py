@@ -15,10 +15,10 @@ from gancurve.core.engines import layout
 from gancurve.core.recipes import choose
 from gancurve.errors import UsageError
 from gancurve.store.rundir import RunDir, member_name, member_seed
-from gancurve.sweep.opening import SweepRequest, open_sweep
-from gancurve.sweep.seeds import check_seeds, describe, parse_seeds
-from gancurve.sweep.session import SilentSweepReporter
-from gancurve.sweep.summary import aggregate, member_row, wilson_interval
+from gancurve.sweeps.opening import SweepRequest, open_sweep
+from gancurve.sweeps.seeds import check_seeds, describe, parse_seeds
+from gancurve.sweeps.session import SilentSweepReporter
+from gancurve.sweeps.summary import aggregate, member_row, wilson_interval
 from gancurve.training.cadence import Cadence
 from gancurve.training.signals import StopFlag
 
@@ -289,7 +289,7 @@ def test_a_sweep_on_the_torch_engine_writes_the_same_kind_of_sweep(
 ) -> None:
     """The GPU path of a sweep, run on the CPU: the torch engine behind the same loop and files."""
     from gancurve.core.engines.batched_torch import TorchBatchedEngine
-    from gancurve.sweep import opening as sweep_session
+    from gancurve.sweeps import opening as sweep_session
 
     monkeypatch.setattr(
         sweep_session, "_make_engine", lambda configs, device: TorchBatchedEngine(configs, "cpu")

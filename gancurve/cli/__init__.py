@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 
-from gancurve import __version__
 from gancurve.cli.export import export_app
 from gancurve.cli.group import GancurveGroup
 from gancurve.cli.options import (
@@ -50,6 +49,7 @@ from gancurve.console import out
 from gancurve.core.config import COMPARE_METRICS, EVALUATE_SAMPLES, EVALUATE_SEED, PAINTINGS_MAX
 from gancurve.core.engines import DEFAULT_ENGINE
 from gancurve.formats import ANIMATION_FPS_RANGE, SAMPLE_FORMATS
+from gancurve.version import __version__
 
 app = typer.Typer(
     cls=GancurveGroup,
@@ -160,9 +160,9 @@ def sweep(
         from gancurve.commands.sweep import sweep_command
         from gancurve.device import select_device
         from gancurve.errors import UsageError
-        from gancurve.sweep.grid import grid_choices
-        from gancurve.sweep.opening import SweepRequest
-        from gancurve.sweep.seeds import parse_seeds
+        from gancurve.sweeps.grid import grid_choices
+        from gancurve.sweeps.opening import SweepRequest
+        from gancurve.sweeps.seeds import parse_seeds
         from gancurve.training.cadence import CadenceOptions
 
         if engine != "fast":

@@ -31,18 +31,12 @@ def export_model_command(
     runs_dir: Path, run_name: str | None, output: Path, fmt: str | None, raw: bool
 ) -> None:
     """The generator as a standalone model file, checked against the original."""
-    from gancurve.exports import model_format
-    from gancurve.store.checkpoint import load_networks
-    from gancurve.store.outputs import check_output
+    from gancurve.api import export_model
+    from gancurve.store.checkpoint import load_checkpoint
 
-    chosen = model_format(output, fmt)
-    check_output(output)  # before torch is imported: a bad path fails at once
     run = find_run(runs_dir, run_name)
-    weights, config, step = load_networks(run, raw)
-    from gancurve.model_export import export_model, generator_module
-
-    generator = generator_module(weights["generator"], config)
-    difference = export_model(generator, config.g_inputs, output, chosen)
+    chosen, difference = export_model(run, output, fmt, raw)
+    config, step = run.train_config(), load_checkpoint(run).step
     say_which_generator(0.0 if raw else config.ema)
     inputs = "ideas" if config.condition == "none" else f"ideas ⊕ {config.condition}"
     out.print(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gancurve.commands import say_which_generator
 from gancurve.console import err, out
@@ -11,16 +11,11 @@ from gancurve.errors import UsageError
 from gancurve.formats import PLOT_FORMATS
 from gancurve.store.rundir import RunDir
 from gancurve.store.runs import find_run, is_directory, locate
-from gancurve.sweep.grid import GridDir
-from gancurve.sweep.store import SweepDir
+from gancurve.sweeps.grid import GridDir
+from gancurve.sweeps.store import SweepDir
 
 if TYPE_CHECKING:
-    from gancurve.core.config import TrainConfig
-    from gancurve.core.critic import CriticView
-    from gancurve.render.sweep_plot import MemberCurve
-
-#: Paintings drawn for the fitted-a histogram of ``plot``: enough for a smooth shape.
-HISTOGRAM_SAMPLES = 5000
+    pass
 
 
 def plot_command(
@@ -32,10 +27,10 @@ def plot_command(
     ``target``, plot's argument, is a run, sweep or grid when one has that name (``plot tut``,
     ``plot gl/lr-g-0.0001``: dots and all), else the file to write.
     """
-    from gancurve.render.plot import build_figure, check_plot_output, write_plot
-    from gancurve.sampling import draw_samples
+    from gancurve.api import summary_figure
+    from gancurve.render.plot import check_plot_output, write_plot
     from gancurve.store.rundir import is_grid
-    from gancurve.sweep.store import find_sweep
+    from gancurve.sweeps.store import find_sweep
 
     output = None
     if target is not None and run_name is None and _names_something(runs_dir, target):
@@ -58,11 +53,8 @@ def plot_command(
     run = find_run(runs_dir, run_name)
     output = output or run.path / "plot.png"
     check_plot_output(output)
-    samples = draw_samples(run, max(curves, HISTOGRAM_SAMPLES), seed=0, raw=raw)
-    say_which_generator(samples.ema)
-    config = run.train_config()
-    view = _critic_view(run, config) if critic else None
-    figure = build_figure(samples, run.read_metrics(), run.label, curves, config, view)
+    figure = summary_figure(run, curves, raw, critic)
+    say_which_generator(0.0 if raw else run.train_config().ema)
     write_plot(figure, output)
     out.print(str(output), markup=False, soft_wrap=True)
 
@@ -117,26 +109,9 @@ def animate_command(
     out.print(str(output), markup=False, soft_wrap=True)
 
 
-def _critic_view(run: RunDir, config: TrainConfig) -> CriticView:
-    """D along the family against G itself (not its moving average: D trains against G)."""
-    from gancurve.core.artist import make_artist
-    from gancurve.core.condition import make_condition
-    from gancurve.core.critic import critic_view
-    from gancurve.sampling import draw_samples
-    from gancurve.store.checkpoint import load_checkpoint
-
-    weights = load_checkpoint(run).state.weights
-    samples = draw_samples(run, HISTOGRAM_SAMPLES, seed=0, raw=True)
-    artist, condition = make_artist(config), make_condition(config)
-    labels = samples.condition if condition.name == "label" else None  # what each painting was asked for
-    return critic_view(
-        weights["discriminator"], artist, samples.a_hat, config.loss, condition, g_labels=labels
-    )
-
-
 def _is_sweep_or_grid(runs_dir: Path, name: str) -> bool:
     from gancurve.store.rundir import is_grid
-    from gancurve.sweep.store import is_sweep
+    from gancurve.sweeps.store import is_sweep
 
     path = locate(runs_dir, name)
     return is_directory(path, "The run") and (is_sweep(path) or is_grid(path))
@@ -150,66 +125,25 @@ def _names_something(runs_dir: Path, name: str) -> bool:
     )
 
 
-def _member_curves(sweep: SweepDir, rows: list[dict[str, Any]]) -> list[MemberCurve]:
-    """Each member's W1 over training, read from its metrics.csv."""
-    from gancurve.render.plot import series
-    from gancurve.render.sweep_plot import MemberCurve
-
-    curves = []
-    for row in rows:
-        run = RunDir(sweep.path / row["run"])
-        metrics = run.read_metrics() if run.metrics_path.is_file() else []
-        steps, w1 = series(metrics, "w1")
-        curves.append(MemberCurve(row["seed"], steps, w1, row["verdict"]))
-    return curves
-
-
 def _plot_grid(grid: GridDir, output: Path | None) -> None:
     """The grid figure: the recipes over training, their final W1, each against the first."""
-    from gancurve.render.grid_plot import RecipeCurves, build_grid_figure
+    from gancurve.api import grid_figure
     from gancurve.render.plot import check_plot_output, write_plot
 
     output = output or grid.path / "plot.png"
     check_plot_output(output)
-    summary = grid.read_summary()
-    recipes = []
     with err.status(f"Drawing grid {grid.name} …"):
-        for outcome in summary["recipes"]:
-            sweep = SweepDir(grid.path / outcome["sweep"])
-            rows = sweep.read_summary()["members"]
-            recipes.append(RecipeCurves(outcome["recipe"], rows, _member_curves(sweep, rows)))
-        write_plot(build_grid_figure(grid.name, summary, recipes), output)
+        write_plot(grid_figure(grid), output)
     out.print(str(output), markup=False, soft_wrap=True)
 
 
 def _plot_sweep(sweep: SweepDir, output: Path | None) -> None:
     """The sweep figure: W1 over training for every seed, final W1 per seed, three histograms."""
-    from gancurve.core.artist import make_artist
-    from gancurve.core.config import TrainConfig
-    from gancurve.core.objectives import OBJECTIVES
+    from gancurve.api import sweep_figure
     from gancurve.render.plot import check_plot_output, write_plot
-    from gancurve.render.sweep_plot import build_sweep_figure
-    from gancurve.sampling import draw_samples
 
     output = output or sweep.path / "plot.png"
     check_plot_output(output)
-    summary = sweep.read_summary()
-    rows = summary["members"]
-    curves = _member_curves(sweep, rows)
-    ranked = sorted((row for row in rows if row["w1"] is not None), key=lambda row: row["w1"])
-    chosen = (
-        [("best", ranked[0]), ("median", ranked[len(ranked) // 2]), ("worst", ranked[-1])] if ranked else []
-    )
-    picks = [
-        (label, row, draw_samples(RunDir(sweep.path / row["run"]), HISTOGRAM_SAMPLES, seed=0))
-        for label, row in chosen
-    ]
-    with err.status(f"Drawing sweep {sweep.name} ({len(rows)} seeds) …"):
-        config = TrainConfig.from_dict(sweep.read_facts()["config"])
-        artist = make_artist(config)
-        critic = None
-        if chosen:  # the median seed's D next to the optimal D
-            median = RunDir(sweep.path / chosen[1][1]["run"])
-            critic = (median.name, _critic_view(median, config), OBJECTIVES[config.loss])
-        write_plot(build_sweep_figure(sweep.name, summary, curves, picks, artist, critic), output)
+    with err.status(f"Drawing sweep {sweep.name} …"):
+        write_plot(sweep_figure(sweep), output)
     out.print(str(output), markup=False, soft_wrap=True)

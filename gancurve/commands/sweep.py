@@ -3,39 +3,25 @@
 from __future__ import annotations
 
 import shlex
-import time
 from dataclasses import asdict
 
 from rich.table import Table
 
+from gancurve.api import sweep_run
 from gancurve.commands.evaluate import VERDICT_STYLES
 from gancurve.console import err, out, print_json
-from gancurve.core.engines.batched import prepare
-from gancurve.progress import RichSweepReporter, preparing_the_step
-from gancurve.sweep.grid import RecipeOutcome
-from gancurve.sweep.opening import SweepRequest, open_sweep
-from gancurve.sweep.session import SweepOutcome
-from gancurve.sweep.store import resume_command
-from gancurve.training.memory import keep_large_blocks_out_of_the_heap
-from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
+from gancurve.sweeps.grid import RecipeOutcome
+from gancurve.sweeps.opening import SweepRequest
+from gancurve.sweeps.session import SweepOutcome
+from gancurve.sweeps.store import resume_command
+from gancurve.training.signals import StopFlag, exit_code_for
 
 
 def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
     """Run the sweep; return the exit code (0, or 130/143 when stopped by a signal)."""
-    keep_large_blocks_out_of_the_heap()
-    if request.device == "cpu":
-        with preparing_the_step(enabled=not as_json):
-            prepare()
-    with open_sweep(request) as session:
-        if stop.signal is not None:
-            kept = "the sweep is unchanged" if request.resume else "no sweep was created"
-            raise StoppedError(f"Stopped before training started; {kept}.", stop.signal)
-        started_at, start_step = time.perf_counter(), session.step
-        reporter = RichSweepReporter(enabled=not as_json)
-        with reporter:
-            outcome = session.train(reporter, stop)
-    seconds = time.perf_counter() - started_at
-    model_steps = (outcome.step - start_step) * len(session.sessions)
+    swept = sweep_run(request, stop, shown=not as_json)
+    outcome, seconds = swept.outcome, swept.seconds
+    model_steps = (outcome.step - swept.first_step) * swept.members
     if as_json:
         print_json(_json(outcome, seconds))
     elif outcome.aggregate is not None:
@@ -43,7 +29,7 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
     if outcome.stopped_late:
         err.print("The stop request came once the summary was written: the sweep is complete.", markup=False)
     if outcome.interrupted_by is not None:
-        trained = outcome.step >= session.cadence.steps
+        trained = outcome.step >= swept.steps
         what = (
             "every member is trained, the summary is not written yet"
             if trained
@@ -51,7 +37,7 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
         )
         err.print(
             f"Stopped at step {outcome.step}: {what}. Finish with:\n"
-            f"  {resume_command(outcome.sweep.path, session.cadence.steps)}",
+            f"  {resume_command(outcome.sweep.path, swept.steps)}",
             markup=False,
             soft_wrap=True,
         )

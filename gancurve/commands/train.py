@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import shlex
-import sys
-import time
 
 from rich.table import Table
 
+from gancurve.api import train_run
 from gancurve.console import err, out, print_json
 from gancurve.core.config import TrainConfig
 from gancurve.core.objectives import OBJECTIVES
 from gancurve.core.recipes import describe
-from gancurve.device import select_device
-from gancurve.progress import RichReporter, preparing_the_step
-from gancurve.training.memory import keep_large_blocks_out_of_the_heap
-from gancurve.training.resume import TrainRequest, open_session
+from gancurve.training.resume import TrainRequest
 from gancurve.training.session import Outcome
-from gancurve.training.signals import StopFlag, StoppedError, exit_code_for
+from gancurve.training.signals import StopFlag, exit_code_for
 
 
 def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
@@ -26,30 +22,16 @@ def train_command(request: TrainRequest, stop: StopFlag, as_json: bool) -> int:
     ``stop`` is set by Ctrl-C or SIGTERM from the moment the command started (see ``cli``), so a
     signal during start-up is handled here, between steps, never inside an import.
     """
-    keep_large_blocks_out_of_the_heap()  # a long run's memory stays flat (see training.memory)
-    if request.engine == "fast" and select_device(request.device) == "cpu":
-        from gancurve.core.engines.batched import prepare
-
-        with preparing_the_step(enabled=not as_json):
-            prepare()
-    with open_session(request) as session:
-        torch = sys.modules.get("torch")  # only the reference and GPU engines import it
-        if torch is not None and session.device == "cpu":
-            torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead
-        if stop.signal is not None:
-            kept = "the run is unchanged" if request.resume else "no run was created"
-            raise StoppedError(f"Stopped before training started; {kept}.", stop.signal)
-        started_at, start_step = time.perf_counter(), session.trainer.step_count
-        with RichReporter(enabled=not as_json, view=OBJECTIVES[session.config.loss].view) as reporter:
-            outcome = session.train(reporter, stop)
-    seconds = time.perf_counter() - started_at
-    summary = _summary(outcome, session.config, str(session.device), outcome.step - start_step, seconds)
+    trained = train_run(request, stop, shown=not as_json)
+    outcome = trained.outcome
+    done = outcome.step - trained.first_step
+    summary = _summary(outcome, trained.config, trained.device, done, trained.seconds)
     if as_json:
         print_json(summary)
     else:
         _print_summary(summary)
     if outcome.interrupted_by is not None:
-        _print_resume_hint(request, outcome, session.cadence.steps)
+        _print_resume_hint(request, outcome, trained.steps)
         return exit_code_for(outcome.interrupted_by)
     return 0
 

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from gancurve import __version__
 from gancurve.core.config import TrainConfig
 from gancurve.core.draws import STREAMS_STATE_SIZES
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, AdamState, TrainState
@@ -36,6 +35,7 @@ from gancurve.errors import GancurveError
 from gancurve.store.legacy import load_legacy_checkpoint
 from gancurve.store.rundir import CHECKPOINT_FORMAT_VERSION, LEGACY_CHECKPOINT_FILE, RunDir
 from gancurve.store.saved import Checkpoint, DamagedCheckpointError, check_array
+from gancurve.version import __version__
 
 #: Where G's moving average lives in the file (a run with ``--ema`` only).
 EMA_PREFIX = "ema/generator"

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from gancurve import __version__
+from gancurve.version import __version__
 
 
 def provenance() -> dict[str, str | None]:

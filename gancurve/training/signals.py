@@ -29,7 +29,7 @@ class StopFlag:
     def __init__(self) -> None:
         self.signal: int | None = None
         self.requests = 0  # how many signals came: a sweep stopped in training saves its members
-        # unless asked a second time (see gancurve.sweep.session)
+        # unless asked a second time (see gancurve.sweeps.session)
 
     def __bool__(self) -> bool:
         return self.signal is not None

@@ -21,9 +21,9 @@ from gancurve.store.lock import run_lock
 from gancurve.store.provenance import provenance
 from gancurve.store.rundir import GRID_FILE, LOCK_FILE, RunDir, is_grid
 from gancurve.store.runs import create_run
-from gancurve.sweep.grid import GridDir, GridPoint, GridRecipe
-from gancurve.sweep.session import SweepPart, SweepSession
-from gancurve.sweep.store import (
+from gancurve.sweeps.grid import GridDir, GridPoint, GridRecipe
+from gancurve.sweeps.session import SweepPart, SweepSession
+from gancurve.sweeps.store import (
     SWEEP_FORMAT_VERSION,
     SweepDir,
     checked_seeds,

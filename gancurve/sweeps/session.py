@@ -5,7 +5,7 @@ model axis: the engine advances every member to the next step the cadence cares 
 each member's session logs, evaluates, snapshots and checkpoints its own run directory. A
 member that diverges is recorded and frozen; the others go on. A grid's recipes are *parts* of
 one session: one engine trains them all, and each part keeps its own sweep directory
-(:mod:`gancurve.sweep.opening` opens them).
+(:mod:`gancurve.sweeps.opening` opens them).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from gancurve.core.metrics import blown_up, collapsing
 from gancurve.core.networks import Weights
 from gancurve.errors import GancurveError
 from gancurve.evaluation import EvaluationDraws, evaluation_draws, score_generator
-from gancurve.sweep.grid import GridDir, RecipeOutcome, compare_recipes
-from gancurve.sweep.store import SweepDir, discard_summary, resume_command
-from gancurve.sweep.summary import aggregate, member_row
+from gancurve.sweeps.grid import GridDir, RecipeOutcome, compare_recipes
+from gancurve.sweeps.store import SweepDir, discard_summary, resume_command
+from gancurve.sweeps.summary import aggregate, member_row
 from gancurve.training.guard import DivergedError
 from gancurve.training.session import Outcome, Reporter, TrainingSession
 from gancurve.training.signals import StopFlag, StoppedError

@@ -31,8 +31,8 @@ from gancurve.store.runs import (
     probe,
     timestamp_name,
 )
-from gancurve.sweep.seeds import check_seeds
-from gancurve.sweep.summary import summary_csv
+from gancurve.sweeps.seeds import check_seeds
+from gancurve.sweeps.summary import summary_csv
 from gancurve.training.cadence import saved_cadence
 
 SUMMARY_CSV = "summary.csv"
@@ -146,7 +146,7 @@ def _sweep_problem(summary: dict[str, Any]) -> str | None:
 def _member_problem(row: object) -> str | None:
     """What is wrong with one member's row (see ``sweep.summary.member_row``), or None."""
     from gancurve.store.runs import is_run_name
-    from gancurve.sweep.summary import METRIC_FIELDS, OPTIONAL_FIELDS
+    from gancurve.sweeps.summary import METRIC_FIELDS, OPTIONAL_FIELDS
 
     if not isinstance(row, dict):
         return "it is not a record"

@@ -4,7 +4,7 @@ A sweep option given several values (``--loss minimax,hinge --ema 0,0.999``) mak
 combination of the values is a *recipe*, and every recipe trains every seed. All members of all
 recipes share one engine, and member k of every recipe starts from the same initial weights and
 sees the same random draws (seed k), so recipe B against recipe A is read seed by seed (see
-:mod:`gancurve.sweep.compare`). On disk a grid is a directory of ordinary sweeps::
+:mod:`gancurve.sweeps.compare`). On disk a grid is a directory of ordinary sweeps::
 
     grid.json       the axes, the recipes (their names and options) and the seeds
     summary.csv     one row per recipe: its outcome, and its paired difference from the first
@@ -29,8 +29,8 @@ from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
 from gancurve.store.rundir import GRID_FILE
 from gancurve.store.runs import is_run_name
-from gancurve.sweep.compare import PairedDifference, paired_difference
-from gancurve.sweep.store import read_summary_json
+from gancurve.sweeps.compare import PairedDifference, paired_difference
+from gancurve.sweeps.store import read_summary_json
 from gancurve.training.resume import choices_of
 
 SUMMARY_CSV = "summary.csv"
@@ -139,7 +139,7 @@ def compare_recipes(
     labels: list[str], slugs: list[str], parts: list[list[dict[str, Any]]]
 ) -> list[RecipeOutcome]:
     """Each recipe's aggregate and its paired W1 difference from the first recipe."""
-    from gancurve.sweep.summary import aggregate
+    from gancurve.sweeps.summary import aggregate
 
     outcomes = []
     for index, (label, slug, rows) in enumerate(zip(labels, slugs, parts, strict=True)):
