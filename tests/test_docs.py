@@ -16,6 +16,7 @@ from gancurve.cli import app
 
 DOCS = Path(__file__).parent.parent / "docs"
 sys.path.insert(0, str(DOCS))
+import gen_api  # noqa: E402
 import gen_cli  # noqa: E402
 
 
@@ -24,6 +25,10 @@ def test_cli_reference_is_up_to_date() -> None:
     if gen_cli.generated_with(committed) != typer.__version__:  # another typer lays help out differently
         pytest.skip(f"docs/cli.md was generated with typer {gen_cli.generated_with(committed)}")
     assert committed == gen_cli.render(), "run: python docs/gen_cli.py"
+
+
+def test_api_reference_is_up_to_date() -> None:
+    assert (DOCS / "api.md").read_text(encoding="utf-8") == gen_api.render(), "run: python docs/gen_api.py"
 
 
 def tour_commands() -> list[list[str]]:

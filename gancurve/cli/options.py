@@ -50,8 +50,38 @@ def choice_option(choices: Sequence[str], help_text: str, *names: str, show_defa
     """An option that takes one of ``choices`` (a tuple defined where the choice is implemented)."""
     metavar = "<" + "|".join(choices) + ">"
     return typer.Option(
-        *names, metavar=metavar, callback=one_of(choices), help=help_text, show_default=show_default
+        *names,
+        metavar=metavar,
+        callback=one_of(choices),
+        help=help_text,
+        show_default=show_default,
+        autocompletion=completing(choices),
     )
+
+
+def completing(choices: Sequence[str]) -> Callable[[str], list[str]]:
+    """Shell completion of an option's named values (``gancurve --install-completion``)."""
+
+    def complete(incomplete: str) -> list[str]:
+        return [choice for choice in choices if choice.startswith(incomplete)]
+
+    return complete
+
+
+def complete_run(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of ``--run`` and ``--name``: the runs, sweeps and grids in the runs directory
+    (``--runs-dir`` if given before, else ``$GANCURVE_RUNS_DIR`` or ``./runs``)."""
+    from gancurve.store.runs import iter_runs, resolve_runs_dir
+
+    try:
+        runs_dir = resolve_runs_dir(ctx.params.get("runs_dir"))
+        labels = [run.label for run in iter_runs(runs_dir)] if runs_dir.is_dir() else []
+    except Exception:  # completion must never print a traceback into the user's shell
+        return []
+    holders = {
+        "/".join(label.split("/")[:depth]) for label in labels for depth in range(1, label.count("/") + 1)
+    }
+    return sorted(name for name in {*labels, *holders} if name.startswith(incomplete))
 
 
 # -- where runs are -------------------------------------------------------------------------
@@ -70,6 +100,7 @@ RunOption = Annotated[
     str | None,
     typer.Option(
         "--run",
+        autocompletion=complete_run,
         help="Run name in --runs-dir, or a path to a run (with a '/', e.g. ./x). [default: the latest run]",
     ),
 ]
@@ -135,6 +166,7 @@ def _parameter(option: Option, several: bool) -> inspect.Parameter:
         callback=_parse_values(option) if several else (_parse_one(option) if as_text else None),
         help=f"{help_text} [default: {_shown(option.default)}{_bounds(option)}]",
         show_default=False,
+        autocompletion=completing(option.choice.names) if option.choice.names else None,
     )
     kind = str if as_text else option.kind
     annotation = Annotated[kind | None, declared]  # type: ignore[valid-type]
