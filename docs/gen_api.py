@@ -24,16 +24,17 @@ HEADER = """# Python API
 import gancurve as gc
 
 run = gc.train(steps=10_000, recipe="best", seed=3)
-run.sample(5)                       # ndarray (5, 15); label=, a= for conditional runs
-q = run.evaluate()                  # exact metrics and the verdict
-run.metrics                         # the metrics log, a pandas DataFrame
-run.plot()                          # the summary figure, a matplotlib Figure
-run.export("g.pt2")                 # as gancurve export model
-run = gc.train(steps=20_000, resume=run)   # continue (bit-exact, as --resume)
+run.sample(5)  # ndarray (5, 15); label=, a= for conditional runs
+q = run.evaluate()  # exact metrics and the verdict
+run.metrics  # the metrics log, a pandas DataFrame
+run.plot()  # the summary figure, a matplotlib Figure
+run.export("g.pt2")  # as gancurve export model
+run = gc.train(steps=20_000, resume=run)  # continue (bit-exact, as --resume)
 
-study = gc.sweep(seeds=range(1, 101), recipe=["tutorial", "best"])   # list values make a grid
-study.summary                       # one row per recipe (per seed for a sweep), a DataFrame
-study.plot(); study.compare("tutorial", "best")
+study = gc.sweep(seeds=range(1, 101), recipe=["tutorial", "best"])  # list values make a grid
+study.summary  # one row per recipe (per seed for a sweep), a DataFrame
+study.plot()
+study.compare("tutorial", "best")
 gc.load("lesson"), gc.load("runs/x/seed-007"), gc.runs()
 ```
 
@@ -94,7 +95,7 @@ def _doc(thing: Any) -> str:
 
 
 def _function(name: str, function: Any) -> str:
-    text = f"### `gc.{name}`\n\n```python\ngc.{name}{_signature(function)}\n```\n\n{_doc(function)}\n"
+    text = f"### `gc.{name}`\n\n```text\ngc.{name}{_signature(function)}\n```\n\n{_doc(function)}\n"
     return text + (_options() if name == "train" else "")
 
 
