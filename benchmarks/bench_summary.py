@@ -31,7 +31,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the CLI sets it before 
 
 from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED
 from gancurve.core.engines.batched import prepare
-from gancurve.evaluation import evaluate_weights
+from gancurve.results.evaluation import evaluate_weights
 from gancurve.sweeps.opening import SweepRequest, open_sweep
 from gancurve.sweeps.session import PHASE_THREADS, SilentSweepReporter, SweepSession
 from gancurve.training.cadence import Cadence

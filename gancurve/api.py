@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from gancurve.core.config import TrainConfig
-    from gancurve.evaluation import Evaluation
+    from gancurve.results.evaluation import Evaluation
     from gancurve.sweeps.compare import PairedDifference
     from gancurve.sweeps.opening import SweepRequest
     from gancurve.sweeps.session import SweepOutcome
@@ -182,7 +182,7 @@ class Run:
     ) -> np.ndarray:
         """``n`` paintings, (n, points), as ``gancurve sample -n N --seed S`` draws them; a conditional
         run paints the half ``label`` asks for, or curves of ``a``; ``raw``: G itself, not its average."""
-        from gancurve.sampling import Request, draw_samples
+        from gancurve.results.sampling import Request, draw_samples
 
         samples = draw_samples(self._run, n, seed, raw, Request(label, a))
         return samples.y
@@ -192,7 +192,7 @@ class Run:
     ) -> Evaluation:
         """Exact quality against the known target, the artist's own floor, and the verdict, as
         ``gancurve evaluate`` prints them (``.generator``, ``.artist``, ``.verdict``)."""
-        from gancurve.evaluation import evaluate_run
+        from gancurve.results.evaluation import evaluate_run
 
         return evaluate_run(self._run, n, seed, raw)
 
@@ -470,7 +470,7 @@ def summary_figure(run: RunDir, curves: int, raw: bool, critic: bool) -> Figure:
     """The figure of ``gancurve plot``: paintings, fitted a, the distance to the artist, the losses,
     D's view (and, with ``critic``, D along the family next to the optimal D)."""
     from gancurve.render.plot import build_figure
-    from gancurve.sampling import draw_samples
+    from gancurve.results.sampling import draw_samples
 
     samples = draw_samples(run, max(curves, HISTOGRAM_SAMPLES), seed=0, raw=raw)
     config = run.train_config()
@@ -483,7 +483,7 @@ def critic_view_of(run: RunDir) -> Any:
     from gancurve.core.artist import make_artist
     from gancurve.core.condition import make_condition
     from gancurve.core.critic import critic_view
-    from gancurve.sampling import draw_samples
+    from gancurve.results.sampling import draw_samples
     from gancurve.store.checkpoint import load_checkpoint
 
     config = run.train_config()
@@ -503,7 +503,7 @@ def sweep_figure(sweep: SweepDir) -> Figure:
     from gancurve.core.config import TrainConfig
     from gancurve.core.objectives import OBJECTIVES
     from gancurve.render.sweep_plot import build_sweep_figure
-    from gancurve.sampling import draw_samples
+    from gancurve.results.sampling import draw_samples
 
     summary = sweep.read_summary()
     rows = summary["members"]
@@ -555,15 +555,15 @@ def _member_curves(sweep: SweepDir, rows: list[dict[str, Any]]) -> list[Any]:
 def export_model(run: RunDir, output: Path, fmt: str | None, raw: bool) -> tuple[str, float]:
     """Write the run's G as a model file; (the format, the largest difference from G found on
     checking the file)."""
-    from gancurve.exports import model_format
+    from gancurve.results.exports import model_format
     from gancurve.store.checkpoint import load_networks
     from gancurve.store.outputs import check_output
 
     chosen = model_format(output, fmt)
     check_output(output)  # before torch is imported: a bad path fails at once
     weights, config, _ = load_networks(run, raw)
-    from gancurve.model_export import export_model as write_model
-    from gancurve.model_export import generator_module
+    from gancurve.results.model_export import export_model as write_model
+    from gancurve.results.model_export import generator_module
 
     return chosen, write_model(
         generator_module(weights["generator"], config), config.g_inputs, output, chosen

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from helpers import run_cli, run_python
 
-from gancurve import model_export
 from gancurve.core.networks import paint
+from gancurve.results import model_export
 from gancurve.store.checkpoint import load_networks
 from gancurve.store.rundir import RunDir
 

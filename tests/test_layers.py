@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("console", "device"),
     ("progress",),
     ("store",),
-    ("training", "sampling", "evaluation", "exports", "model_export"),
+    ("training", "results"),
     ("sweeps", "render"),
     ("api",),  # the Python API: what the commands compute, for scripts and notebooks
     ("commands",),

@@ -312,8 +312,8 @@ def test_samples_and_metrics_that_are_not_finite_are_null_in_json(tmp_path: Path
     """No output format writes NaN/Infinity as "JSON": samples (stdout and files), metrics."""
     import numpy as np
 
-    from gancurve.exports import export_metrics
-    from gancurve.sampling import Samples, to_json, write_samples
+    from gancurve.results.exports import export_metrics
+    from gancurve.results.sampling import Samples, to_json, write_samples
 
     y = np.array([[0.5, np.nan], [np.inf, -np.inf]], np.float32)
     samples = Samples(x=np.array([0.0, 1.0]), y=y, a_hat=np.array([1.0, np.nan]),

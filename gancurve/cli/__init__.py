@@ -228,7 +228,7 @@ def sample(
 ) -> None:
     """Draw paintings from a trained generator."""
     from gancurve.commands.sample import sample_command
-    from gancurve.sampling import Request
+    from gancurve.results.sampling import Request
 
     sample_command(runs_dir_of(runs_dir), run, num, seed, fmt, output, raw, Request(label, a))
 

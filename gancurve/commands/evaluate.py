@@ -54,7 +54,7 @@ def evaluate_command(
     """Evaluate a run and print the table (or JSON)."""
     from gancurve.core.artist import make_artist
     from gancurve.core.objectives import OBJECTIVES
-    from gancurve.evaluation import evaluate_run, ideal
+    from gancurve.results.evaluation import evaluate_run, ideal
 
     run = find_run(runs_dir, run_name)
     result = evaluate_run(run, n, seed, raw)

@@ -15,7 +15,7 @@ def export_samples_command(
 ) -> None:
     """Paintings with the x grid and each painting's fitted a and residual."""
     from gancurve.formats import EXPORT_SAMPLE_FORMATS
-    from gancurve.sampling import draw_samples, write_samples
+    from gancurve.results.sampling import draw_samples, write_samples
 
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in EXPORT_SAMPLE_FORMATS:
@@ -49,7 +49,7 @@ def export_model_command(
 
 def export_metrics_command(runs_dir: Path, run_name: str | None, output: Path) -> None:
     """The training log, for pandas and spreadsheets."""
-    from gancurve.exports import export_metrics
+    from gancurve.results.exports import export_metrics
 
     run = find_run(runs_dir, run_name)
     export_metrics(run.read_metrics(), output)

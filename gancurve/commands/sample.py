@@ -12,7 +12,15 @@ from gancurve.commands import say_which_generator
 from gancurve.console import err, out
 from gancurve.core.artist import Artist, make_artist
 from gancurve.errors import UsageError
-from gancurve.sampling import Request, Samples, draw_samples, infer_format, to_csv, to_json, write_samples
+from gancurve.results.sampling import (
+    Request,
+    Samples,
+    draw_samples,
+    infer_format,
+    to_csv,
+    to_json,
+    write_samples,
+)
 from gancurve.store.runs import find_run
 
 

@@ -20,7 +20,7 @@ from gancurve.errors import UsageError
 from gancurve.formats import PLOT_FORMATS
 from gancurve.render.critic_panel import draw_critic
 from gancurve.render.style import GREEN, LOWER, REAL, UPPER, condition_colours, condition_handles, draw_canvas
-from gancurve.sampling import Samples
+from gancurve.results.sampling import Samples
 from gancurve.store.atomic import atomic_write
 from gancurve.store.outputs import check_output
 

@@ -17,7 +17,7 @@ from gancurve.core.metrics import CONVERGED_MAX_W1
 from gancurve.core.objectives import Objective
 from gancurve.render.critic_panel import draw_critic
 from gancurve.render.style import GREEN, REAL, UPPER
-from gancurve.sampling import Samples
+from gancurve.results.sampling import Samples
 
 #: Colours of the verdicts, the same in every panel.
 VERDICT_COLOURS = {

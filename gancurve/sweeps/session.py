@@ -23,7 +23,7 @@ from gancurve.core.engines.batched import BatchedEngine, Member
 from gancurve.core.metrics import blown_up, collapsing
 from gancurve.core.networks import Weights
 from gancurve.errors import GancurveError
-from gancurve.evaluation import EvaluationDraws, evaluation_draws, score_generator
+from gancurve.results.evaluation import EvaluationDraws, evaluation_draws, score_generator
 from gancurve.sweeps.grid import GridDir, RecipeOutcome, compare_recipes
 from gancurve.sweeps.store import SweepDir, discard_summary, resume_command
 from gancurve.sweeps.summary import aggregate, member_row
