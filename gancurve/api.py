@@ -41,10 +41,10 @@ import numpy as np
 from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED
 from gancurve.core.recipes import TRAINING_OPTIONS, describe
 from gancurve.errors import GancurveError, UsageError
+from gancurve.store.grids import GridDir
 from gancurve.store.rundir import RunDir, is_grid
 from gancurve.store.runs import find_run, iter_runs, resolve_runs_dir
-from gancurve.sweeps.grid import GridDir
-from gancurve.sweeps.store import SweepDir, find_sweep, is_sweep
+from gancurve.store.sweeps import SweepDir, find_sweep, is_sweep
 from gancurve.training.cadence import CadenceOptions
 from gancurve.training.signals import StopFlag, StoppedError, stop_on_signals
 
@@ -401,9 +401,10 @@ def sweep(
     The rest as :func:`train`.
     """
     from gancurve.device import select_device
+    from gancurve.store.sweeps import check_seeds
     from gancurve.sweeps.grid import grid_choices
     from gancurve.sweeps.opening import SweepRequest
-    from gancurve.sweeps.seeds import check_seeds, parse_seeds
+    from gancurve.sweeps.seeds import parse_seeds
     from gancurve.training.cadence import Cadence
 
     if "seed" in options:

@@ -99,8 +99,8 @@ def test_a_summary_with_values_of_the_wrong_type_is_damaged(
 
 def test_a_summary_as_written_is_read_back_whole(made: Path) -> None:
     """The checks refuse nothing the writers write (a sweep, a grid and each of its recipes)."""
-    from gancurve.sweeps.grid import GridDir
-    from gancurve.sweeps.store import SweepDir
+    from gancurve.store.grids import GridDir
+    from gancurve.store.sweeps import SweepDir
 
     for sweep in ("sw", "gl/lr-g-0.0001", "gl/lr-g-0.0002"):
         assert len(SweepDir(made / sweep).read_summary()["members"]) == 2

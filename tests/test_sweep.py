@@ -15,8 +15,9 @@ from gancurve.core.engines import layout
 from gancurve.core.recipes import choose
 from gancurve.errors import UsageError
 from gancurve.store.rundir import RunDir, member_name, member_seed
+from gancurve.store.sweeps import check_seeds
 from gancurve.sweeps.opening import SweepRequest, open_sweep
-from gancurve.sweeps.seeds import check_seeds, describe, parse_seeds
+from gancurve.sweeps.seeds import describe, parse_seeds
 from gancurve.sweeps.session import SilentSweepReporter
 from gancurve.sweeps.summary import aggregate, member_row, wilson_interval
 from gancurve.training.cadence import Cadence

@@ -17,8 +17,8 @@ from helpers import run_cli
 from gancurve.core.recipes import choose
 from gancurve.store.lock import process_start
 from gancurve.store.rundir import RunDir
+from gancurve.store.sweeps import MEMBERS_MAX
 from gancurve.sweeps.opening import SweepRequest, open_sweep
-from gancurve.sweeps.seeds import MEMBERS_MAX
 from gancurve.training.cadence import Cadence
 from gancurve.training.signals import StopFlag
 
@@ -102,7 +102,7 @@ def test_a_summary_write_that_fails_says_how_to_finish(
     finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gancurve.errors import GancurveError
-    from gancurve.sweeps import store
+    from gancurve.store import sweeps as store
 
     runs = copy_of(finished, tmp_path)
     (runs / "pair" / "summary.json").unlink()
@@ -243,7 +243,7 @@ def test_a_ctrl_c_once_the_summary_is_written_exits_0(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The stop request lands while the summary is written (item 8): the sweep is complete."""
-    from gancurve.sweeps import store
+    from gancurve.store import sweeps as store
 
     real = store.SweepDir.write_summary
     flags: list[StopFlag] = []

@@ -11,9 +11,9 @@ from rich.table import Table
 
 from gancurve.console import out, print_json
 from gancurve.core.config import TrainConfig
+from gancurve.store.sweeps import SweepDir, find_sweep
 from gancurve.sweeps.compare import LOWER_IS_BETTER, median_of, paired_difference, paired_rows, paired_seeds
 from gancurve.sweeps.seeds import describe
-from gancurve.sweeps.store import SweepDir, find_sweep
 from gancurve.training.cadence import Cadence
 
 

@@ -9,10 +9,10 @@ from gancurve.commands import say_which_generator
 from gancurve.console import err, out
 from gancurve.errors import UsageError
 from gancurve.formats import PLOT_FORMATS
+from gancurve.store.grids import GridDir
 from gancurve.store.rundir import RunDir
 from gancurve.store.runs import find_run, is_directory, locate
-from gancurve.sweeps.grid import GridDir
-from gancurve.sweeps.store import SweepDir
+from gancurve.store.sweeps import SweepDir
 
 if TYPE_CHECKING:
     pass
@@ -30,7 +30,7 @@ def plot_command(
     from gancurve.api import summary_figure
     from gancurve.render.plot import check_plot_output, write_plot
     from gancurve.store.rundir import is_grid
-    from gancurve.sweeps.store import find_sweep
+    from gancurve.store.sweeps import find_sweep
 
     output = None
     if target is not None and run_name is None and _names_something(runs_dir, target):
@@ -111,7 +111,7 @@ def animate_command(
 
 def _is_sweep_or_grid(runs_dir: Path, name: str) -> bool:
     from gancurve.store.rundir import is_grid
-    from gancurve.sweeps.store import is_sweep
+    from gancurve.store.sweeps import is_sweep
 
     path = locate(runs_dir, name)
     return is_directory(path, "The run") and (is_sweep(path) or is_grid(path))

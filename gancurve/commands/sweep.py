@@ -10,10 +10,10 @@ from rich.table import Table
 from gancurve.api import sweep_run
 from gancurve.commands.evaluate import VERDICT_STYLES
 from gancurve.console import err, out, print_json
+from gancurve.store.sweeps import resume_command
 from gancurve.sweeps.grid import RecipeOutcome
 from gancurve.sweeps.opening import SweepRequest
 from gancurve.sweeps.session import SweepOutcome
-from gancurve.sweeps.store import resume_command
 from gancurve.training.signals import StopFlag, exit_code_for
 
 

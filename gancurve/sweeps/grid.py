@@ -17,24 +17,17 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from gancurve.core.recipes import TRAINING_OPTIONS, Choices
-from gancurve.errors import GancurveError, UsageError
-from gancurve.formats import json_safe
-from gancurve.store.atomic import atomic_write_files
-from gancurve.store.rundir import GRID_FILE
-from gancurve.store.runs import is_run_name
+from gancurve.errors import UsageError
+from gancurve.store.grids import GridDir
 from gancurve.sweeps.compare import PairedDifference, paired_difference
-from gancurve.sweeps.store import read_summary_json
 from gancurve.training.resume import choices_of
 
-SUMMARY_CSV = "summary.csv"
-SUMMARY_JSON = "summary.json"
 #: The most recipes one grid may hold (each trains every seed).
 RECIPES_MAX = 64
 
@@ -148,71 +141,17 @@ def compare_recipes(
     return outcomes
 
 
-class GridDir:
-    """One grid's directory (see the module's docstring)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @property
-    def name(self) -> str:
-        """The grid's name (its directory name)."""
-        return self.path.name
-
-    def write_facts(self, facts: dict[str, Any]) -> None:
-        """Write ``grid.json``."""
-        text = json.dumps(json_safe(facts), indent=2, sort_keys=True) + "\n"
-        atomic_write_files([(self.path / GRID_FILE, text.encode())])
-
-    def read_facts(self) -> dict[str, Any]:
-        """Read ``grid.json``, checked enough to trust its recipes."""
-        path = self.path / GRID_FILE
-        try:
-            facts = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise GancurveError(f"Cannot read {path}: {error}.") from error
-        recipes = facts.get("recipes") if isinstance(facts, dict) else None
-        if not (
-            isinstance(recipes, list)
-            and recipes
-            and all(isinstance(r, dict) and "sweep" in r for r in recipes)
-        ):
-            raise GancurveError(f"{path} is damaged: it has no list of recipes.")
-        names = [recipe["sweep"] for recipe in recipes]
-        for name in names:
-            # A recipe's sweep is a directory inside the grid's: a name such as "../other" (a grid
-            # someone shared, or edited) would train into, and overwrite, a sweep elsewhere.
-            if not is_run_name(name):
-                raise GancurveError(
-                    f"{path} is damaged: the recipe name {name!r} is not a plain name inside the grid "
-                    "(letters, digits, '.', '_' and '-')."
-                )
-        if len(set(names)) != len(names):
-            raise GancurveError(f"{path} is damaged: two recipes share one directory name.")
-        return dict(facts)
-
-    def write_summary(self, outcomes: list[RecipeOutcome]) -> None:
-        """Write summary.csv and summary.json together (both or, on failure, neither)."""
-        document = {"recipes": [asdict(outcome) for outcome in outcomes]}
-        text = json.dumps(json_safe(document), indent=2, allow_nan=False) + "\n"
-        atomic_write_files(
-            [
-                (self.path / SUMMARY_CSV, grid_csv(outcomes).encode()),
-                (self.path / SUMMARY_JSON, text.encode()),
-            ]
-        )
-
-    def read_summary(self) -> dict[str, Any]:
-        """Read summary.json."""
-        return read_summary_json(self.path / SUMMARY_JSON, f"Grid {self.name!r}", "recipes", self.path)
-
-
 #: The columns of a grid's summary.csv.
 GRID_FIELDS_CSV = (
     "recipe", "sweep", "members", "converged", "success_rate", "w1_median", "w1_p90", "w1_max",
     "residual_mean", "in_bounds_mean", "w1_vs_first_median", "w1_vs_first_low", "w1_vs_first_high",
     "better_than_first", "worse_than_first",
 )  # fmt: skip
+
+
+def write_grid_summary(grid: GridDir, outcomes: list[RecipeOutcome]) -> None:
+    """The grid's summary.csv and summary.json, from its recipes' outcomes."""
+    grid.write_summary([asdict(outcome) for outcome in outcomes], grid_csv(outcomes))
 
 
 def grid_csv(outcomes: list[RecipeOutcome]) -> str:

@@ -17,13 +17,12 @@ from gancurve.core.engines.batched import BatchedEngine, Member
 from gancurve.core.recipes import Choices
 from gancurve.errors import GancurveError, UsageError
 from gancurve.store.checkpoint import load_checkpoint
+from gancurve.store.grids import GridDir
 from gancurve.store.lock import run_lock
 from gancurve.store.provenance import provenance
 from gancurve.store.rundir import GRID_FILE, LOCK_FILE, RunDir, is_grid
 from gancurve.store.runs import create_run
-from gancurve.sweeps.grid import GridDir, GridPoint, GridRecipe
-from gancurve.sweeps.session import SweepPart, SweepSession
-from gancurve.sweeps.store import (
+from gancurve.store.sweeps import (
     SWEEP_FORMAT_VERSION,
     SweepDir,
     checked_seeds,
@@ -31,6 +30,8 @@ from gancurve.sweeps.store import (
     discard_sweep,
     find_sweep,
 )
+from gancurve.sweeps.grid import GridPoint, GridRecipe
+from gancurve.sweeps.session import SweepPart, SweepSession
 from gancurve.training.cadence import Cadence, CadenceOptions, resolve_cadence, saved_cadence
 from gancurve.training.resume import resume_config
 from gancurve.training.session import TrainingSession

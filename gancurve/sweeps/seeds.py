@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from gancurve.core.config import SEED_MAX
 from gancurve.errors import UsageError
+from gancurve.store.sweeps import MEMBERS_MAX, check_seed_count, check_seeds
 
-#: The most members one sweep trains (about 0.5 MB of memory each, with their logs).
-MEMBERS_MAX = 10_000
 _ITEM = re.compile(r"([0-9]+)(?:-([0-9]+))?")  # ASCII digits: "²" is a digit to str.isdigit, not to int
 
 
@@ -59,35 +57,6 @@ def _whole(digits: str) -> int:
 
 def _shortened(digits: str) -> str:
     return digits if len(digits) <= 24 else f"{digits[:12]}…({len(digits)} digits)"
-
-
-def check_seed_count(count: int, source: str = "--seeds") -> None:
-    """Refuse more seeds than one sweep trains; call it before building a list of ``count`` seeds.
-
-    ``source`` names where the seeds came from in the message (``--seeds``, or a sweep.json).
-    """
-    if count > MEMBERS_MAX:
-        raise UsageError(f"{source} asks for {count:,} seeds; a sweep trains at most {MEMBERS_MAX:,}.")
-
-
-def check_seeds(seeds: Sequence[object], source: str = "--seeds") -> tuple[int, ...]:
-    """The seeds as a sweep may train them: at most ``MEMBERS_MAX``, whole numbers from 0 to
-    ``SEED_MAX``, each once. ``parse_seeds`` uses it on ``--seeds``; it also suits seeds read back
-    from disk (``source`` names the file in the message). Raises :class:`UsageError`.
-    """
-    check_seed_count(len(seeds), source)  # first: the checks below walk the seeds
-    if not seeds:
-        raise UsageError(f"{source} names no seed; a sweep trains at least one.")
-    seen: set[int] = set()
-    for seed in seeds:
-        if type(seed) is not int or seed < 0:  # (bool is an int, but not a seed)
-            raise UsageError(f"{source} names {seed!r}, which is not a seed (a whole number ≥ 0).")
-        if seed > SEED_MAX:
-            raise UsageError(f"{source} names {seed}, larger than the largest seed, 2**63 - 1.")
-        if seed in seen:
-            raise UsageError(f"{source} names seed {seed} twice; each seed trains once.")
-        seen.add(seed)
-    return tuple(seeds)  # type: ignore[arg-type]  # (every item checked to be an int above)
 
 
 def describe(seeds: tuple[int, ...]) -> str:

@@ -24,8 +24,9 @@ from gancurve.core.metrics import blown_up, collapsing
 from gancurve.core.networks import Weights
 from gancurve.errors import GancurveError
 from gancurve.results.evaluation import EvaluationDraws, evaluation_draws, score_generator
-from gancurve.sweeps.grid import GridDir, RecipeOutcome, compare_recipes
-from gancurve.sweeps.store import SweepDir, discard_summary, resume_command
+from gancurve.store.grids import GridDir
+from gancurve.store.sweeps import SweepDir, discard_summary, resume_command
+from gancurve.sweeps.grid import RecipeOutcome, compare_recipes, write_grid_summary
 from gancurve.sweeps.summary import aggregate, member_row
 from gancurve.training.guard import DivergedError
 from gancurve.training.session import Outcome, Reporter, TrainingSession
@@ -246,7 +247,7 @@ class SweepSession:
             for part, part_rows in zip(self.parts, by_part, strict=True):
                 part.sweep.write_summary(part_rows, aggregate(part_rows))
             if self.grid is not None:
-                self.grid.write_summary(compare_recipes(*self._labels_and_slugs(), by_part))
+                write_grid_summary(self.grid, compare_recipes(*self._labels_and_slugs(), by_part))
         except GancurveError as error:
             place = self.grid.path if self.grid is not None else self.parts[0].sweep.path
             raise GancurveError(

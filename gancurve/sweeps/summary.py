@@ -7,27 +7,16 @@ score interval (it stays inside [0, 1] and is honest for small sweeps and for ra
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from gancurve.store.sweeps import METRIC_FIELDS, OPTIONAL_FIELDS
+
 #: The two-sided 95% normal quantile.
 Z_95 = 1.959963984540054
-#: The columns of summary.csv, in order.
-ROW_FIELDS = (
-    "seed", "run", "step", "verdict", "w1", "ks", "residual", "in_bounds", "spread", "coverage",
-    "d_accuracy", "d_score", "reason",
-)  # fmt: skip
-METRIC_FIELDS = ROW_FIELDS[4:12]
-#: The metrics only some runs have, columns of their rows only (before ``reason``): the mode-collapse
-#: metrics of an artist with modes, and a conditional G's errors against its condition.
-OPTIONAL_FIELDS = (
-    "modes_captured", "high_quality", "mode_kl", "w1_label_0", "w1_label_1", "a_error", "a_error_p90",
-)  # fmt: skip
 #: How many of the worst members the summary names.
 WORST_SHOWN = 5
 
@@ -106,20 +95,3 @@ def _optional_means(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
 
 def _mean(rows: Sequence[dict[str, Any]], key: str) -> float:
     return float(np.mean([row[key] for row in rows])) if rows else math.nan
-
-
-def summary_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """summary.csv: one row per seed, metrics with 6 significant digits, NaN as an empty cell."""
-    text = io.StringIO()
-    modes = tuple(name for name in OPTIONAL_FIELDS if any(name in row for row in rows))
-    writer = csv.DictWriter(text, fieldnames=(*ROW_FIELDS[:-1], *modes, ROW_FIELDS[-1]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    return text.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.6g}"
-    return value

@@ -1,4 +1,4 @@
-"""The sweep directory on disk::
+"""The sweep directory on disk, and the checks of what it holds::
 
     sweep.json      what was asked: seeds, hyperparameters, cadence, device, versions
     summary.csv     one row per seed: final metrics and verdict
@@ -12,12 +12,17 @@ trains, beside each member's own lock.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
+import math
 import re
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gancurve.core.config import SEED_MAX
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
@@ -31,14 +36,24 @@ from gancurve.store.runs import (
     probe,
     timestamp_name,
 )
-from gancurve.sweeps.seeds import check_seeds
-from gancurve.sweeps.summary import summary_csv
-from gancurve.training.cadence import saved_cadence
 
 SUMMARY_CSV = "summary.csv"
 SUMMARY_JSON = "summary.json"
 #: Bumped when sweep.json changes incompatibly.
 SWEEP_FORMAT_VERSION = 1
+#: The most members one sweep trains (about 0.5 MB of memory each, with their logs).
+MEMBERS_MAX = 10_000
+#: The columns of summary.csv, in order.
+ROW_FIELDS = (
+    "seed", "run", "step", "verdict", "w1", "ks", "residual", "in_bounds", "spread", "coverage",
+    "d_accuracy", "d_score", "reason",
+)  # fmt: skip
+METRIC_FIELDS = ROW_FIELDS[4:12]
+#: The metrics only some runs have, columns of their rows only (before ``reason``): the mode-collapse
+#: metrics of an artist with modes, and a conditional G's errors against its condition.
+OPTIONAL_FIELDS = (
+    "modes_captured", "high_quality", "mode_kl", "w1_label_0", "w1_label_1", "a_error", "a_error_p90",
+)  # fmt: skip
 
 
 class SweepDir:
@@ -146,7 +161,6 @@ def _sweep_problem(summary: dict[str, Any]) -> str | None:
 def _member_problem(row: object) -> str | None:
     """What is wrong with one member's row (see ``sweep.summary.member_row``), or None."""
     from gancurve.store.runs import is_run_name
-    from gancurve.sweeps.summary import METRIC_FIELDS, OPTIONAL_FIELDS
 
     if not isinstance(row, dict):
         return "it is not a record"
@@ -249,8 +263,14 @@ def finish_command(place: Path) -> str:
         facts = json.loads(facts_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         facts = None
-    cadence = saved_cadence(facts)
-    return resume_command(place, cadence.steps if cadence is not None else None)
+    return resume_command(place, _saved_steps(facts))
+
+
+def _saved_steps(facts: object) -> int | None:
+    """The total a sweep or grid was started with, as its record says (None: it does not say)."""
+    cadence = facts.get("cadence") if isinstance(facts, dict) else None
+    steps = cadence.get("steps") if isinstance(cadence, dict) else None
+    return steps if type(steps) is int and steps >= 1 else None
 
 
 def is_sweep(path: Path) -> bool:
@@ -304,3 +324,55 @@ def discard_sweep(sweep: SweepDir, seeds: list[int]) -> None:
             (sweep.path / leftover).unlink()
     with contextlib.suppress(OSError):
         sweep.path.rmdir()
+
+
+# -- seeds, as a sweep may train them (``--seeds`` and sweep.json alike) ----------------------------
+
+
+def check_seed_count(count: int, source: str = "--seeds") -> None:
+    """Refuse more seeds than one sweep trains; call it before building a list of ``count`` seeds.
+
+    ``source`` names where the seeds came from in the message (``--seeds``, or a sweep.json).
+    """
+    if count > MEMBERS_MAX:
+        raise UsageError(f"{source} asks for {count:,} seeds; a sweep trains at most {MEMBERS_MAX:,}.")
+
+
+def check_seeds(seeds: Sequence[object], source: str = "--seeds") -> tuple[int, ...]:
+    """The seeds as a sweep may train them: at most ``MEMBERS_MAX``, whole numbers from 0 to
+    ``SEED_MAX``, each once. ``parse_seeds`` uses it on ``--seeds``; it also suits seeds read back
+    from disk (``source`` names the file in the message). Raises :class:`UsageError`.
+    """
+    check_seed_count(len(seeds), source)  # first: the checks below walk the seeds
+    if not seeds:
+        raise UsageError(f"{source} names no seed; a sweep trains at least one.")
+    seen: set[int] = set()
+    for seed in seeds:
+        if type(seed) is not int or seed < 0:  # (bool is an int, but not a seed)
+            raise UsageError(f"{source} names {seed!r}, which is not a seed (a whole number ≥ 0).")
+        if seed > SEED_MAX:
+            raise UsageError(f"{source} names {seed}, larger than the largest seed, 2**63 - 1.")
+        if seed in seen:
+            raise UsageError(f"{source} names seed {seed} twice; each seed trains once.")
+        seen.add(seed)
+    return tuple(seeds)  # type: ignore[arg-type]  # (every item checked to be an int above)
+
+
+# -- summary.csv -------------------------------------------------------------------------------
+
+
+def summary_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """summary.csv: one row per seed, metrics with 6 significant digits, NaN as an empty cell."""
+    text = io.StringIO()
+    modes = tuple(name for name in OPTIONAL_FIELDS if any(name in row for row in rows))
+    writer = csv.DictWriter(text, fieldnames=(*ROW_FIELDS[:-1], *modes, ROW_FIELDS[-1]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return text.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    return value
