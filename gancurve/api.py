@@ -53,12 +53,13 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from gancurve.core.config import TrainConfig
+    from gancurve.render.notebook import LiveView, Screen
     from gancurve.results.evaluation import Evaluation
     from gancurve.sweeps.compare import PairedDifference
     from gancurve.sweeps.opening import SweepRequest
     from gancurve.sweeps.session import SweepOutcome
     from gancurve.training.resume import TrainRequest
-    from gancurve.training.session import Outcome
+    from gancurve.training.session import Outcome, Reporter, TrainingSession
 
 
 # -- the one path of a training run and of a sweep (the CLI's commands call these too) -----------
@@ -76,10 +77,14 @@ class Trained:
     seconds: float
 
 
-def train_run(request: TrainRequest, stop: StopFlag, shown: bool, warnings_shown: bool = True) -> Trained:
+def train_run(
+    request: TrainRequest, stop: StopFlag, shown: bool, warnings_shown: bool = True, live: bool = False
+) -> Trained:
     """Train as ``request`` asks, with the progress bar on stderr if ``shown`` (and warnings, such
-    as a collapsing G, if ``warnings_shown``; they are in the outcome either way). A stop request
-    before the first step raises :class:`StoppedError`; one after it ends the session, saved."""
+    as a collapsing G, if ``warnings_shown``; they are in the outcome either way); ``live``: G's
+    paintings redrawn in the notebook's cell as it trains (a ``UsageError`` outside a notebook,
+    before any work). A stop request before the first step raises :class:`StoppedError`; one after
+    it ends the session, saved."""
     from gancurve.core.engines.batched import prepare
     from gancurve.core.objectives import OBJECTIVES
     from gancurve.device import select_device
@@ -87,6 +92,7 @@ def train_run(request: TrainRequest, stop: StopFlag, shown: bool, warnings_shown
     from gancurve.training.memory import keep_large_blocks_out_of_the_heap
     from gancurve.training.resume import open_session
 
+    screen = _notebook_screen() if live else None
     keep_large_blocks_out_of_the_heap()  # a long run's memory stays flat (see training.memory)
     if request.engine == "fast" and select_device(request.device) == "cpu":
         with preparing_the_step(enabled=shown):
@@ -101,7 +107,11 @@ def train_run(request: TrainRequest, stop: StopFlag, shown: bool, warnings_shown
         started_at, first_step = time.perf_counter(), session.trainer.step_count
         view = OBJECTIVES[session.config.loss].view
         with RichReporter(enabled=shown, view=view, warnings=warnings_shown) as reporter:
-            outcome = session.train(reporter, stop)
+            if screen is None:
+                outcome = session.train(reporter, stop)
+            else:
+                with _live_view(session, reporter, screen) as live_view:
+                    outcome = session.train(live_view, stop)
     seconds = time.perf_counter() - started_at
     return Trained(outcome, session.config, str(session.device), first_step, session.cadence.steps, seconds)
 
@@ -215,7 +225,21 @@ class Run:
         return Path(path)
 
     def __repr__(self) -> str:
-        return f"<gancurve.Run {self.name!r}: {describe(self.config)}>"
+        try:
+            return f"<gancurve.Run {self.name!r}: {describe(self.config)}>"
+        except Exception as error:  # a repr must not raise (see _repr_html_)
+            return f"<{_unshowable_text('Run', self.name, error)}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the recipe, step, verdict and W1 of :meth:`evaluate` (the defaults, as
+        ``gancurve evaluate``: the card agrees with them; ~0.3 s), and a thumbnail of G's paintings
+        on the artist's band. A run that cannot be read is one line saying why."""
+        from gancurve.render.notebook import run_card, unshowable
+
+        try:
+            return run_card(self.name, self.config, self._run, self.evaluate())
+        except Exception as error:  # Jupyter would show a traceback in place of the message
+            return unshowable(_unshowable_text("Run", self.name, error))
 
 
 @dataclass(frozen=True)
@@ -272,6 +296,19 @@ class Sweep:
     def __repr__(self) -> str:
         return f"<gancurve.Sweep {self.name!r}>"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the recipe, the rate of success with its Wilson interval, W1's median
+        and p90 (the summary's aggregate) and a thumbnail of the median seed's paintings."""
+        from gancurve.core.config import TrainConfig
+        from gancurve.render.notebook import sweep_card, unshowable
+
+        try:
+            summary = self._sweep.read_summary()
+            config = TrainConfig.from_dict(self._sweep.read_facts()["config"])
+            return sweep_card(self.name, config, summary["aggregate"], _median_member(self._sweep, summary))
+        except Exception as error:  # Jupyter would show a traceback in place of the message
+            return unshowable(_unshowable_text("Sweep", self.name, error))
+
 
 class Grid:
     """Several recipes trained on the same seeds (a grid directory): one :class:`Sweep` per recipe."""
@@ -320,7 +357,20 @@ class Grid:
         raise UsageError(f"Grid {self.name!r} has no recipe {which!r}; it has {', '.join(self.recipes)}.")
 
     def __repr__(self) -> str:
-        return f"<gancurve.Grid {self.name!r}: {len(self.recipes)} recipes>"
+        try:
+            return f"<gancurve.Grid {self.name!r}: {len(self.recipes)} recipes>"
+        except Exception as error:  # a repr must not raise (see _repr_html_)
+            return f"<{_unshowable_text('Grid', self.name, error)}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: a table of the recipes, each with its rate of success and Wilson
+        interval, W1's median and p90, and its W1 minus the first recipe's, paired by seed."""
+        from gancurve.render.notebook import grid_card, unshowable
+
+        try:
+            return grid_card(self.name, self._grid.read_summary()["recipes"])
+        except Exception as error:  # Jupyter would show a traceback in place of the message
+            return unshowable(_unshowable_text("Grid", self.name, error))
 
 
 # -- the functions --------------------------------------------------------------------------------
@@ -340,6 +390,7 @@ def train(
     eval_every: int | None = None,
     checkpoint_every: int | None = None,
     progress: bool | None = None,
+    live: bool = False,
     **options: Any,
 ) -> Run:
     """Train a GAN (or continue ``resume``, a :class:`Run` or its name) and return its :class:`Run`.
@@ -347,7 +398,9 @@ def train(
     ``options`` are the training options by their names (``recipe="best"``, ``lr_g=8e-4``,
     ``betas=(0, 0.99)``, ``loss="hinge"``, …: ``gancurve train -h`` lists them); ``steps`` is the
     total to reach (a resumed run keeps its own, and its cadence, unless given). ``progress``: show
-    a progress bar on stderr (None: when stderr is a terminal). A stop request (Ctrl-C, or
+    a progress bar on stderr (None: when stderr is a terminal). ``live``: in a Jupyter notebook,
+    G's paintings on the artist's band and W1, redrawn in place in the cell a few times a second
+    while training runs (the run is the same; training slows by under 10%). A stop request (Ctrl-C, or
     interrupting a notebook's kernel) ends training after the current step, with the checkpoint
     saved, and raises :class:`~gancurve.training.signals.StoppedError` saying how to continue.
     """
@@ -366,7 +419,7 @@ def train(
         engine=_engine(engine),
     )
     with _stop_requests() as stop:
-        outcome = train_run(request, stop, _shown(progress), warnings_shown=False).outcome
+        outcome = train_run(request, stop, _shown(progress), warnings_shown=False, live=live).outcome
     _warn(outcome.warnings)
     if outcome.interrupted_by is not None:
         raise StoppedError(
@@ -508,7 +561,7 @@ def sweep_figure(sweep: SweepDir) -> Figure:
 
     summary = sweep.read_summary()
     rows = summary["members"]
-    ranked = sorted((row for row in rows if row["w1"] is not None), key=lambda row: row["w1"])
+    ranked = _ranked(rows)
     chosen = (
         [("best", ranked[0]), ("median", ranked[len(ranked) // 2]), ("worst", ranked[-1])] if ranked else []
     )
@@ -537,6 +590,20 @@ def grid_figure(grid: GridDir) -> Figure:
         rows = sweep.read_summary()["members"]
         recipes.append(RecipeCurves(outcome["recipe"], rows, _member_curves(sweep, rows)))
     return build_grid_figure(grid.name, summary, recipes)
+
+
+def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A sweep's members that have a W1, best first."""
+    return sorted((row for row in rows if row["w1"] is not None), key=lambda row: row["w1"])
+
+
+def _median_member(sweep: SweepDir, summary: dict[str, Any]) -> tuple[RunDir, dict[str, Any]] | None:
+    """The member of median W1 and its summary row, as the sweep figure picks it (None: no W1)."""
+    ranked = _ranked(summary["members"])
+    if not ranked:
+        return None
+    row = ranked[len(ranked) // 2]
+    return RunDir(sweep.path / row["run"]), row
 
 
 def _member_curves(sweep: SweepDir, rows: list[dict[str, Any]]) -> list[Any]:
@@ -647,6 +714,29 @@ def _stop_requests() -> Iterator[StopFlag]:
             yield stop
     else:
         yield StopFlag()
+
+
+def _notebook_screen() -> Screen:
+    """The notebook cell's screen for a live view (a ``UsageError`` outside a notebook)."""
+    from gancurve.render.notebook import notebook_screen
+
+    return notebook_screen()
+
+
+def _live_view(session: TrainingSession, reporter: Reporter, screen: Screen) -> LiveView:
+    """``reporter``, with G's latest snapshot redrawn on ``screen`` as the session trains."""
+    from gancurve.render.notebook import LiveView, look_of
+
+    x = session.trainer.artist.grid()
+    return LiveView(reporter, session.history, x, len(session.fixed), look_of(session.config), screen)
+
+
+def _unshowable_text(kind: str, name: str, error: Exception) -> str:
+    """The one line a repr is when what it shows cannot be read (Jupyter shows a failing repr as
+    a traceback, which hides the message that matters)."""
+    # Our own errors are sentences already; anything else names its type, so a bug stays visible.
+    message = str(error) if isinstance(error, GancurveError) else f"{type(error).__name__}: {error}"
+    return f"gancurve.{kind} {name!r} cannot be shown: {message}"
 
 
 def _figure(figure: Figure, path: str | Path | None) -> Figure:
