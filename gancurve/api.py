@@ -337,8 +337,11 @@ class Grid:
 
     @property
     def summary(self) -> pandas.DataFrame:
-        """One row per recipe: its outcome and its paired W1 difference from the first recipe."""
-        return _data_frame(self._grid.read_summary()["recipes"])
+        """One row per recipe, as ``summary.csv`` holds them: its outcome (success rate, W1's median,
+        p90 and max, …) and its paired W1 difference from the first recipe (interval, seeds better)."""
+        from gancurve.sweeps.grid import recipe_row
+
+        return _data_frame([recipe_row(recipe) for recipe in self._grid.read_summary()["recipes"]])
 
     def plot(self, path: str | Path | None = None) -> Figure:
         """The grid figure of ``gancurve plot GRID`` (written to ``path`` too when given)."""
@@ -746,7 +749,19 @@ def _figure(figure: Figure, path: str | Path | None) -> Figure:
     if path is not None:
         check_plot_output(Path(path))
         write_plot(figure, Path(path))
+    _pictures_in_the_notebook()
     return figure
+
+
+def _pictures_in_the_notebook() -> None:
+    """In a Jupyter kernel, have a figure made without pyplot (as gancurve's are) shown as a picture,
+    as ``%matplotlib inline`` would; elsewhere nothing. (IPython is never imported for this.)"""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        from IPython.core.pylabtools import select_figure_formats
+
+        select_figure_formats(shell, {"png"})  # type: ignore[no-untyped-call]
 
 
 class GancurveWarning(UserWarning):

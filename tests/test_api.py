@@ -15,6 +15,7 @@ import gancurve as gc
 from gancurve.core.recipes import TRAINING_OPTIONS, Option
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.runs import find_run
+from gancurve.sweeps.grid import GRID_FIELDS_CSV
 
 
 @pytest.fixture
@@ -61,6 +62,8 @@ def test_the_issues_examples_run_as_written(runs: Path, tmp_path: Path) -> None:
 
     study = gc.sweep(seeds=range(1, 4), steps=200, recipe=["tutorial", "best"], progress=False)
     assert isinstance(study, gc.Grid) and len(study.summary) == 2
+    assert list(study.summary.columns) == list(GRID_FIELDS_CSV)  # as summary.csv has them
+    assert study.summary["w1_vs_first_median"].iloc[1] < 0.5
     comparison = study.compare("tutorial", "best")
     assert comparison.seeds == (1, 2, 3) and comparison.difference.seeds == 3
     study.plot(tmp_path / "grid.png")

@@ -160,14 +160,23 @@ def grid_csv(outcomes: list[RecipeOutcome]) -> str:
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(GRID_FIELDS_CSV)
     for outcome in outcomes:
-        a, versus = outcome.aggregate, outcome.versus_first
-        numbers = [
-            a[key]
-            for key in ("success_rate", "w1_median", "w1_p90", "w1_max", "residual_mean", "in_bounds_mean")
-        ]
-        paired: list[Any] = ["", "", "", "", ""]
-        if versus is not None:
-            paired = [versus.median, versus.low, versus.high, versus.b_better, versus.a_better]
-        cells = [outcome.recipe, outcome.sweep, a["members"], a["converged"], *numbers, *paired]
-        writer.writerow([f"{cell:.6g}" if isinstance(cell, float) else cell for cell in cells])
+        cells = recipe_row(asdict(outcome)).values()
+        writer.writerow(
+            ["" if cell is None else f"{cell:.6g}" if isinstance(cell, float) else cell for cell in cells]
+        )
     return text.getvalue()
+
+
+#: The columns of the paired difference from the first recipe (None for the first itself).
+_VERSUS = {"w1_vs_first_median": "median", "w1_vs_first_low": "low", "w1_vs_first_high": "high",
+           "better_than_first": "b_better", "worse_than_first": "a_better"}  # fmt: skip
+
+
+def recipe_row(recipe: Mapping[str, Any]) -> dict[str, Any]:
+    """One recipe's row of the grid's summary, summary.csv's columns (``GRID_FIELDS_CSV``), from
+    its record in summary.json; the first recipe has no difference from itself (None)."""
+    aggregate, versus = recipe["aggregate"], recipe["versus_first"]
+    row = {"recipe": recipe["recipe"], "sweep": recipe["sweep"]}
+    row.update({key: aggregate[key] for key in GRID_FIELDS_CSV[2 : -len(_VERSUS)]})
+    row.update({key: None if versus is None else versus[name] for key, name in _VERSUS.items()})
+    return row
