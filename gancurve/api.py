@@ -161,7 +161,7 @@ class Run:
 
     @property
     def name(self) -> str:
-        """Its name as ``--run`` takes it (a sweep's member: ``sweeps/seed-001``)."""
+        """Its name as ``--run`` takes it (a sweep's member: ``sweep/seed-001``)."""
         return self._run.label
 
     @property
@@ -511,7 +511,7 @@ def load(name: str | Path, runs_dir: str | Path | None = None) -> Run | Sweep | 
 
 
 def runs(runs_dir: str | Path | None = None) -> list[str]:
-    """The names of the runs in the runs directory (a sweep's members as ``sweeps/seed-001``), the
+    """The names of the runs in the runs directory (a sweep's members as ``sweep/seed-001``), the
     most recently trained last."""
     where = resolve_runs_dir(None if runs_dir is None else str(runs_dir))
     return [run.label for run in iter_runs(where)] if where.is_dir() else []

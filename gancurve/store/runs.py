@@ -222,7 +222,7 @@ def locate(runs_dir: Path, name: str, what: str = "The run") -> Path:
 
     A name is looked up in the runs directory only, never in the current directory: a run named
     ``docs`` must not be confused with ``./docs``. A value with a ``/`` (``./docs``, ``runs/x``,
-    ``sweeps/seed-001``) is a path, tried as given and then inside the runs directory;
+    ``sweep/seed-001``) is a path, tried as given and then inside the runs directory;
     ``SWEEP/seed-37`` means the member ``SWEEP/seed-037``.
     """
     if not is_path(name):
