@@ -144,7 +144,9 @@ class SweepSession:
             signals_in_training = stop.requests
             saved = self._save_all(reporter, pool, lambda: stop.requests > signals_in_training)
             rows = None
-            if saved and stop.requests == 0 and self.step >= self.cadence.steps:
+            # Trained: every live member at the end, or none live (every member diverged).
+            trained = self.step >= self.cadence.steps or not self._live().any()
+            if saved and stop.requests == 0 and trained:
                 rows = self._score_all(reporter, pool, lambda: stop.requests > 0)
         by_part = [[rows[m] for m in part.members] for part in self.parts] if rows is not None else None
         recipes = None
