@@ -118,6 +118,9 @@ def grid_choices(
                 shared[name] = value[0]
         else:
             shared[name] = value
+    for name, values in axes.items():  # each value by its rule before a name is made of it (nan,nan)
+        for value in values:
+            choices_of({**shared, name: value}, steps, flags)
     points = expand(axes) if axes else []
     recipes = tuple(
         GridRecipe(point, choices_of({**shared, **point.values}, steps, flags)) for point in points
