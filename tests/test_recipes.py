@@ -123,6 +123,24 @@ def test_a_bad_recipe_file_is_one_line_naming_the_key(tmp_path: Path, content: s
     assert not runs.exists() or not any(runs.iterdir())
 
 
+def test_an_option_given_overrides_a_recipe_file_as_it_does_a_named_recipe(tmp_path: Path) -> None:
+    """mine.toml's linear decay (with its decay_start) and --lr-schedule constant: a constant run,
+    as for --recipe best; it said '--decay-start belongs to the linear-decay schedule', an option
+    the user never gave. A file whose own options disagree is refused naming the file."""
+    (tmp_path / "mine.toml").write_text(MINE)
+    runs = tmp_path / "runs"
+    code, _, stderr = run_cli("train", "--recipe", str(tmp_path / "mine.toml"), "--lr-schedule", "constant",
+                              "--steps", "40", "--name", "c", "--runs-dir", str(runs))  # fmt: skip
+    assert code == 0, stderr
+    config = json.loads((runs / "c" / "config.json").read_text())["config"]
+    assert (config["loss"], config["lr_schedule"], config["decay_start"]) == ("hinge", "constant", 0)
+    (tmp_path / "odd.toml").write_text("decay_start = 0.5\n")
+    code, _, stderr = run_cli("train", "--recipe", str(tmp_path / "odd.toml"), "--steps", "40",
+                              "--runs-dir", str(runs))  # fmt: skip
+    assert code == 2 and stderr.count("\n") == 1, stderr
+    assert str(tmp_path / "odd.toml") in stderr and "decay_start belongs to the linear-decay" in stderr
+
+
 def _feed_a_waiting_reader(fifo: Path) -> None:
     """Give a recipe to whoever opened ``fifo`` for reading (nobody: nothing to do)."""
     time.sleep(2)

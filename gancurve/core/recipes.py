@@ -149,8 +149,13 @@ def _given_as(name: str, value: str, flags: bool) -> str:
     return f"{name} {value}" if flags else f"{name}={value!r}"
 
 
-def choose(given: Mapping[str, object], steps: int, flags: bool = False) -> Choices:
+def choose(
+    given: Mapping[str, object], steps: int, flags: bool = False, preset: Mapping[str, Any] | None = None
+) -> Choices:
     """The training choices of a run of ``steps`` steps from the options given (None: not given).
+
+    ``preset`` stands for a recipe given as a file (its options, each checked by its rule): it
+    fills in what is not given, as a named recipe does.
 
     ``ValueError`` with one sentence for an unknown option or a value its rule refuses, naming the
     option as the API does (``lr_g``) or, with ``flags``, as the command line does (``--lr-g``); the
@@ -173,7 +178,7 @@ def choose(given: Mapping[str, object], steps: int, flags: bool = False) -> Choi
         wanted = _given_as(called("artist"), "parabola-modes", flags)
         raise ValueError(f"{called('modes')} belongs to the parabola-modes artist; add {wanted}, or drop it")
     recipe = options.pop("recipe", None)
-    preset = RECIPES[str(recipe)].options if recipe is not None else {}
+    preset = RECIPES[str(recipe)].options if recipe is not None else dict(preset or {})
     share = options.pop("decay_start", None)
     schedule = options.get("lr_schedule", preset.get("lr_schedule"))
     if share is not None and schedule != "linear-decay":

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gancurve.core.config import TrainConfig
-from gancurve.core.recipes import RECIPES, TRAINING_OPTIONS
+from gancurve.core.recipes import RECIPES, TRAINING_OPTIONS, choose
 from gancurve.errors import UsageError
 
 #: The endings a recipe file may have.
@@ -55,6 +55,11 @@ def read_recipe_file(path: Path) -> dict[str, Any]:
         if problem:
             raise UsageError(f"{path}: {problem}.")
         options[key] = value
+    try:  # the rules between options hold within the file too (decay_start needs its schedule);
+        # checked for a long run: the run's own --steps is checked with the options given
+        choose(options, 1_000_000)
+    except ValueError as error:
+        raise UsageError(f"{path}: {error}.") from None
     return options
 
 
