@@ -82,6 +82,22 @@ def test_a_resume_without_steps_continues_to_the_saved_total_not_the_default(
     assert [row["step"] for row in rows] == [120, 120]  # not trained on to 10,000
 
 
+def test_a_resume_without_steps_fixes_an_asked_decay_from_the_saved_total(tmp_path: Path) -> None:
+    """Resumed with the recipe it was started with (--recipe best: a linear decay over the second
+    half) and no --steps: the decay is the run's own, steps 30-60; it was 5,000-10,000 (the default
+    total's), refused as 'not the same run' (and --force would have taken it)."""
+    args = ["--runs-dir", str(tmp_path), "--name", "b", "--recipe", "best"]
+    assert run_cli("sweep", "--seeds", "1-2", "--steps", "60", *args, *SMALL)[0] == 0
+    (tmp_path / "b" / "summary.json").unlink()
+    code, _, stderr = run_cli("sweep", "--resume", *args)
+    assert code == 0, stderr
+    config = json.loads((tmp_path / "b" / "sweep.json").read_text())["config"]
+    assert (config["decay_start"], config["decay_end"]) == (30, 60)
+    asked = choose({"lr_schedule": "linear-decay", "decay_start": 0.25}, 10_000)
+    assert (asked.at(200).config.decay_start, asked.at(200).config.decay_end) == (50, 200)
+    assert choose({"loss": "hinge"}, 10_000).at(200) == choose({"loss": "hinge"}, 10_000)
+
+
 def test_a_grid_without_its_summary_is_finished_at_its_own_steps(tmp_path: Path) -> None:
     args = ["sweep", "--seeds", "1-2", "--steps", "60", "--lr-g", "1e-4,2e-4", "--runs-dir", str(tmp_path),
             "--name", "g", *SMALL]  # fmt: skip

@@ -134,6 +134,15 @@ class Choices:
 
     config: TrainConfig
     given: frozenset[str]
+    decay_share: float | None = None  # the linear decay's start as a share of the run, when asked
+
+    def at(self, steps: int) -> Choices:
+        """The same choices for a run of ``steps`` steps: a linear decay asked for is fixed from
+        the run's length (a resume without --steps has the run's own total, not the default's)."""
+        if self.config.lr_schedule != "linear-decay" or "decay_end" not in self.given:
+            return self
+        start, end = decay_steps(self.config.lr_schedule, self.decay_share, steps)
+        return replace(self, config=replace(self.config, decay_start=start, decay_end=end))
 
     def asked(self) -> dict[str, Any]:
         """The fields asked for, with their values (what ``sweep.json`` records)."""
@@ -191,9 +200,10 @@ def choose(
     chosen = {**{k: v for k, v in preset.items() if k != "decay_start"}, **options}
     if "betas" in chosen:
         chosen["beta1"], chosen["beta2"] = chosen.pop("betas")
+    share_of_run = None if share is None else float(share)  # type: ignore[arg-type]  # (checked: FRACTION)
     if schedule is not None:
-        chosen["decay_start"], chosen["decay_end"] = decay_steps(str(schedule), share, steps)  # type: ignore[arg-type]
-    return Choices(TrainConfig(**chosen), frozenset(chosen))
+        chosen["decay_start"], chosen["decay_end"] = decay_steps(str(schedule), share_of_run, steps)
+    return Choices(TrainConfig(**chosen), frozenset(chosen), share_of_run)
 
 
 def describe(config: TrainConfig) -> str:

@@ -106,8 +106,8 @@ def open_session(request: TrainRequest) -> Iterator[TrainingSession]:
 
 def _resumed_session(run: RunDir, request: TrainRequest, device: str) -> TrainingSession:
     checkpoint = load_checkpoint(run)  # read once: its config is checked, then its state restored
-    config = resume_config(checkpoint.config, request.choices, request.force)
     cadence = resolve_cadence(request.cadence, _saved_cadence(run))
+    config = resume_config(checkpoint.config, request.choices.at(cadence.steps), request.force)
     session = TrainingSession(run, config, cadence, device, request.engine)
     session.restore(checkpoint)
     note = legacy_note(checkpoint)
