@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from gancurve.errors import GancurveError
+from gancurve.store.jsonfile import parse_json
 from gancurve.store.rundir import LOCK_FILE, RUN_FILES, RunDir
 
 
@@ -79,7 +80,7 @@ def read_owner(lock: Path) -> LockOwner | None:
     with contextlib.suppress(ValueError, TypeError, KeyError):
         if text.isdigit():
             return LockOwner(int(text))
-        data = json.loads(text)
+        data = parse_json(text)
         return LockOwner(int(data["pid"]), data.get("host"), data.get("started"))
     return None
 

@@ -27,6 +27,7 @@ from gancurve.core.recipes import TRAINING_OPTIONS, Choices
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
+from gancurve.store.jsonfile import read_json
 from gancurve.store.rundir import GRID_FILE
 from gancurve.store.runs import is_run_name
 from gancurve.sweep.compare import PairedDifference, paired_difference
@@ -186,8 +187,8 @@ class GridDir:
         """Read ``grid.json``, checked enough to trust its recipes."""
         path = self.path / GRID_FILE
         try:
-            facts = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            facts = read_json(path)
+        except (OSError, ValueError) as error:
             raise GancurveError(f"Cannot read {path}: {error}.") from error
         recipes = facts.get("recipes") if isinstance(facts, dict) else None
         if not (
