@@ -236,6 +236,7 @@ def test_a_stop_after_training_ends_the_phase_keeps_the_saved_and_resumes(tmp_pa
         RunDir(tmp_path / "big" / f"seed-{s:03d}").existing_checkpoint() is not None for s in range(1, 101)
     ]
     assert sum(saved) == (32 if phase == "saving" else 100)
+    assert outcome.unsaved == 100 - sum(saved)  # (the stop message says so: "32 of 100 saved")
     with open_sweep(sweep_of(tmp_path, "big", 100, resume=True)) as session:
         finished = session.train(Recorder(StopFlag()), StopFlag())
     assert finished.interrupted_by is None and len(finished.rows) == 100
@@ -282,6 +283,33 @@ def test_a_ctrl_c_once_the_summary_is_written_exits_0(
                                    "--name", "late", *SMALL)  # fmt: skip
     assert code == 0 and "the sweep is complete" in stderr and "Finish with" not in stderr
     assert "converged" in stdout or "still learning" in stdout or "diverged" in stdout
+
+
+def test_a_ctrl_c_in_the_saving_says_how_many_members_are_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the first chunk of 32 saves: 'every member is trained, the summary is not
+    written yet' said nothing of the 8 members that were not saved (they train again)."""
+    from gancurve.training import signals
+    from gancurve.training.session import TrainingSession
+
+    flags: list[StopFlag] = []
+    real_flag, real_write = signals.StopFlag, TrainingSession.write_saved
+
+    class Recording(real_flag):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            flags.append(self)
+
+    def write_then_ctrl_c(self: TrainingSession, *args: Any) -> None:
+        real_write(self, *args)
+        flags[-1].request(signal.SIGINT)
+
+    monkeypatch.setattr(signals, "StopFlag", Recording)
+    monkeypatch.setattr(TrainingSession, "write_saved", write_then_ctrl_c)
+    code, _, stderr = run_cli("sweep", "--seeds", "1-40", "--steps", "20", "--runs-dir", str(tmp_path),
+                              "--name", "cut", *SMALL)  # fmt: skip
+    assert code == 130 and "every member is trained, 32 of 40 saved" in stderr, stderr
 
 
 def test_the_phases_show_on_stderr_without_a_terminal(tmp_path: Path) -> None:

@@ -44,11 +44,16 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
         err.print("The stop request came once the summary was written: the sweep is complete.", markup=False)
     if outcome.interrupted_by is not None:
         trained = outcome.step >= session.cadence.steps
-        what = (
-            "every member is trained, the summary is not written yet"
-            if trained
-            else "each member continues from its last checkpoint"
-        )
+        members = len(session.sessions)
+        if not trained:
+            what = "each member continues from its last checkpoint"
+        elif outcome.unsaved:  # the stop cut the saving short: those members train those steps again
+            what = (
+                f"every member is trained, {members - outcome.unsaved:,} of {members:,} saved (the others "
+                "continue from their last checkpoint); the summary is not written yet"
+            )
+        else:
+            what = "every member is trained and saved, the summary is not written yet"
         err.print(
             f"Stopped at step {outcome.step}: {what}. Finish with:\n"
             f"  {resume_command(outcome.sweep.path, session.cadence.steps)}",

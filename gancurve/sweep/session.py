@@ -78,6 +78,7 @@ class SweepOutcome:
     device: str = "cpu"
     recipes: list[RecipeOutcome] | None = None  # a grid's: each recipe against the first
     stopped_late: bool = False  # a stop request came, but only once the summary was written
+    unsaved: int = 0  # members whose latest step is not saved (a stop cut the saving short)
 
 
 class QuietReporter:
@@ -175,6 +176,7 @@ class SweepSession:
             self.sessions[0].device,
             recipes,
             stopped_late=by_part is not None and stop.signal is not None,
+            unsaved=len(self._unsaved()),
         )
 
     def _train_loop(self, reporter: SweepReporter, stop: StopFlag, outcomes: list[Outcome]) -> None:
@@ -204,11 +206,7 @@ class SweepSession:
         self, reporter: SweepReporter, pool: ThreadPoolExecutor, stopped: Callable[[], bool]
     ) -> bool:
         """Save every member not saved at its step, chunk by chunk; False if ``stopped`` cut it short."""
-        todo = [
-            m
-            for m, session in enumerate(self.sessions)
-            if m not in self.diverged and session.saved_step != session.trainer.step_count
-        ]
+        todo = self._unsaved()
         reporter.phase("saving", len(todo))
         for done in range(0, len(todo), PHASE_CHUNK):
             if stopped():
@@ -224,6 +222,14 @@ class SweepSession:
                 future.result()  # a write that failed (a full disk) is raised here, as one error
             reporter.phase_advance(min(done + PHASE_CHUNK, len(todo)))
         return True
+
+    def _unsaved(self) -> list[int]:
+        """The live members whose latest step is not saved yet."""
+        return [
+            m
+            for m, session in enumerate(self.sessions)
+            if m not in self.diverged and session.saved_step != session.trainer.step_count
+        ]
 
     def _score_all(
         self, reporter: SweepReporter, pool: ThreadPoolExecutor, stopped: Callable[[], bool]
