@@ -317,3 +317,4 @@ def test_a_sweep_whose_every_member_diverged_early_says_so(tmp_path: Path) -> No
     summary = json.loads((tmp_path / "wild" / "summary.json").read_text())
     assert [row["verdict"] for row in summary["members"]] == ["diverged", "diverged"]
     assert "0 of 2" in stdout and stderr.count("Training diverged at step 50") == 2
+    assert "animate" not in stdout  # nothing was saved to animate ("has no snapshots.npz")

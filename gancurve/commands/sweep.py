@@ -12,6 +12,7 @@ from gancurve.commands.evaluate import VERDICT_STYLES
 from gancurve.console import err, out, print_json
 from gancurve.core.engines.batched import prepare
 from gancurve.progress import RichSweepReporter, preparing_the_step
+from gancurve.store.rundir import RunDir
 from gancurve.sweep.grid import RecipeOutcome
 from gancurve.sweep.opening import SweepRequest, open_sweep
 from gancurve.sweep.session import SweepOutcome
@@ -119,8 +120,12 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
         style = VERDICT_STYLES.get(row["verdict"], "")
         worst.add_row(str(row["seed"]), row["run"], f"[{style}]{row['verdict']}[/]", _number(row["w1"]))
     out.print(worst)
-    if summary["worst"]:
-        run = f"{outcome.sweep.name}/{summary['worst'][0]['run']}"
+    # The worst seed that has something to show (one that blew up before its first save has not).
+    shown = [
+        row for row in summary["worst"] if RunDir(outcome.sweep.path / row["run"]).snapshots_path.is_file()
+    ]
+    if shown:
+        run = f"{outcome.sweep.name}/{shown[0]['run']}"
         out.print(
             f"See the worst one learn: gancurve animate --run {shlex.quote(run)}",
             markup=False,
