@@ -204,7 +204,7 @@ class Run:
         ``gancurve evaluate`` prints them (``.generator``, ``.artist``, ``.verdict``)."""
         from gancurve.results.evaluation import evaluate_run
 
-        return evaluate_run(self._run, n, seed, raw)
+        return evaluate_run(self._run, n, seed, raw)[0]
 
     @property
     def metrics(self) -> pandas.DataFrame:

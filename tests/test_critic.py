@@ -168,3 +168,27 @@ def test_a_resumed_run_without_frames_fills_the_old_snapshots_with_nan() -> None
     frames = history._critic_frames()
     assert frames is not None and np.isnan(frames[0]).all() and (frames[1] == 0).all()
     assert History(snapshot_critic=[None, None])._critic_frames() is None
+
+
+@pytest.mark.parametrize("far", [1e12, 1e300, math.inf])
+def test_the_density_of_a_g_that_blew_up_is_cheap_and_right(far: float) -> None:
+    """A G trained with a learning rate of 1,000 paints a spread over ±1e12 (or ±inf, NaN): the
+    estimate is still the binned kernel estimate (cut where the grid ends, which changes nothing
+    on it; the paintings off every bin count in n), not a kernel of terabytes (a MemoryError)."""
+    generator = np.random.default_rng(1)
+    near = generator.uniform(1.0, 2.0, 64)
+    sample = np.concatenate(
+        [near, generator.uniform(-far, far, 64) if far < math.inf else [far, -far, math.nan]]
+    )
+    density = kde(sample, FRAME_A)
+    finite = sample[np.isfinite(sample)]
+    spacing = FRAME_A[1] - FRAME_A[0]
+    bins = np.histogram(finite, np.concatenate([FRAME_A - spacing / 2, [FRAME_A[-1] + spacing / 2]]))[0]
+    with np.errstate(over="ignore"):
+        spread = min(finite.std(), np.subtract(*np.percentile(finite, [75, 25])) / 1.34)
+        h = 0.9 * spread * finite.size ** (-0.2)
+        z = (FRAME_A[:, None] - FRAME_A[None, :]) / h
+        kernel = np.exp(-0.5 * z * z) * (np.abs(z) <= np.ceil(4 * h / spacing) * spacing / h)  # cut at 4 h
+        exact = (kernel * bins[None, :]).sum(axis=1) / (sample.size * h * math.sqrt(2 * math.pi))
+    assert density.shape == FRAME_A.shape and np.isfinite(density).all()
+    np.testing.assert_allclose(density, exact, rtol=1e-9, atol=1e-300)

@@ -37,6 +37,23 @@ def test_evaluate_table_for_people(trained_runs_dir: Path) -> None:
     assert code == 0 and "W1 to U(1, 2)" in stdout and "Verdict:" in stdout
 
 
+def test_evaluate_labels_what_it_scored_when_config_json_says_otherwise(
+    trained_runs_dir: Path, tmp_path: Path
+) -> None:
+    """config.json copied from a parabola-modes run over the tutorial run's: the checkpoint says
+    what was trained and scored, and the table's rows follow it (KeyError: 'modes_captured')."""
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(trained_runs_dir / "tiny", runs / "tiny")
+    facts = json.loads((runs / "tiny" / "config.json").read_text())
+    facts["config"] |= {"artist": "parabola-modes", "modes": 6}
+    (runs / "tiny" / "config.json").write_text(json.dumps(facts))
+    code, stdout, stderr = run_cli("evaluate", "--runs-dir", str(runs), "-n", "500")
+    assert code == 0, stderr
+    assert "W1 to U(1, 2)" in stdout and "modes" not in stdout.split("Verdict")[0]
+
+
 def test_evaluate_is_reproducible_for_a_seed(trained_runs_dir: Path) -> None:
     def w1(seed: str) -> float:
         _, stdout, _ = run_cli(

@@ -429,6 +429,30 @@ def test_a_lock_whose_pid_was_reused_is_stale_but_its_real_owner_is_not(victim: 
     assert not lock.exists()
 
 
+def test_a_lock_whose_owner_is_a_zombie_is_stale(victim: RunDir) -> None:
+    """Killed, not reaped (``timeout -s KILL`` kills itself too, and a container's first process
+    may reap no one): the owner still answers signal 0 with its start time, and 'is being trained
+    by another process' refused every resume for as long as the zombie stayed."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])  # not waited for: a zombie once done
+    try:
+        stat = Path(f"/proc/{ended.pid}/stat")
+        if process_start(ended.pid) is None:
+            pytest.skip("process states are not available on this platform")
+        started = process_start(ended.pid)
+        for _ in range(200):
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.05)
+        lock = victim.path / LOCK_FILE
+        lock.write_text(json.dumps({"pid": ended.pid, "host": socket.gethostname(), "started": started}))
+        resume = ["train", "--resume", "--steps", "350", "--runs-dir", str(victim.path.parent), *SMALL]
+        code, _, stderr = run_cli(*resume)
+        assert code == 0, stderr
+        assert not lock.exists()
+    finally:
+        ended.wait()
+
+
 # -- 8, 9. signals at any moment ---------------------------------------------------------------------
 
 

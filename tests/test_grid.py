@@ -174,6 +174,35 @@ def test_one_value_written_two_ways_is_refused(option: str, values: str, tmp_pat
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("values", ["nan,nan", "1e-4,nan,nan", "nan,inf"])
+def test_a_value_its_rule_refuses_is_named_before_any_recipe_is(values: str, tmp_path: Path) -> None:
+    """NaN is no value twice (nan != nan): 'nan,nan' was 'the recipes lr_g=nan and lr_g=nan are
+    the same recipe', not that a learning rate is a positive finite number."""
+    code, _, stderr = run_cli("sweep", "--seeds", "2", "--lr-g", values, "--steps", "40",
+                              "--runs-dir", str(tmp_path))  # fmt: skip
+    assert code == 2 and stderr.count("\n") == 1, stderr
+    assert "--lr-g must be a positive finite number, got nan" in stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_two_recipe_files_of_one_name_are_not_called_the_same_recipe(tmp_path: Path) -> None:
+    """a/mine.toml and b/mine.toml differ but would share the directory recipe-mine.toml: that
+    is what the refusal says (it said they were the same recipe); one file named by two paths
+    is the same recipe."""
+    for folder, lr in (("a", "2e-4"), ("b", "3e-4")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "mine.toml").write_text(f"lr_g = {lr}\n")
+    runs = tmp_path / "runs"
+    for recipes, said in (
+        (f"{tmp_path / 'a' / 'mine.toml'},{tmp_path / 'b' / 'mine.toml'}", "rename one file"),
+        (f"{tmp_path / 'a' / 'mine.toml'},{tmp_path / 'b' / '..' / 'a' / 'mine.toml'}", "the same recipe"),
+    ):
+        code, _, stderr = run_cli("sweep", "--seeds", "1", "--steps", "20", "--recipe", recipes,
+                                  "--runs-dir", str(runs))  # fmt: skip
+        assert code == 2 and stderr.count("\n") == 1 and said in stderr, stderr
+    assert not runs.exists()
+
+
 @pytest.fixture(scope="module")
 def grid_and_victim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A runs directory with a 2-recipe grid 'r' and a sweep 'victim' beside it, 40 steps each."""

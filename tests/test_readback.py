@@ -6,9 +6,13 @@ traceback, and no file is changed by the refusal.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,6 +99,45 @@ def test_a_summary_with_values_of_the_wrong_type_is_damaged(
         fails_in_one_line(["compare", where, "gl/lr-g-0.0001", "--runs-dir", str(runs)], 1, said)
     elif "/" in where:
         fails_in_one_line(["compare", "sw", where, "--runs-dir", str(runs)], 1, said)
+
+
+def _feed_a_waiting_reader(fifo: Path) -> None:
+    """Give text to whoever opened ``fifo`` for reading (nobody: nothing to do)."""
+    time.sleep(2)
+    with contextlib.suppress(OSError):  # ENXIO: no reader, the pipe was refused unopened
+        descriptor = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.write(descriptor, b"{}")
+        os.close(descriptor)
+
+
+@pytest.mark.parametrize(
+    ("file", "args", "code"),
+    [("sw/summary.json", ["plot", "sw"], 1), ("gl/summary.json", ["plot", "gl"], 1),
+     ("sw/summary.json", ["compare", "sw", "gl/lr-g-0.0001"], 1), ("sw/sweep.json", ["sweep", "--resume",
+     "--name", "sw"], 1), ("gl/grid.json", ["sweep", "--resume", "--name", "gl"], 1),
+     ("sw/seed-001/config.json", ["sample", "--run", "sw/seed-001"], 1)],
+    ids=["summary", "grid-summary", "compare", "sweep.json", "grid.json", "config.json"],
+)  # fmt: skip
+@pytest.mark.parametrize("damage", ["nested", "huge integer", "pipe"])
+def test_a_json_file_read_back_that_json_cannot_read_is_one_line(
+    runs: Path, file: str, args: list[str], code: int, damage: str
+) -> None:
+    """[[[… nested 100,000 deep raised RecursionError, an integer of 5,000 digits ValueError (both
+    tracebacks); a pipe in the file's place was read (it waited for ever, deaf to Ctrl-C; a link
+    to /dev/zero, no regular file either, filled the memory). Each is one line, nothing changed."""
+    path = runs / file
+    if damage == "nested":
+        path.write_text("[" * 100_000 + "]" * 100_000)
+    elif damage == "huge integer":
+        path.write_text('{"seeds": 1' + "0" * 5000 + "}")
+    elif not file.endswith("summary.json"):
+        pytest.skip("a run, sweep or grid is found by its file, looked at as a file first")
+    else:
+        path.unlink()
+        os.mkfifo(path)
+        threading.Thread(target=_feed_a_waiting_reader, args=(path,), daemon=True).start()
+    said = {"nested": "nested too deeply", "huge integer": "digits", "pipe": "not a regular file"}[damage]
+    fails_in_one_line([*args, "--runs-dir", str(runs)], code, said, unchanged=runs)
 
 
 def test_a_summary_as_written_is_read_back_whole(made: Path) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +121,56 @@ def test_a_bad_recipe_file_is_one_line_naming_the_key(tmp_path: Path, content: s
         return
     assert code == 2 and stderr.count("\n") == 1 and said in stderr and str(recipe) in stderr, stderr
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_an_option_given_overrides_a_recipe_file_as_it_does_a_named_recipe(tmp_path: Path) -> None:
+    """mine.toml's linear decay (with its decay_start) and --lr-schedule constant: a constant run,
+    as for --recipe best; it said '--decay-start belongs to the linear-decay schedule', an option
+    the user never gave. A file whose own options disagree is refused naming the file."""
+    (tmp_path / "mine.toml").write_text(MINE)
+    runs = tmp_path / "runs"
+    code, _, stderr = run_cli("train", "--recipe", str(tmp_path / "mine.toml"), "--lr-schedule", "constant",
+                              "--steps", "40", "--name", "c", "--runs-dir", str(runs))  # fmt: skip
+    assert code == 0, stderr
+    config = json.loads((runs / "c" / "config.json").read_text())["config"]
+    assert (config["loss"], config["lr_schedule"], config["decay_start"]) == ("hinge", "constant", 0)
+    (tmp_path / "odd.toml").write_text("decay_start = 0.5\n")
+    code, _, stderr = run_cli("train", "--recipe", str(tmp_path / "odd.toml"), "--steps", "40",
+                              "--runs-dir", str(runs))  # fmt: skip
+    assert code == 2 and stderr.count("\n") == 1, stderr
+    assert str(tmp_path / "odd.toml") in stderr and "decay_start belongs to the linear-decay" in stderr
+
+
+def _feed_a_waiting_reader(fifo: Path) -> None:
+    """Give a recipe to whoever opened ``fifo`` for reading (nobody: nothing to do)."""
+    time.sleep(2)
+    with contextlib.suppress(OSError):  # ENXIO: no reader, the pipe was refused unopened
+        descriptor = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.write(descriptor, b"lr_g = 1e-4\n")
+        os.close(descriptor)
+
+
+@pytest.mark.parametrize("kind", ["nested JSON", "nested TOML", "huge", "directory", "pipe"])
+def test_a_recipe_file_that_is_no_recipe_is_refused_unread(tmp_path: Path, kind: str) -> None:
+    """[[[[… deep raised RecursionError; a pipe was opened and read (it waited for ever, deaf to
+    Ctrl-C and SIGTERM; here a thread feeds it a recipe, which was accepted); /dev/zero (not a
+    regular file either) filled the memory. Each is one line now, before the file is opened."""
+    recipe = tmp_path / ("bad.json" if kind == "nested JSON" else "bad.toml")
+    if kind == "nested JSON":
+        recipe.write_text("[" * 100_000 + "]" * 100_000)
+    elif kind == "nested TOML":
+        recipe.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    elif kind == "huge":
+        recipe.write_text("lr_g = 1e-4\n" + "#" * 2_000_000 + "\n")
+    elif kind == "directory":
+        recipe.mkdir()
+    else:
+        os.mkfifo(recipe)
+        threading.Thread(target=_feed_a_waiting_reader, args=(recipe,), daemon=True).start()
+    runs = tmp_path / "runs"
+    code, _, stderr = run_cli("train", "--recipe", str(recipe), "--steps", "20", "--runs-dir", str(runs))
+    assert code == 2 and stderr.count("\n") == 1 and str(recipe) in stderr, stderr
+    assert "Traceback" not in stderr and not runs.exists()
 
 
 def test_a_missing_recipe_file_says_which_recipes_there_are(tmp_path: Path) -> None:

@@ -306,3 +306,16 @@ def test_a_sweep_on_the_torch_engine_writes_the_same_kind_of_sweep(
     assert [row["step"] for row in outcome.rows] == [60, 60]
     code, _, stderr = run_cli("sample", "--run", "gpu-path/seed-2", "--runs-dir", str(tmp_path), "-n", "2")
     assert code == 0, stderr
+
+
+def test_a_sweep_whose_every_member_diverged_early_says_so(tmp_path: Path) -> None:
+    """Every member blown up before the last step (--lr-g 1e23): the summary says diverged, every
+    seed, exit 0 as for any sweep that finished; it printed nothing and wrote no summary, and
+    plot's 'finish it with sweep --resume' led to a resume that again did nothing."""
+    wild = ["--seeds", "2", "--steps", "100", "--lr-g", "1e23", "--name", "wild", "--device", "cpu"]
+    code, stdout, stderr = run_cli("sweep", *wild, "--runs-dir", str(tmp_path))
+    assert code == 0, stderr
+    summary = json.loads((tmp_path / "wild" / "summary.json").read_text())
+    assert [row["verdict"] for row in summary["members"]] == ["diverged", "diverged"]
+    assert "0 of 2" in stdout and stderr.count("Training diverged at step 50") == 2
+    assert "animate" not in stdout  # nothing was saved to animate ("has no snapshots.npz")

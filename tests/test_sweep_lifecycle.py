@@ -82,6 +82,22 @@ def test_a_resume_without_steps_continues_to_the_saved_total_not_the_default(
     assert [row["step"] for row in rows] == [120, 120]  # not trained on to 10,000
 
 
+def test_a_resume_without_steps_fixes_an_asked_decay_from_the_saved_total(tmp_path: Path) -> None:
+    """Resumed with the recipe it was started with (--recipe best: a linear decay over the second
+    half) and no --steps: the decay is the run's own, steps 30-60; it was 5,000-10,000 (the default
+    total's), refused as 'not the same run' (and --force would have taken it)."""
+    args = ["--runs-dir", str(tmp_path), "--name", "b", "--recipe", "best"]
+    assert run_cli("sweep", "--seeds", "1-2", "--steps", "60", *args, *SMALL)[0] == 0
+    (tmp_path / "b" / "summary.json").unlink()
+    code, _, stderr = run_cli("sweep", "--resume", *args)
+    assert code == 0, stderr
+    config = json.loads((tmp_path / "b" / "sweep.json").read_text())["config"]
+    assert (config["decay_start"], config["decay_end"]) == (30, 60)
+    asked = choose({"lr_schedule": "linear-decay", "decay_start": 0.25}, 10_000)
+    assert (asked.at(200).config.decay_start, asked.at(200).config.decay_end) == (50, 200)
+    assert choose({"loss": "hinge"}, 10_000).at(200) == choose({"loss": "hinge"}, 10_000)
+
+
 def test_a_grid_without_its_summary_is_finished_at_its_own_steps(tmp_path: Path) -> None:
     args = ["sweep", "--seeds", "1-2", "--steps", "60", "--lr-g", "1e-4,2e-4", "--runs-dir", str(tmp_path),
             "--name", "g", *SMALL]  # fmt: skip
@@ -220,6 +236,7 @@ def test_a_stop_after_training_ends_the_phase_keeps_the_saved_and_resumes(tmp_pa
         RunDir(tmp_path / "big" / f"seed-{s:03d}").existing_checkpoint() is not None for s in range(1, 101)
     ]
     assert sum(saved) == (32 if phase == "saving" else 100)
+    assert outcome.unsaved == 100 - sum(saved)  # (the stop message says so: "32 of 100 saved")
     with open_sweep(sweep_of(tmp_path, "big", 100, resume=True)) as session:
         finished = session.train(Recorder(StopFlag()), StopFlag())
     assert finished.interrupted_by is None and len(finished.rows) == 100
@@ -266,6 +283,33 @@ def test_a_ctrl_c_once_the_summary_is_written_exits_0(
                                    "--name", "late", *SMALL)  # fmt: skip
     assert code == 0 and "the sweep is complete" in stderr and "Finish with" not in stderr
     assert "converged" in stdout or "still learning" in stdout or "diverged" in stdout
+
+
+def test_a_ctrl_c_in_the_saving_says_how_many_members_are_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the first chunk of 32 saves: 'every member is trained, the summary is not
+    written yet' said nothing of the 8 members that were not saved (they train again)."""
+    from gancurve.training import signals
+    from gancurve.training.session import TrainingSession
+
+    flags: list[StopFlag] = []
+    real_flag, real_write = signals.StopFlag, TrainingSession.write_saved
+
+    class Recording(real_flag):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            flags.append(self)
+
+    def write_then_ctrl_c(self: TrainingSession, *args: Any) -> None:
+        real_write(self, *args)
+        flags[-1].request(signal.SIGINT)
+
+    monkeypatch.setattr(signals, "StopFlag", Recording)
+    monkeypatch.setattr(TrainingSession, "write_saved", write_then_ctrl_c)
+    code, _, stderr = run_cli("sweep", "--seeds", "1-40", "--steps", "20", "--runs-dir", str(tmp_path),
+                              "--name", "cut", *SMALL)  # fmt: skip
+    assert code == 130 and "every member is trained, 32 of 40 saved" in stderr, stderr
 
 
 def test_the_phases_show_on_stderr_without_a_terminal(tmp_path: Path) -> None:

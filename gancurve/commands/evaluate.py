@@ -57,9 +57,8 @@ def evaluate_command(
     from gancurve.results.evaluation import evaluate_run, ideal
 
     run = find_run(runs_dir, run_name)
-    result = evaluate_run(run, n, seed, raw)
+    result, config = evaluate_run(run, n, seed, raw)  # (the labels follow what was scored)
     say_which_generator(result.ema)
-    config = run.train_config()
     law = make_artist(config).law
     ideals = ideal(result.loss, law)
     if as_json:

@@ -10,6 +10,7 @@ from rich.table import Table
 from gancurve.api import sweep_run
 from gancurve.commands.evaluate import VERDICT_STYLES
 from gancurve.console import err, out, print_json
+from gancurve.store.rundir import RunDir
 from gancurve.store.sweeps import resume_command
 from gancurve.sweeps.grid import RecipeOutcome
 from gancurve.sweeps.opening import SweepRequest
@@ -30,11 +31,16 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
         err.print("The stop request came once the summary was written: the sweep is complete.", markup=False)
     if outcome.interrupted_by is not None:
         trained = outcome.step >= swept.steps
-        what = (
-            "every member is trained, the summary is not written yet"
-            if trained
-            else "each member continues from its last checkpoint"
-        )
+        members = swept.members
+        if not trained:
+            what = "each member continues from its last checkpoint"
+        elif outcome.unsaved:  # the stop cut the saving short: those members train those steps again
+            what = (
+                f"every member is trained, {members - outcome.unsaved:,} of {members:,} saved (the others "
+                "continue from their last checkpoint); the summary is not written yet"
+            )
+        else:
+            what = "every member is trained and saved, the summary is not written yet"
         err.print(
             f"Stopped at step {outcome.step}: {what}. Finish with:\n"
             f"  {resume_command(outcome.sweep.path, swept.steps)}",
@@ -100,8 +106,12 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
         style = VERDICT_STYLES.get(row["verdict"], "")
         worst.add_row(str(row["seed"]), row["run"], f"[{style}]{row['verdict']}[/]", _number(row["w1"]))
     out.print(worst)
-    if summary["worst"]:
-        run = f"{outcome.sweep.name}/{summary['worst'][0]['run']}"
+    # The worst seed that has something to show (one that blew up before its first save has not).
+    shown = [
+        row for row in summary["worst"] if RunDir(outcome.sweep.path / row["run"]).snapshots_path.is_file()
+    ]
+    if shown:
+        run = f"{outcome.sweep.name}/{shown[0]['run']}"
         out.print(
             f"See the worst one learn: gancurve animate --run {shlex.quote(run)}",
             markup=False,

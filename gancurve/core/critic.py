@@ -69,23 +69,32 @@ def kde(sample: np.ndarray, at: np.ndarray) -> np.ndarray:
     (Silverman's bandwidth). The sample is binned on the grid first and the bins are smoothed
     with the kernel: far cheaper than a kernel per sample, and within about (spacing/bandwidth)²
     of it (~1% for 2,000 paintings on a 0.005 grid)."""
-    sample = np.sort(np.asarray(sample, dtype=np.float64))
+    everything = np.asarray(sample, dtype=np.float64)
+    # A G that blew up paints a = ±inf or NaN: those lie outside the grid (they count in n, in no
+    # bin), and the bandwidth is the finite ones'.
+    sample = np.sort(everything[np.isfinite(everything)])
+    if sample.size == 0:
+        return np.zeros(at.size)
     # The quartiles as np.percentile's default (linear) interpolates them, at index q·(n − 1) of
     # the sorted sample (to the last bit or so): np.percentile's overhead was a third of the time
     # of the critic frames `train` records.
     last = sample.size - 1
     upper, lower = np.interp([0.75 * last, 0.25 * last], np.arange(sample.size), sample)
-    spread = min(float(sample.std()), float(upper - lower) / 1.34)
+    with np.errstate(over="ignore"):  # a spread past 1e154 overflows its square: inf, cut below
+        spread = min(float(sample.std()), float(upper - lower) / 1.34)
     bandwidth = 0.9 * max(spread, 1e-6) * sample.size ** (-0.2)
     spacing = float(at[1] - at[0])
     edges = np.concatenate([at - spacing / 2, [at[-1] + spacing / 2]])
     counts, _ = np.histogram(sample, bins=edges)
-    reach = int(np.ceil(4 * bandwidth / spacing))
+    # The kernel never needs to reach further than across the grid: a G whose a spread over 1e12
+    # (a learning rate of 1,000) would otherwise ask for a kernel of terabytes.
+    widths = 4 * bandwidth / spacing  # (inf when the spread overflowed)
+    reach = int(np.ceil(widths)) if widths < at.size else at.size
     offsets = np.arange(-reach, reach + 1) * spacing
     kernel = np.exp(-0.5 * (offsets / bandwidth) ** 2) / (bandwidth * math.sqrt(2 * math.pi))
-    density: np.ndarray = np.convolve(counts, kernel, mode="same")[: at.size] / sample.size
+    density: np.ndarray = np.convolve(counts, kernel, mode="same")[: at.size] / everything.size
     if reach >= at.size:  # np.convolve "same" centres on the longer input: take the middle
-        full = np.convolve(counts, kernel, mode="full") / sample.size
+        full = np.convolve(counts, kernel, mode="full") / everything.size
         density = full[reach : reach + at.size]
     return density
 

@@ -134,6 +134,15 @@ class Choices:
 
     config: TrainConfig
     given: frozenset[str]
+    decay_share: float | None = None  # the linear decay's start as a share of the run, when asked
+
+    def at(self, steps: int) -> Choices:
+        """The same choices for a run of ``steps`` steps: a linear decay asked for is fixed from
+        the run's length (a resume without --steps has the run's own total, not the default's)."""
+        if self.config.lr_schedule != "linear-decay" or "decay_end" not in self.given:
+            return self
+        start, end = decay_steps(self.config.lr_schedule, self.decay_share, steps)
+        return replace(self, config=replace(self.config, decay_start=start, decay_end=end))
 
     def asked(self) -> dict[str, Any]:
         """The fields asked for, with their values (what ``sweep.json`` records)."""
@@ -149,8 +158,13 @@ def _given_as(name: str, value: str, flags: bool) -> str:
     return f"{name} {value}" if flags else f"{name}={value!r}"
 
 
-def choose(given: Mapping[str, object], steps: int, flags: bool = False) -> Choices:
+def choose(
+    given: Mapping[str, object], steps: int, flags: bool = False, preset: Mapping[str, Any] | None = None
+) -> Choices:
     """The training choices of a run of ``steps`` steps from the options given (None: not given).
+
+    ``preset`` stands for a recipe given as a file (its options, each checked by its rule): it
+    fills in what is not given, as a named recipe does.
 
     ``ValueError`` with one sentence for an unknown option or a value its rule refuses, naming the
     option as the API does (``lr_g``) or, with ``flags``, as the command line does (``--lr-g``); the
@@ -173,7 +187,7 @@ def choose(given: Mapping[str, object], steps: int, flags: bool = False) -> Choi
         wanted = _given_as(called("artist"), "parabola-modes", flags)
         raise ValueError(f"{called('modes')} belongs to the parabola-modes artist; add {wanted}, or drop it")
     recipe = options.pop("recipe", None)
-    preset = RECIPES[str(recipe)].options if recipe is not None else {}
+    preset = RECIPES[str(recipe)].options if recipe is not None else dict(preset or {})
     share = options.pop("decay_start", None)
     schedule = options.get("lr_schedule", preset.get("lr_schedule"))
     if share is not None and schedule != "linear-decay":
@@ -186,9 +200,10 @@ def choose(given: Mapping[str, object], steps: int, flags: bool = False) -> Choi
     chosen = {**{k: v for k, v in preset.items() if k != "decay_start"}, **options}
     if "betas" in chosen:
         chosen["beta1"], chosen["beta2"] = chosen.pop("betas")
+    share_of_run = None if share is None else float(share)  # type: ignore[arg-type]  # (checked: FRACTION)
     if schedule is not None:
-        chosen["decay_start"], chosen["decay_end"] = decay_steps(str(schedule), share, steps)  # type: ignore[arg-type]
-    return Choices(TrainConfig(**chosen), frozenset(chosen))
+        chosen["decay_start"], chosen["decay_end"] = decay_steps(str(schedule), share_of_run, steps)
+    return Choices(TrainConfig(**chosen), frozenset(chosen), share_of_run)
 
 
 def describe(config: TrainConfig) -> str:

@@ -65,14 +65,15 @@ class Evaluation:
     ema: float = 0.0  # the decay of G's moving average that was scored; 0: G itself
 
 
-def evaluate_run(run: RunDir, n: int, seed: int, raw: bool = False) -> Evaluation:
+def evaluate_run(run: RunDir, n: int, seed: int, raw: bool = False) -> tuple[Evaluation, TrainConfig]:
     """Draw ``n`` paintings from G (its moving average when the run keeps one, unless ``raw``)
-    and ``n`` from the artist; score both the same way."""
+    and ``n`` from the artist; score both the same way. With the config they were scored by:
+    the checkpoint's (what the run is), which a copied or edited config.json may contradict."""
     if not 2 <= n <= PAINTINGS_MAX:
         raise UsageError(f"-n must be from 2 to {PAINTINGS_MAX:,}, got {n:,}.")
     weights, config, step = load_networks(run, raw)
     result = evaluate_weights(weights, config, run.name, step, n, seed)
-    return dataclasses.replace(result, ema=0.0 if raw else config.ema)
+    return dataclasses.replace(result, ema=0.0 if raw else config.ema), config
 
 
 def evaluate_weights(

@@ -32,6 +32,7 @@ from gancurve.core.draws import STREAMS_STATE_SIZES
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, network_shapes
 from gancurve.errors import GancurveError
+from gancurve.store.jsonfile import parse_json
 from gancurve.store.legacy import load_legacy_checkpoint
 from gancurve.store.rundir import CHECKPOINT_FORMAT_VERSION, LEGACY_CHECKPOINT_FILE, RunDir
 from gancurve.store.saved import Checkpoint, DamagedCheckpointError, check_array
@@ -172,8 +173,8 @@ def _part(tensors: dict[str, np.ndarray], prefix: str) -> Weights:
 
 def _config(text: str) -> TrainConfig:
     try:
-        return TrainConfig.from_dict(json.loads(text))
-    except (json.JSONDecodeError, TypeError, ValueError) as error:
+        return TrainConfig.from_dict(parse_json(text))
+    except (TypeError, ValueError) as error:
         raise DamagedCheckpointError(f"its configuration is invalid ({error})") from error
 
 
@@ -185,8 +186,8 @@ def _whole(text: str, what: str) -> int:
 
 def _adam_steps(text: str) -> dict[str, int]:
     try:
-        steps = json.loads(text)
-    except json.JSONDecodeError as error:
+        steps = parse_json(text)
+    except ValueError as error:
         raise DamagedCheckpointError("its Adam step counts are not JSON") from error
     if not isinstance(steps, dict) or not all(
         isinstance(steps.get(net), int) and not isinstance(steps.get(net), bool) and steps[net] >= 0

@@ -11,6 +11,7 @@ from typing import Any
 from gancurve.errors import GancurveError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
+from gancurve.store.jsonfile import read_json
 from gancurve.store.rundir import GRID_FILE
 from gancurve.store.runs import is_run_name
 from gancurve.store.sweeps import SUMMARY_CSV, SUMMARY_JSON, read_summary_json
@@ -36,8 +37,8 @@ class GridDir:
         """Read ``grid.json``, checked enough to trust its recipes."""
         path = self.path / GRID_FILE
         try:
-            facts = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            facts = read_json(path)
+        except (OSError, ValueError) as error:
             raise GancurveError(f"Cannot read {path}: {error}.") from error
         recipes = facts.get("recipes") if isinstance(facts, dict) else None
         if not (

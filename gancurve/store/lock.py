@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from gancurve.errors import GancurveError
+from gancurve.store.jsonfile import parse_json
 from gancurve.store.rundir import LOCK_FILE, RUN_FILES, RunDir
 
 
@@ -37,7 +38,7 @@ class LockOwner:
         """Whether the owner still runs (answered for this host; another host's owner counts as alive)."""
         if self.host is not None and self.host != socket.gethostname():
             return True
-        if not _pid_alive(self.pid):
+        if not _pid_alive(self.pid) or _exited(self.pid):
             return False
         if self.started is None:  # an old lock, or no way to know: trust the pid
             return True
@@ -56,6 +57,17 @@ def process_start(pid: int) -> str | None:
         return None
     fields = stat[stat.rindex(")") + 2 :].split()  # after "(comm)", which may hold spaces
     return f"{boot}:{fields[19]}"
+
+
+def _exited(pid: int) -> bool:
+    """Whether the process has ended but is not reaped yet (a zombie: its parent died with it, as
+    ``timeout -s KILL`` does, in a container whose first process reaps no one). It answers signal 0
+    and keeps its /proc entry and start time, so it would hold its lock for ever."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc, or gone: the other checks decide
+    return stat[stat.rindex(")") + 2 :].split()[:1] in (["Z"], ["X"])
 
 
 def _pid_alive(pid: int) -> bool:
@@ -79,7 +91,7 @@ def read_owner(lock: Path) -> LockOwner | None:
     with contextlib.suppress(ValueError, TypeError, KeyError):
         if text.isdigit():
             return LockOwner(int(text))
-        data = json.loads(text)
+        data = parse_json(text)
         return LockOwner(int(data["pid"]), data.get("host"), data.get("started"))
     return None
 

@@ -17,16 +17,19 @@ included, so a colleague reruns exactly what was run (with the same ``--steps``)
 from __future__ import annotations
 
 import json
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
 from gancurve.core.config import TrainConfig
-from gancurve.core.recipes import RECIPES, TRAINING_OPTIONS
+from gancurve.core.recipes import RECIPES, TRAINING_OPTIONS, choose
 from gancurve.errors import UsageError
 
 #: The endings a recipe file may have.
 RECIPE_FILE_SUFFIXES = (".toml", ".json")
+#: The largest recipe file read: a run's config.json is under 2 kB.
+RECIPE_FILE_MAX = 1 << 20
 
 
 def is_recipe_file(recipe: str) -> bool:
@@ -52,6 +55,11 @@ def read_recipe_file(path: Path) -> dict[str, Any]:
         if problem:
             raise UsageError(f"{path}: {problem}.")
         options[key] = value
+    try:  # the rules between options hold within the file too (decay_start needs its schedule);
+        # checked for a long run: the run's own --steps is checked with the options given
+        choose(options, 1_000_000)
+    except ValueError as error:
+        raise UsageError(f"{path}: {error}.") from None
     return options
 
 
@@ -59,6 +67,16 @@ def _parse(path: Path) -> dict[str, Any]:
     if path.suffix not in RECIPE_FILE_SUFFIXES:
         raise UsageError(f"{path}: a recipe file is .toml or .json (or give one of {', '.join(RECIPES)}).")
     try:
+        # Looked at before it is opened: a pipe would wait for ever (deaf to Ctrl-C, which only
+        # sets the stop flag here) and /dev/zero would fill the memory.
+        facts = path.stat()
+        if not stat.S_ISREG(facts.st_mode):
+            raise UsageError(f"The recipe file {path} is not a file (a directory, a pipe or a device).")
+        if facts.st_size > RECIPE_FILE_MAX:
+            raise UsageError(
+                f"The recipe file {path} holds {facts.st_size:,} bytes; a recipe is a few lines "
+                f"(at most {RECIPE_FILE_MAX:,} bytes)."
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"No recipe file {path} (the named recipes are {', '.join(RECIPES)}).") from None
@@ -68,6 +86,8 @@ def _parse(path: Path) -> dict[str, Any]:
         content = _toml(text) if path.suffix == ".toml" else json.loads(text)
     except ValueError as error:  # json's and tomllib's decode errors are ValueErrors
         raise UsageError(f"{path} is not valid {path.suffix[1:].upper()}: {error}.") from None
+    except RecursionError:  # [[[[… nested past Python's stack: no recipe is
+        raise UsageError(f"{path} is not a recipe: its values are nested too deeply.") from None
     if not isinstance(content, dict):
         raise UsageError(f"{path}: a recipe is a table of options, not {type(content).__name__}.")
     return content

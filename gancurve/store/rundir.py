@@ -32,6 +32,7 @@ from gancurve.core.config import TrainConfig
 from gancurve.core.critic import FRAME_A, FRAME_ROWS
 from gancurve.errors import GancurveError
 from gancurve.store.atomic import atomic_write_files, atomic_write_text, render_bytes
+from gancurve.store.jsonfile import parse_json
 
 #: Bumped when the checkpoint layout changes incompatibly (1: 0.1.0's checkpoint.pt, still read).
 CHECKPOINT_FORMAT_VERSION = 2
@@ -153,9 +154,11 @@ class RunDir:
         """Read ``config.json``."""
         text = self._read_text(self.config_path, "its configuration")
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise GancurveError(f"{self.config_path} is not valid JSON ({error.msg}).") from error
+            data = parse_json(text)
+        except ValueError as error:
+            raise GancurveError(
+                f"{self.config_path} is not valid JSON ({getattr(error, 'msg', error)})."
+            ) from error
         if not isinstance(data, dict):
             raise GancurveError(f"{self.config_path} does not hold a gancurve configuration.")
         return data

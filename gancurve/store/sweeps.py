@@ -26,6 +26,7 @@ from gancurve.core.config import SEED_MAX
 from gancurve.errors import GancurveError, UsageError
 from gancurve.formats import json_safe
 from gancurve.store.atomic import atomic_write_files
+from gancurve.store.jsonfile import read_json
 from gancurve.store.rundir import GRID_FILE, LOCK_FILE, SWEEP_FILE, RunDir, is_grid, member_name
 from gancurve.store.runs import (
     check_run_name,
@@ -80,10 +81,10 @@ class SweepDir:
         """Read ``sweep.json``, checked enough to trust its seeds."""
         path = self.path / SWEEP_FILE
         try:
-            facts = json.loads(path.read_text(encoding="utf-8"))
+            facts = read_json(path)
         except FileNotFoundError:
             raise GancurveError(f"{self.path} is not a gancurve sweep (it has no {SWEEP_FILE}).") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (OSError, ValueError) as error:
             raise GancurveError(f"Cannot read {path}: {error}.") from error
         if not isinstance(facts, dict):
             raise GancurveError(f"{path} is damaged: it has no list of seeds.")
@@ -111,12 +112,12 @@ def read_summary_json(path: Path, owner: str, key: str, place: Path) -> dict[str
     """A sweep's or a grid's summary.json (``owner`` names it in messages; ``key`` must be there;
     ``place``: the sweep's or grid's directory, for the command that finishes it)."""
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
+        summary = read_json(path)
     except FileNotFoundError:
         raise GancurveError(
             f"{owner} has no summary yet; finish it with '{finish_command(place)}'."
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, ValueError) as error:
         raise GancurveError(f"Cannot read {path}: {error}.") from error
     if not isinstance(summary, dict) or key not in summary:
         raise GancurveError(f"{path} is damaged.")
@@ -260,8 +261,8 @@ def finish_command(place: Path) -> str:
         place = place.parent  # one recipe of a grid trains with the grid's others
     facts_file = place / (GRID_FILE if is_grid(place) else SWEEP_FILE)
     try:
-        facts = json.loads(facts_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        facts = read_json(facts_file)
+    except (OSError, ValueError):
         facts = None
     return resume_command(place, _saved_steps(facts))
 

@@ -78,12 +78,27 @@ def expand(axes: dict[str, tuple[Any, ...]]) -> list[GridPoint]:
     seen: dict[str, GridPoint] = {}
     for point in points:
         if point.slug in seen:
+            first = seen[point.slug]
+            # Values are told apart by value before this; what remains is a recipe file named
+            # twice (a path and another to it), or two files of one name in two folders.
+            if all(_same_file(first.values[name], point.values[name]) for name in names):
+                raise UsageError(
+                    f"The recipes {first.label!r} and {point.label!r} are the same recipe; "
+                    "give each value once."
+                )
             raise UsageError(
-                f"The recipes {seen[point.slug].label!r} and {point.label!r} are the same recipe; "
-                "give each value once."
+                f"The recipes {first.label!r} and {point.label!r} would share the directory "
+                f"{point.slug!r}: a recipe file's directory is named by its file name; rename one file."
             )
         seen[point.slug] = point
     return points
+
+
+def _same_file(a: Any, b: Any) -> bool:
+    """Whether two values of an axis are one (recipe files: one file, however its path is written)."""
+    if isinstance(a, str) and isinstance(b, str) and a != b:
+        return Path(a).resolve() == Path(b).resolve()
+    return bool(a == b)
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,9 @@ def grid_choices(
                 shared[name] = value[0]
         else:
             shared[name] = value
+    for name, values in axes.items():  # each value by its rule before a name is made of it (nan,nan)
+        for value in values:
+            choices_of({**shared, name: value}, steps, flags)
     points = expand(axes) if axes else []
     recipes = tuple(
         GridRecipe(point, choices_of({**shared, **point.values}, steps, flags)) for point in points

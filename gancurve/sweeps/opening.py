@@ -152,11 +152,12 @@ def _discard_grid(grid: GridDir) -> None:
 def _resume(sweep: SweepDir, request: SweepRequest) -> Iterator[SweepSession]:
     facts = sweep.read_facts()
     seeds = _seeds(sweep.name, facts, request)
-    config = resume_config(_saved_config(sweep, facts), request.choices, request.force)
     cadence = resolve_cadence(request.cadence, saved_cadence(facts))
+    choices = request.choices.at(cadence.steps)
+    config = resume_config(_saved_config(sweep, facts), choices, request.force)
     with _locked(sweep, seeds):
         session = _build([(sweep, config, "")], seeds, request, cadence, None, resume=True)
-        given = {**facts.get("hyperparameters", {}), **request.choices.asked()}
+        given = {**facts.get("hyperparameters", {}), **choices.asked()}
         sweep.write_facts(sweep_facts(seeds, config, given, cadence, request.device))
         yield session
 
@@ -167,18 +168,19 @@ def _resume_grid(grid: GridDir, request: SweepRequest) -> Iterator[SweepSession]
     facts["seeds"] = checked_seeds(facts.get("seeds"), grid.path / GRID_FILE)  # as --seeds is checked
     seeds = _seeds(grid.name, facts, request)
     cadence = resolve_cadence(request.cadence, saved_cadence(facts))
+    choices = request.choices.at(cadence.steps)
     with contextlib.ExitStack() as stack:
         stack.enter_context(run_lock(RunDir(grid.path), "Grid"))
         parts = []
         for recipe in facts["recipes"]:
             sweep = SweepDir(grid.path / str(recipe["sweep"]))
             sweep_facts_ = sweep.read_facts()
-            config = resume_config(_saved_config(sweep, sweep_facts_), request.choices, request.force)
+            config = resume_config(_saved_config(sweep, sweep_facts_), choices, request.force)
             stack.enter_context(_locked(sweep, seeds))
             parts.append((sweep, config, str(recipe.get("label", sweep.name))))
         session = _build(parts, seeds, request, cadence, grid, resume=True)
         for sweep, config, _ in parts:
-            given = {**sweep.read_facts().get("hyperparameters", {}), **request.choices.asked()}
+            given = {**sweep.read_facts().get("hyperparameters", {}), **choices.asked()}
             sweep.write_facts(sweep_facts(seeds, config, given, cadence, request.device))
         yield session
 

@@ -79,6 +79,7 @@ class SweepOutcome:
     device: str = "cpu"
     recipes: list[RecipeOutcome] | None = None  # a grid's: each recipe against the first
     stopped_late: bool = False  # a stop request came, but only once the summary was written
+    unsaved: int = 0  # members whose latest step is not saved (a stop cut the saving short)
 
 
 class QuietReporter:
@@ -145,7 +146,9 @@ class SweepSession:
             signals_in_training = stop.requests
             saved = self._save_all(reporter, pool, lambda: stop.requests > signals_in_training)
             rows = None
-            if saved and stop.requests == 0 and self.step >= self.cadence.steps:
+            # Trained: every live member at the end, or none live (every member diverged).
+            trained = self.step >= self.cadence.steps or not self._live().any()
+            if saved and stop.requests == 0 and trained:
                 rows = self._score_all(reporter, pool, lambda: stop.requests > 0)
         by_part = [[rows[m] for m in part.members] for part in self.parts] if rows is not None else None
         recipes = None
@@ -174,6 +177,7 @@ class SweepSession:
             self.sessions[0].device,
             recipes,
             stopped_late=by_part is not None and stop.signal is not None,
+            unsaved=len(self._unsaved()),
         )
 
     def _train_loop(self, reporter: SweepReporter, stop: StopFlag, outcomes: list[Outcome]) -> None:
@@ -203,11 +207,7 @@ class SweepSession:
         self, reporter: SweepReporter, pool: ThreadPoolExecutor, stopped: Callable[[], bool]
     ) -> bool:
         """Save every member not saved at its step, chunk by chunk; False if ``stopped`` cut it short."""
-        todo = [
-            m
-            for m, session in enumerate(self.sessions)
-            if m not in self.diverged and session.saved_step != session.trainer.step_count
-        ]
+        todo = self._unsaved()
         reporter.phase("saving", len(todo))
         for done in range(0, len(todo), PHASE_CHUNK):
             if stopped():
@@ -223,6 +223,14 @@ class SweepSession:
                 future.result()  # a write that failed (a full disk) is raised here, as one error
             reporter.phase_advance(min(done + PHASE_CHUNK, len(todo)))
         return True
+
+    def _unsaved(self) -> list[int]:
+        """The live members whose latest step is not saved yet."""
+        return [
+            m
+            for m, session in enumerate(self.sessions)
+            if m not in self.diverged and session.saved_step != session.trainer.step_count
+        ]
 
     def _score_all(
         self, reporter: SweepReporter, pool: ThreadPoolExecutor, stopped: Callable[[], bool]

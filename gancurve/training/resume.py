@@ -29,12 +29,11 @@ def choices_of(given: Mapping[str, object], steps: int, flags: bool = False) -> 
     ``train``, ``sweep`` and the Python API take them; ``recipe`` may name a recipe file
     (:mod:`gancurve.store.recipe_files`). A ``UsageError`` names what is refused (the options as the
     command line names them with ``flags``)."""
-    recipe = given.get("recipe")
+    recipe, preset = given.get("recipe"), None
     if isinstance(recipe, str) and is_recipe_file(recipe):  # a file's options, which given ones override
-        fields = {name: value for name, value in given.items() if name != "recipe" and value is not None}
-        given = {**read_recipe_file(Path(recipe)), **fields}
+        given, preset = {**given, "recipe": None}, read_recipe_file(Path(recipe))
     try:
-        return choose(given, steps, flags)
+        return choose(given, steps, flags, preset)
     except ValueError as error:
         raise UsageError(f"Invalid hyperparameters: {error}.") from error
 
@@ -107,8 +106,8 @@ def open_session(request: TrainRequest) -> Iterator[TrainingSession]:
 
 def _resumed_session(run: RunDir, request: TrainRequest, device: str) -> TrainingSession:
     checkpoint = load_checkpoint(run)  # read once: its config is checked, then its state restored
-    config = resume_config(checkpoint.config, request.choices, request.force)
     cadence = resolve_cadence(request.cadence, _saved_cadence(run))
+    config = resume_config(checkpoint.config, request.choices.at(cadence.steps), request.force)
     session = TrainingSession(run, config, cadence, device, request.engine)
     session.restore(checkpoint)
     note = legacy_note(checkpoint)
