@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -138,6 +139,21 @@ def test_a_json_file_read_back_that_json_cannot_read_is_one_line(
         threading.Thread(target=_feed_a_waiting_reader, args=(path,), daemon=True).start()
     said = {"nested": "nested too deeply", "huge integer": "digits", "pipe": "not a regular file"}[damage]
     fails_in_one_line([*args, "--runs-dir", str(runs)], code, said, unchanged=runs)
+
+
+def test_a_file_to_write_that_is_a_pipe_is_refused_not_replaced(runs: Path, tmp_path: Path) -> None:
+    """A member's config.json linked to a pipe (or a device): the resume's atomic rename replaced
+    the link's target with a regular file; linked to /dev/zero and run as root, it replaced the
+    machine's /dev/zero. An output the user names that is a pipe was replaced the same way."""
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    config = runs / "sw" / "seed-001" / "config.json"
+    config.unlink()
+    config.symlink_to(fifo)
+    fails_in_one_line(["sweep", "--resume", "--name", "sw", "--runs-dir", str(runs)], 1, "a pipe or a socket")
+    output = ["export", "samples", "--run", "sw/seed-002", "--runs-dir", str(runs), str(fifo)]
+    fails_in_one_line(output, 1, "is a device, a pipe or a socket, not a file")
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and config.is_symlink()
 
 
 def test_a_summary_as_written_is_read_back_whole(made: Path) -> None:

@@ -23,8 +23,17 @@ from gancurve.errors import GancurveError
 
 
 def write_target(path: Path) -> Path:
-    """Where writing ``path`` must land: through a symbolic link to the file it points at."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
+    """Where writing ``path`` must land: through a symbolic link to the file it points at.
+
+    A device, pipe or socket there is refused (:class:`GancurveError`): the rename would replace
+    it with a regular file (a run's config.json linked to /dev/zero, written as root, replaced
+    /dev/zero for the whole machine).
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if target.exists() and not (target.is_file() or target.is_dir()):
+        named = f"it names {target}, which" if target != path else "it"
+        raise GancurveError(f"Cannot write {path}: {named} is a device, a pipe or a socket, not a file.")
+    return target
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
