@@ -50,11 +50,13 @@ from gancurve.training.signals import StopFlag, StoppedError, stop_on_signals
 
 if TYPE_CHECKING:
     import pandas
+    from distributed import Client
     from matplotlib.figure import Figure
 
     from gancurve.core.config import TrainConfig
     from gancurve.render.notebook import LiveView, Screen
     from gancurve.results.evaluation import Evaluation
+    from gancurve.sweeps.cluster import ClusterSpec
     from gancurve.sweeps.compare import PairedDifference
     from gancurve.sweeps.opening import SweepRequest
     from gancurve.sweeps.session import SweepOutcome
@@ -125,19 +127,29 @@ class Swept:
     members: int
     steps: int
     seconds: float
+    model_steps: int  # trained by this session (steps × members)
 
 
-def sweep_run(request: SweepRequest, stop: StopFlag, shown: bool, warnings_shown: bool = True) -> Swept:
-    """Train the sweep or grid ``request`` asks for (see :func:`train_run`)."""
+def sweep_run(
+    request: SweepRequest,
+    stop: StopFlag,
+    shown: bool,
+    warnings_shown: bool = True,
+    cluster: ClusterSpec | None = None,
+) -> Swept:
+    """Train the sweep or grid ``request`` asks for (see :func:`train_run`); on the Dask cluster
+    ``cluster`` names, when given (:mod:`gancurve.sweeps.cluster`: the same directory and numbers)."""
     from gancurve.core.engines.batched import prepare
     from gancurve.progress import RichSweepReporter, preparing_the_step
     from gancurve.sweeps.opening import open_sweep
     from gancurve.training.memory import keep_large_blocks_out_of_the_heap
 
     keep_large_blocks_out_of_the_heap()
-    if request.device == "cpu":
-        with preparing_the_step(enabled=shown):
+    if request.device == "cpu" and (cluster is None or cluster.local_workers is not None):
+        with preparing_the_step(enabled=shown):  # (a LocalCluster's workers load it from the cache)
             prepare()
+    if cluster is not None:
+        return _sweep_on_cluster(request, cluster, stop, shown, warnings_shown)
     with open_sweep(request) as session:
         if stop.signal is not None:
             kept = "the sweep is unchanged" if request.resume else "no sweep was created"
@@ -147,7 +159,23 @@ def sweep_run(request: SweepRequest, stop: StopFlag, shown: bool, warnings_shown
         with reporter:
             outcome = session.train(reporter, stop)
     seconds = time.perf_counter() - started_at
-    return Swept(outcome, first_step, len(session.sessions), session.cadence.steps, seconds)
+    members = len(session.sessions)
+    model_steps = (outcome.step - first_step) * members
+    return Swept(outcome, first_step, members, session.cadence.steps, seconds, model_steps)
+
+
+def _sweep_on_cluster(
+    request: SweepRequest, cluster: ClusterSpec, stop: StopFlag, shown: bool, warnings_shown: bool
+) -> Swept:
+    from gancurve.progress import RichClusterReporter
+    from gancurve.sweeps.cluster import run_on_cluster
+
+    started_at = time.perf_counter()
+    reporter = RichClusterReporter(enabled=shown, warnings=warnings_shown)
+    with reporter:
+        ran = run_on_cluster(request, cluster, stop, reporter)
+    seconds = time.perf_counter() - started_at
+    return Swept(ran.outcome, ran.outcome.step, ran.members, ran.steps, seconds, ran.model_steps)
 
 
 # -- runs on disk ---------------------------------------------------------------------------------
@@ -447,6 +475,7 @@ def sweep(
     eval_every: int | None = None,
     checkpoint_every: int | None = None,
     progress: bool | None = None,
+    cluster: str | Client | None = None,
     **options: Any,
 ) -> Sweep | Grid:
     """Train one recipe on many seeds at once (``gancurve sweep``) and return the :class:`Sweep`;
@@ -454,6 +483,10 @@ def sweep(
     "hinge"]``) makes a grid of recipes over the same seeds, returned as a :class:`Grid`.
 
     ``seeds``: an iterable of seeds or the CLI's text (``"1-100"``); not needed with ``resume``.
+    ``cluster``: train on a Dask cluster (``sweep --cluster``; ``pip install 'gancurve[cluster]'``):
+    ``"local:N"`` (N worker processes here), a scheduler's address (``"tcp://host:8786"``) or a
+    ``distributed.Client`` of yours (left open); the same directory and numbers as without it
+    (docs/scale.md). A script that starts ``"local:N"`` needs ``if __name__ == "__main__":``.
     The rest as :func:`train`.
     """
     from gancurve.device import select_device
@@ -465,6 +498,11 @@ def sweep(
 
     if "seed" in options:
         raise UsageError("A sweep trains many seeds: give seeds=, not seed=.")
+    spec = None
+    if cluster is not None:
+        from gancurve.sweeps.cluster import cluster_spec
+
+        spec = cluster_spec(cluster)
     shared, grid = grid_choices(_options(options, grid=True), steps or Cadence().steps)
     chosen_seeds = None
     if seeds is not None:
@@ -479,11 +517,11 @@ def sweep(
         choices=shared,
         resume=resume is not None,
         force=force,
-        device=select_device(_device(device)),
+        device=select_device(_device(device)) if spec is None else _device_on_cluster(device),
         grid=grid,
     )
     with _stop_requests() as stop:
-        outcome = sweep_run(request, stop, _shown(progress), warnings_shown=False).outcome
+        outcome = sweep_run(request, stop, _shown(progress), warnings_shown=False, cluster=spec).outcome
     _warn(outcome.warnings)
     if outcome.interrupted_by is not None:
         raise StoppedError(
@@ -684,6 +722,12 @@ def _device(device: str) -> str:
     if device not in DEVICE_CHOICES:
         raise UsageError(f"device must be one of {', '.join(DEVICE_CHOICES)}, got {device!r}.")
     return device
+
+
+def _device_on_cluster(device: str) -> str:
+    from gancurve.sweeps.cluster import device_on_cluster
+
+    return device_on_cluster(device)
 
 
 def _engine(engine: str) -> str:

@@ -154,3 +154,29 @@ class RichSweepReporter(RichReporter):
             line = f"{self.phase_name} members {done:,}/{self.phase_total:,}"
             self.progress.console.print(line, markup=False, soft_wrap=True)
             self.phase_next_line = done + max(1, self.phase_total // 10)
+
+
+class RichClusterReporter(RichReporter):
+    """One bar for a whole study on a Dask cluster: members done, shards running, workers connected,
+    and the median W1 of the members done so far."""
+
+    def start(self, total: int, done: int, members: int = 1) -> None:
+        """Create the bar at ``done`` of ``total`` members."""
+        super().start(total, done)
+
+    def advance(self, step: int, row: dict[str, float]) -> None:
+        """``step`` members are done; ``row`` holds ``running``, ``workers`` and ``w1_median``."""
+        if self.task is None:
+            return
+        w1 = row["w1_median"]
+        stats = f"{int(row['running'])} shards running · {int(row['workers'])} workers · " + (
+            f"median W1 {w1:.3f}" if w1 == w1 else "median W1 -"
+        )
+        speed = self.progress.tasks[self.task].speed
+        self.progress.update(
+            self.task, completed=step, speed=f"{speed:,.1f} members/s" if speed else "", stats=stats
+        )
+        if self.plain_lines and step >= self.next_line_at:
+            line = f"members {step:,}/{self.total:,} · {stats}"
+            self.progress.console.print(line, markup=False, soft_wrap=True)
+            self.next_line_at = step + max(1, self.total // 10)

@@ -21,6 +21,7 @@ from gancurve.cli.options import (
     DEFAULT_DEVICE,
     AskedAOption,
     CheckpointEveryOption,
+    ClusterOption,
     CriticOption,
     DeviceOption,
     EngineOption,
@@ -143,6 +144,7 @@ def sweep(
     resume: SweepResumeOption = False,
     force: ForceOption = False,
     engine: EngineOption = DEFAULT_ENGINE,
+    cluster: ClusterOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Train a recipe on many seeds at once; summarise how often it works.
@@ -167,6 +169,10 @@ def sweep(
 
         if engine != "fast":
             raise UsageError("A sweep trains with the fast engine; train the reference one run at a time.")
+        if cluster is not None:
+            from gancurve.sweeps.cluster import cluster_spec, device_on_cluster
+
+            cluster_spec(cluster)  # a malformed --cluster is a usage error before anything else
         shared, grid = grid_choices(given or {}, steps or CADENCE.steps, flags=True)
         request = SweepRequest(
             runs_dir=runs_dir_of(runs_dir),
@@ -176,10 +182,10 @@ def sweep(
             choices=shared,
             resume=resume,
             force=force,
-            device=select_device(device),
+            device=select_device(device) if cluster is None else device_on_cluster(device),
             grid=grid,
         )
-        code = sweep_command(request, stop, as_json=as_json)
+        code = sweep_command(request, stop, as_json=as_json, cluster=cluster)
     raise typer.Exit(code)
 
 

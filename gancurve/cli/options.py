@@ -329,3 +329,14 @@ SweepResumeOption = Annotated[
     bool,
     typer.Option("--resume", help="Continue the sweep named by --name, every member from its checkpoint."),
 ]
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        metavar="<local:N|tcp://host:port>",
+        help="Train on a Dask cluster (pipx install 'gancurve[cluster]'): local:N starts N worker "
+        "processes here, tcp://host:port uses a running scheduler's workers. The same sweep directory "
+        "and numbers as without it; with --resume, only the members not written yet train.",
+        show_default=False,
+    ),
+]

@@ -18,11 +18,16 @@ from gancurve.sweeps.session import SweepOutcome
 from gancurve.training.signals import StopFlag, exit_code_for
 
 
-def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
-    """Run the sweep; return the exit code (0, or 130/143 when stopped by a signal)."""
-    swept = sweep_run(request, stop, shown=not as_json)
-    outcome, seconds = swept.outcome, swept.seconds
-    model_steps = (outcome.step - swept.first_step) * swept.members
+def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool, cluster: str | None = None) -> int:
+    """Run the sweep (on the Dask cluster ``cluster`` names, when given: ``local:N``,
+    ``tcp://host:port``); return the exit code (0, or 130/143 when stopped by a signal)."""
+    spec = None
+    if cluster is not None:
+        from gancurve.sweeps.cluster import cluster_spec
+
+        spec = cluster_spec(cluster)
+    swept = sweep_run(request, stop, shown=not as_json, cluster=spec)
+    outcome, seconds, model_steps = swept.outcome, swept.seconds, swept.model_steps
     if as_json:
         print_json(_json(outcome, seconds))
     elif outcome.aggregate is not None:
@@ -32,7 +37,10 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
     if outcome.interrupted_by is not None:
         trained = outcome.step >= swept.steps
         members = swept.members
-        if not trained:
+        if spec is not None:  # (members come back whole, a shard at a time)
+            written = members - outcome.unsaved
+            what = f"{written:,} of {members:,} members are trained and written, the others train"
+        elif not trained:
             what = "each member continues from its last checkpoint"
         elif outcome.unsaved:  # the stop cut the saving short: those members train those steps again
             what = (
@@ -42,8 +50,9 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool) -> int:
         else:
             what = "every member is trained and saved, the summary is not written yet"
         err.print(
-            f"Stopped at step {outcome.step}: {what}. Finish with:\n"
-            f"  {resume_command(outcome.sweep.path, swept.steps)}",
+            f"Stopped{'' if spec else f' at step {outcome.step}'}: {what}. Finish with:\n"
+            f"  {resume_command(outcome.sweep.path, swept.steps)}"
+            + (f" --cluster {shlex.quote(cluster)}" if cluster is not None else ""),
             markup=False,
             soft_wrap=True,
         )

@@ -63,7 +63,20 @@ def encode_checkpoint(config: TrainConfig, device: str, fixed_ideas: np.ndarray,
         "rng_kind": state.rng_kind,
         "device": device,
     }
-    return save(tensors, metadata=metadata)
+    return canonical(save(tensors, metadata=metadata))
+
+
+def canonical(encoded: bytes) -> bytes:
+    """A safetensors file with its JSON header's keys sorted: safetensors writes the metadata in the
+    order of a Rust hash map, seeded anew in every process, so the same state made the same file
+    only by chance. Sorted, one state is one file (a sweep's member is the same bytes trained here
+    or on a Dask worker). The arrays and their offsets are untouched; the header is padded with
+    spaces to a multiple of 8 bytes, as safetensors pads it."""
+    size = int.from_bytes(encoded[:8], "little")
+    header = json.loads(encoded[8 : 8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + encoded[8 + size :]
 
 
 def _named_parts(network: str, weights: Weights, adam: AdamState) -> list[tuple[str, Weights]]:

@@ -50,6 +50,9 @@ GRID_FILE = "grid.json"
 MEMBER_PATTERN = re.compile(r"seed-0*(\d+)")
 #: The files that make up a run: nothing else may write over them.
 RUN_FILES = (CONFIG_FILE, CHECKPOINT_FILE, LEGACY_CHECKPOINT_FILE, METRICS_FILE, SNAPSHOTS_FILE, LOCK_FILE)
+#: What a trained run holds, in the order a copy of it is written: the checkpoint last, so a copy
+#: cut short by a crash is a run behind its logs (as a save is), never a checkpoint without them.
+TRAINED_FILES = (CONFIG_FILE, METRICS_FILE, SNAPSHOTS_FILE, CHECKPOINT_FILE)
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,23 @@ class RunDir:
         )
         # A 0.1.0 run now has its state in the current format; the old file would only mislead.
         (self.path / LEGACY_CHECKPOINT_FILE).unlink(missing_ok=True)
+
+    # -- the whole run as bytes (a sweep's member trained elsewhere: a Dask worker's) ------------
+
+    def read_files(self) -> tuple[tuple[str, bytes], ...]:
+        """The run's files of ``TRAINED_FILES`` that exist, by name, in their order."""
+        return tuple(
+            (name, (self.path / name).read_bytes()) for name in TRAINED_FILES if (self.path / name).is_file()
+        )
+
+    def write_files(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """Write what :meth:`read_files` read (elsewhere) as one change: all of them or none; only
+        the names of ``TRAINED_FILES``, in their order (a name that is none is refused)."""
+        wanted = dict(files)
+        unknown = sorted(set(wanted) - set(TRAINED_FILES))
+        if unknown:
+            raise GancurveError(f"Refusing to write {', '.join(unknown)} into {self.path}: not a run's file.")
+        atomic_write_files([(self.path / name, wanted[name]) for name in TRAINED_FILES if name in wanted])
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from gancurve.store.lock import run_lock
 from gancurve.store.provenance import provenance
 from gancurve.store.rundir import GRID_FILE, LOCK_FILE, RunDir, is_grid
 from gancurve.store.runs import create_run
+from gancurve.store.saved import Checkpoint
 from gancurve.store.sweeps import (
     SWEEP_FORMAT_VERSION,
     SweepDir,
@@ -72,9 +73,38 @@ def sweep_facts(
     }
 
 
+@dataclass
+class SweepPlan:
+    """A sweep's or grid's directories, opened and locked, before any engine is made: each part (a
+    sweep directory, its config, its recipe's label), the seeds, the cadence; what a resume records
+    in sweep.json once it is sure to train (:meth:`record`)."""
+
+    parts: list[tuple[SweepDir, TrainConfig, str]]
+    seeds: tuple[int, ...]
+    cadence: Cadence
+    grid: GridDir | None
+    resume: bool
+    records: list[tuple[SweepDir, dict[str, Any]]] = field(default_factory=list)
+
+    def record(self) -> None:
+        """Write the resumed parts' sweep.json (their cadence and hyperparameters as continued)."""
+        for sweep, facts in self.records:
+            sweep.write_facts(facts)
+
+
 @contextlib.contextmanager
 def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
     """A fresh sweep or grid, or an existing one resumed, with every lock held."""
+    with open_plan(request) as plan:
+        session = _build(plan.parts, plan.seeds, request, plan.cadence, plan.grid, plan.resume)
+        plan.record()
+        yield session
+
+
+@contextlib.contextmanager
+def open_plan(request: SweepRequest) -> Iterator[SweepPlan]:
+    """The directories of a fresh sweep or grid (made), or of an existing one resumed, with every
+    lock held; a fresh one that fails before any member saved is removed again."""
     if request.resume:
         if request.name is None:
             raise UsageError("--resume needs the sweep's --name.")
@@ -84,8 +114,8 @@ def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
         opened = (
             _resume_grid(GridDir(place.path), request) if is_grid(place.path) else _resume(place, request)
         )
-        with opened as session:
-            yield session
+        with opened as plan:
+            yield plan
         return
     if request.seeds is None:
         raise UsageError("Which seeds? Give --seeds, e.g. --seeds 1-100.")
@@ -110,7 +140,7 @@ def open_sweep(request: SweepRequest) -> Iterator[SweepSession]:
                 members = [create_run(sweep.path, sweep.member(seed).name) for seed in request.seeds]
                 stack.enter_context(_member_locks(members))
                 parts.append((sweep, config, recipe.point.label))
-            yield _build(parts, request.seeds, request, cadence, grid, resume=False)
+            yield SweepPlan(parts, request.seeds, cadence, grid, resume=False)
     except BaseException:
         for sweep in sweeps:
             discard_sweep(sweep, list(request.seeds))
@@ -149,21 +179,20 @@ def _discard_grid(grid: GridDir) -> None:
 
 
 @contextlib.contextmanager
-def _resume(sweep: SweepDir, request: SweepRequest) -> Iterator[SweepSession]:
+def _resume(sweep: SweepDir, request: SweepRequest) -> Iterator[SweepPlan]:
     facts = sweep.read_facts()
     seeds = _seeds(sweep.name, facts, request)
     cadence = resolve_cadence(request.cadence, saved_cadence(facts))
     choices = request.choices.at(cadence.steps)
     config = resume_config(_saved_config(sweep, facts), choices, request.force)
     with _locked(sweep, seeds):
-        session = _build([(sweep, config, "")], seeds, request, cadence, None, resume=True)
         given = {**facts.get("hyperparameters", {}), **choices.asked()}
-        sweep.write_facts(sweep_facts(seeds, config, given, cadence, request.device))
-        yield session
+        record = (sweep, sweep_facts(seeds, config, given, cadence, request.device))
+        yield SweepPlan([(sweep, config, "")], seeds, cadence, None, resume=True, records=[record])
 
 
 @contextlib.contextmanager
-def _resume_grid(grid: GridDir, request: SweepRequest) -> Iterator[SweepSession]:
+def _resume_grid(grid: GridDir, request: SweepRequest) -> Iterator[SweepPlan]:
     facts = grid.read_facts()
     facts["seeds"] = checked_seeds(facts.get("seeds"), grid.path / GRID_FILE)  # as --seeds is checked
     seeds = _seeds(grid.name, facts, request)
@@ -171,18 +200,16 @@ def _resume_grid(grid: GridDir, request: SweepRequest) -> Iterator[SweepSession]
     choices = request.choices.at(cadence.steps)
     with contextlib.ExitStack() as stack:
         stack.enter_context(run_lock(RunDir(grid.path), "Grid"))
-        parts = []
+        parts, records = [], []
         for recipe in facts["recipes"]:
             sweep = SweepDir(grid.path / str(recipe["sweep"]))
             sweep_facts_ = sweep.read_facts()
             config = resume_config(_saved_config(sweep, sweep_facts_), choices, request.force)
             stack.enter_context(_locked(sweep, seeds))
             parts.append((sweep, config, str(recipe.get("label", sweep.name))))
-        session = _build(parts, seeds, request, cadence, grid, resume=True)
-        for sweep, config, _ in parts:
-            given = {**sweep.read_facts().get("hyperparameters", {}), **choices.asked()}
-            sweep.write_facts(sweep_facts(seeds, config, given, cadence, request.device))
-        yield session
+            given = {**sweep_facts_.get("hyperparameters", {}), **choices.asked()}
+            records.append((sweep, sweep_facts(seeds, config, given, cadence, request.device)))
+        yield SweepPlan(parts, seeds, cadence, grid, resume=True, records=records)
 
 
 def _seeds(name: str, facts: dict[str, Any], request: SweepRequest) -> tuple[int, ...]:
@@ -277,14 +304,21 @@ def _member_session(
         run = create_run(sweep.path, run.name)
     session = TrainingSession(run, config, cadence, member.device, "fast", member, critic_frames=False)
     if resume and run.existing_checkpoint() is not None:
-        checkpoint = load_checkpoint(run)
-        if checkpoint.config.seed != seed:
-            raise GancurveError(f"{run.path} holds seed {checkpoint.config.seed}, not {seed}.")
-        changes = checkpoint.config.differences(config)
-        if changes and not request.force:
-            raise UsageError(
-                f"Member {run.name} of sweep {sweep.name!r} was trained with other hyperparameters "
-                f"({'; '.join(changes)}); resume with --force to continue it with the sweep's."
-            )
-        session.restore(checkpoint)
+        session.restore(member_checkpoint(sweep, seed, config, request.force))
     return session
+
+
+def member_checkpoint(sweep: SweepDir, seed: int, config: TrainConfig, force: bool) -> Checkpoint:
+    """The checkpoint of the member of ``seed`` a resume continues, checked to be that member's: its
+    seed, and the sweep's hyperparameters (other ones only with ``force``)."""
+    run = sweep.member(seed)
+    checkpoint = load_checkpoint(run)
+    if checkpoint.config.seed != seed:
+        raise GancurveError(f"{run.path} holds seed {checkpoint.config.seed}, not {seed}.")
+    changes = checkpoint.config.differences(config)
+    if changes and not force:
+        raise UsageError(
+            f"Member {run.name} of sweep {sweep.name!r} was trained with other hyperparameters "
+            f"({'; '.join(changes)}); resume with --force to continue it with the sweep's."
+        )
+    return checkpoint

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED
+from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED, TrainConfig
 from gancurve.core.engines.batched import BatchedEngine, Member
 from gancurve.core.metrics import blown_up, collapsing
 from gancurve.core.networks import Weights
@@ -153,9 +153,7 @@ class SweepSession:
         by_part = [[rows[m] for m in part.members] for part in self.parts] if rows is not None else None
         recipes = None
         if by_part is not None:
-            self._write_summaries(by_part)
-            if self.grid is not None:
-                recipes = compare_recipes(*self._labels_and_slugs(), by_part)
+            recipes = write_summaries(self.parts, self.grid, by_part, self.cadence.steps)
         elif not np.array_equal(self.engine.steps, start_steps):
             # The members moved past an earlier summary: none is better than a wrong one.
             for part in self.parts:
@@ -249,23 +247,6 @@ class SweepSession:
             reporter.phase_advance(chunk.stop)
         return rows
 
-    def _write_summaries(self, by_part: list[list[dict[str, Any]]]) -> None:
-        """Each part's summary, then the grid's; a write that fails says how to finish later."""
-        try:
-            for part, part_rows in zip(self.parts, by_part, strict=True):
-                part.sweep.write_summary(part_rows, aggregate(part_rows))
-            if self.grid is not None:
-                write_grid_summary(self.grid, compare_recipes(*self._labels_and_slugs(), by_part))
-        except GancurveError as error:
-            place = self.grid.path if self.grid is not None else self.parts[0].sweep.path
-            raise GancurveError(
-                f"{error} Every member is trained and saved; once that is fixed, finish the summary "
-                f"with: {resume_command(place, self.cadence.steps)}"
-            ) from error
-
-    def _labels_and_slugs(self) -> tuple[list[str], list[str]]:
-        return [part.label for part in self.parts], [part.sweep.name for part in self.parts]
-
     def _member_name(self, member: int) -> str:
         """A member's run as the user finds it: ``seed-007``, or in a grid ``loss-hinge/seed-007``."""
         run = self.sessions[member].run.name
@@ -333,9 +314,38 @@ class SweepSession:
         if member in self.diverged or weights is None:
             problem = self.diverged[member]
             return member_row(seed, session.run.name, problem.step, "diverged", problem.message, None)
-        generator, judged = score_generator(weights, session.config, draws)
-        step = session.trainer.step_count
-        return member_row(seed, session.run.name, step, judged.label, judged.reason, generator)
+        return scored_row(seed, session.run.name, session.trainer.step_count, weights, session.config, draws)
+
+
+def scored_row(
+    seed: int, run: str, step: int, weights: dict[str, Weights], config: TrainConfig, draws: EvaluationDraws
+) -> dict[str, Any]:
+    """A trained member's summary row, scored from the ``weights`` it paints with as ``gancurve
+    evaluate`` scores a run (the same samples and seed); safe in a thread."""
+    generator, judged = score_generator(weights, config, draws)
+    return member_row(seed, run, step, judged.label, judged.reason, generator)
+
+
+def write_summaries(
+    parts: list[SweepPart], grid: GridDir | None, by_part: list[list[dict[str, Any]]], steps: int
+) -> list[RecipeOutcome] | None:
+    """Each part's summary from its rows, then the grid's (returned: each recipe against the first;
+    None for a sweep); a write that fails says how to finish later (at ``steps``)."""
+    try:
+        for part, part_rows in zip(parts, by_part, strict=True):
+            part.sweep.write_summary(part_rows, aggregate(part_rows))
+        if grid is None:
+            return None
+        labels, slugs = [part.label for part in parts], [part.sweep.name for part in parts]
+        recipes = compare_recipes(labels, slugs, by_part)
+        write_grid_summary(grid, recipes)
+        return recipes
+    except GancurveError as error:
+        place = grid.path if grid is not None else parts[0].sweep.path
+        raise GancurveError(
+            f"{error} Every member is trained and saved; once that is fixed, finish the summary "
+            f"with: {resume_command(place, steps)}"
+        ) from error
 
 
 class SweepReporter(Protocol):

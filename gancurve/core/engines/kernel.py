@@ -56,6 +56,19 @@ HINGE = int(LOSS_CODES["hinge"])
 WASSERSTEIN = int(LOSS_CODES["wasserstein-gp"])
 
 
+#: The most threads one call may use, when a caller limits it (None: numba's pool, NUMBA_NUM_THREADS).
+_THREADS_MOST: list[int | None] = [None]
+
+
+def limit_threads(most: int | None) -> None:
+    """Run every later call of this process on at most ``most`` threads (None: no limit but numba's).
+
+    A Dask worker trains one shard per worker thread: each shard's calls on its own thread alone,
+    or a machine of N worker processes would run N × cores threads on its cores.
+    """
+    _THREADS_MOST[0] = most
+
+
 def share_members(active: int) -> None:
     """Run the next calls on no more threads than there are ``active`` members to share.
 
@@ -63,7 +76,8 @@ def share_members(active: int) -> None:
     and numba's OpenMP threads wait by spinning, which slowed the one working thread (and the
     Python between the calls) up to twofold on a 2-core VM — ``gancurve train`` is one member.
     """
-    wanted = max(1, min(active, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    pool = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    wanted = max(1, min(active, pool, _THREADS_MOST[0] or pool))
     if numba.get_num_threads() != wanted:
         numba.set_num_threads(wanted)
 
