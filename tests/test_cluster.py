@@ -91,6 +91,16 @@ def test_a_sweep_on_the_cluster_is_the_in_process_sweep_byte_for_byte(
 
 
 @pytest.mark.slow
+def test_a_sweep_trained_here_continues_on_the_cluster_as_if_never_stopped(
+    client: distributed.Client, reference: Path, tmp_path: Path
+) -> None:
+    # The workers continue each member from its files, sent with its shard.
+    gc.sweep(seeds=SEEDS, steps=STEPS // 2, runs_dir=tmp_path, name="half", device="cpu", progress=False)
+    gc.sweep(resume="half", steps=STEPS, runs_dir=tmp_path, cluster=client, progress=False)
+    assert_same_sweep(reference, tmp_path / "half")
+
+
+@pytest.mark.slow
 def test_a_grid_on_the_cluster_is_the_in_process_grid(client: distributed.Client, tmp_path: Path) -> None:
     options: dict[str, Any] = {"seeds": range(1, 4), "steps": 200, "loss": ["minimax", "hinge"]}
     options["progress"] = False
@@ -277,6 +287,7 @@ def test_a_client_killed_mid_study_resumes_only_the_members_not_written(
     resumed = _client_process(tmp_path, "--resume")
     _, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
+    assert "workers · median W1" in err  # the study's one bar, as lines without a terminal
     assert_same_sweep(reference, sweep)
     after = _written(sweep)
     assert {name: after[name] for name in before} == before  # what was written is not trained again

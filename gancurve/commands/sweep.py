@@ -39,7 +39,7 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool, cluster:
         members = swept.members
         if spec is not None:  # (members come back whole, a shard at a time)
             written = members - outcome.unsaved
-            what = f"{written:,} of {members:,} members are trained and written, the others train"
+            what = f"{written:,} of {members:,} members are trained and written; the others train on resume"
         elif not trained:
             what = "each member continues from its last checkpoint"
         elif outcome.unsaved:  # the stop cut the saving short: those members train those steps again

@@ -169,6 +169,9 @@ def connect(spec: ClusterSpec) -> Iterator[Any]:
                 )
             )
             client = stack.enter_context(distributed.Client(cluster))
+            from gancurve.sweeps.worker_plugin import CtrlCIsTheClients
+
+            client.register_plugin(CtrlCIsTheClients())
         else:
             try:
                 client = distributed.Client(spec.address, timeout=CONNECT_SECONDS)
