@@ -475,7 +475,7 @@ def sweep(
     eval_every: int | None = None,
     checkpoint_every: int | None = None,
     progress: bool | None = None,
-    cluster: str | Client | None = None,
+    cluster: str | Client | ClusterSpec | None = None,
     **options: Any,
 ) -> Sweep | Grid:
     """Train one recipe on many seeds at once (``gancurve sweep``) and return the :class:`Sweep`;
@@ -485,7 +485,8 @@ def sweep(
     ``seeds``: an iterable of seeds or the CLI's text (``"1-100"``); not needed with ``resume``.
     ``cluster``: train on a Dask cluster (``sweep --cluster``; ``pip install 'gancurve[cluster]'``):
     ``"local:N"`` (N worker processes here), a scheduler's address (``"tcp://host:8786"``) or a
-    ``distributed.Client`` of yours (left open); the same directory and numbers as without it
+    ``distributed.Client`` of yours (left open), or a :class:`~gancurve.sweeps.cluster.ClusterSpec`
+    (its ``shard_members`` sets the shard size); the same directory and numbers as without it
     (docs/scale.md). A script that starts ``"local:N"`` needs ``if __name__ == "__main__":``.
     The rest as :func:`train`.
     """

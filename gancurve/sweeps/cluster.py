@@ -52,7 +52,7 @@ from gancurve.sweeps.session import (
 )
 from gancurve.sweeps.summary import aggregate
 from gancurve.training.cadence import Cadence
-from gancurve.training.signals import StopFlag
+from gancurve.training.signals import StopFlag, StoppedError
 
 #: How ``--cluster`` names a LocalCluster of N worker processes on this machine.
 LOCAL = re.compile(r"local:([0-9]{1,4})")
@@ -273,6 +273,13 @@ def train_shard(shard: Shard) -> ShardResult:
     if problem:
         raise GancurveError(problem)
     kernel.limit_threads(1)  # one numba thread per worker thread: the machine's cores, not N × them
+    if shard.device != "cpu":  # --device cuda: this worker's GPU (the client needs none)
+        from gancurve.device import select_device
+
+        try:
+            select_device(shard.device)
+        except GancurveError as error:
+            raise GancurveError(f"Worker {worker}: {error}") from None
     with tempfile.TemporaryDirectory(prefix="gancurve-shard-", dir=scratch_root) as scratch:
         sweep = SweepDir(Path(scratch) / "shard")
         sweep.path.mkdir()
@@ -387,13 +394,16 @@ def run_on_cluster(
             for shard in shards
             for seed in shard.seeds
         )
+        if stop.signal is not None:
+            kept = "the sweep is unchanged" if plan.resume else "no sweep was created"
+            raise StoppedError(f"Stopped before training started; {kept}.", stop.signal)
         futures = [client.submit(train_shard, shard, pure=False) for shard in shards]
-        try:
-            reporter.start(study.total, 0, study.total)
-            _score_done(study, stop)
-            _collect(study, client, futures, stop, reporter)
-        finally:
-            client.cancel([future for future in futures if not future.done()])
+        reporter.start(study.total, study.total - sum(map(len, study.todo)), study.total)
+        _score_done(study)
+        _collect(study, client, futures, stop, reporter)
+        if stop.signal is not None and not study.written and not plan.resume:
+            # Nothing came back: as a fresh in-process sweep stopped before its first step, none is made.
+            raise StoppedError("Stopped before any member was trained; no sweep was created.", stop.signal)
         outcome = _finish(study, stop, request.device)
     return ClusterRun(outcome, model_steps, study.total, plan.cadence.steps)
 
@@ -426,7 +436,7 @@ def _examine(plan: SweepPlan, force: bool) -> _Study:
 
 def _shards(study: _Study, request: SweepRequest, spec: ClusterSpec, client: Any) -> list[Shard]:
     """Each part's seeds still to train, cut into shards (recipe after recipe, seed after seed)."""
-    workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+    workers = len(client.nthreads())
     ours = versions()
     shards = []
     for index, (_, config, _) in enumerate(study.plan.parts):
@@ -441,7 +451,7 @@ def _shards(study: _Study, request: SweepRequest, spec: ClusterSpec, client: Any
     return shards
 
 
-def _score_done(study: _Study, stop: StopFlag) -> None:
+def _score_done(study: _Study) -> None:
     """The rows of the members trained before (a resume), scored here from their checkpoints as the
     in-process sweep scores them, in threads (the workers train meanwhile)."""
     from gancurve.store.checkpoint import load_checkpoint
@@ -479,20 +489,27 @@ def _score_done(study: _Study, stop: StopFlag) -> None:
 def _collect(
     study: _Study, client: Any, futures: list[Any], stop: StopFlag, reporter: ClusterReporter
 ) -> None:
-    """Write each shard's members as it arrives, until every shard is in or a stop request; the
-    shards finished when the stop came are written too."""
+    """Write each shard's members as it arrives, until every shard is in or a stop request (the
+    shards finished when it came are written too); the shards left are cancelled. A shard taken is
+    released at once: its files leave the worker's memory."""
     pending = list(futures)
-    with ThreadPoolExecutor(PHASE_THREADS) as pool:
-        while pending:
-            finished = [future for future in pending if future.done()]
-            for future in finished:
-                pending.remove(future)
-                _take(study, future, pool)
-            reporter.advance(study.done(), _live(study, client, len(pending)))
-            if stop and pending:
-                return
-            if not finished:
-                time.sleep(POLL_SECONDS)
+    futures.clear()
+    try:
+        with ThreadPoolExecutor(PHASE_THREADS) as pool:
+            while pending:
+                finished = [future for future in pending if future.done()]
+                for future in finished:
+                    pending.remove(future)
+                    _take(study, future, pool)
+                    future.release()
+                reporter.advance(study.done(), _live(study, client, len(pending)))
+                if stop and pending:
+                    return
+                if not finished:
+                    time.sleep(POLL_SECONDS)
+    finally:
+        if pending:
+            client.cancel(pending)
 
 
 def _take(study: _Study, future: Any, pool: ThreadPoolExecutor) -> None:
@@ -517,13 +534,11 @@ def _take(study: _Study, future: Any, pool: ThreadPoolExecutor) -> None:
 def _live(study: _Study, client: Any, pending: int) -> dict[str, float]:
     """The bar's live numbers: shards running, workers connected, median W1 of the members done."""
     try:
-        info = client.scheduler_info(n_workers=-1).get("workers", {})
-        running = sum(
-            min(len(tasks), info.get(w, {}).get("nthreads", 1)) for w, tasks in client.processing().items()
-        )
+        threads = client.nthreads()
+        running = sum(min(len(tasks), threads.get(w, 1)) for w, tasks in client.processing().items())
     except Exception:  # the bar must never stop the study (a scheduler briefly busy)
-        info, running = {}, 0
-    return {"running": min(running, pending), "workers": len(info), "w1_median": study.w1_median()}
+        threads, running = {}, 0
+    return {"running": min(running, pending), "workers": len(threads), "w1_median": study.w1_median()}
 
 
 def _finish(study: _Study, stop: StopFlag, device: str) -> SweepOutcome:
