@@ -89,13 +89,6 @@ class ClusterSpec:
     client: Any = None
     shard_members: int | None = None
 
-    @property
-    def label(self) -> str:
-        """How the user named it."""
-        if self.local_workers is not None:
-            return f"local:{self.local_workers}"
-        return self.address or str(getattr(self.client, "scheduler", None) and self.client.scheduler.address)
-
 
 def cluster_spec(value: object) -> ClusterSpec:
     """``--cluster``'s text (``local:N``, ``tcp://host:port``) or the API's ``distributed.Client`` as a
@@ -351,9 +344,7 @@ class _Study:
     rows: list[dict[int, dict[str, Any]]]  # by part, by seed
     todo: list[list[int]]  # by part: the seeds still to train, in order
     existing: dict[tuple[int, int], MemberFiles] = field(default_factory=dict)  # (part, seed): to continue
-    start: dict[tuple[int, int], int] = field(
-        default_factory=dict
-    )  # (part, seed): the step it continues from
+    start: dict[tuple[int, int], int] = field(default_factory=dict)  # (part, seed): its step, if not 0
     diverged: list[tuple[int, int, str]] = field(default_factory=list)  # (part, seed index, message)
     notice: str | None = None
     written: int = 0  # members written by this session
@@ -456,11 +447,12 @@ def _score_done(study: _Study) -> None:
     in-process sweep scores them, in threads (the workers train meanwhile)."""
     from gancurve.store.checkpoint import load_checkpoint
 
+    todo = [set(seeds) for seeds in study.todo]
     jobs = [
         (index, seed)
         for index in range(len(study.plan.parts))
         for seed in study.plan.seeds
-        if seed not in study.todo[index]
+        if seed not in todo[index]
     ]
     if not jobs:
         return
