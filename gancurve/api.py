@@ -527,7 +527,7 @@ def sweep(
     if outcome.interrupted_by is not None:
         raise StoppedError(
             f"Stopped at step {outcome.step}; every member keeps its last checkpoint. Continue with "
-            f"gc.sweep(resume={outcome.sweep.path.name!r}).",
+            f"gc.sweep(resume={outcome.sweep.path.name!r}{', cluster=…' if spec is not None else ''}).",
             outcome.interrupted_by,
         )
     place = outcome.sweep.path

@@ -28,6 +28,7 @@ except ImportError:  # CI installs the dev extra, which holds it: there it must 
     pytest.skip("distributed is not installed: pip install 'gancurve[cluster]'", allow_module_level=True)
 
 import gancurve as gc
+from gancurve.api import GancurveWarning
 from gancurve.errors import GancurveError
 from gancurve.store.rundir import TRAINED_FILES
 from gancurve.sweeps.cluster import SHARD_MODEL_STEPS, Shard, shard_size, train_shard, versions
@@ -111,6 +112,21 @@ def test_a_grid_on_the_cluster_is_the_in_process_grid(client: distributed.Client
         assert (here.path / name).read_bytes() == (there.path / name).read_bytes()
     for recipe in ("loss-minimax", "loss-hinge"):
         assert_same_sweep(here.path / recipe, there.path / recipe, range(1, 4))
+
+
+@pytest.mark.slow
+def test_members_that_diverge_on_the_cluster_are_recorded_as_in_process(
+    client: distributed.Client, tmp_path: Path
+) -> None:
+    options: dict[str, Any] = {"seeds": range(1, 5), "steps": 200, "lr_g": 10.0, "progress": False}
+    with pytest.warns(GancurveWarning) as here:
+        gc.sweep(runs_dir=tmp_path / "here", name="d", device="cpu", **options)
+    with pytest.warns(GancurveWarning) as there:
+        gc.sweep(runs_dir=tmp_path / "there", name="d", cluster=client, **options)
+    assert [str(w.message) for w in here] == [str(w.message) for w in there]
+    assert "diverged" in (tmp_path / "there" / "d" / "summary.csv").read_text()
+    for name in ("summary.csv", "summary.json"):
+        assert (tmp_path / "here" / "d" / name).read_bytes() == (tmp_path / "there" / "d" / name).read_bytes()
 
 
 @pytest.mark.slow
