@@ -37,9 +37,11 @@ def sweep_command(request: SweepRequest, stop: StopFlag, as_json: bool, cluster:
     if outcome.interrupted_by is not None:
         trained = outcome.step >= swept.steps
         members = swept.members
-        if spec is not None:  # (members come back whole, a shard at a time)
+        if spec is not None and outcome.unsaved:  # (members come back whole, a shard at a time)
             written = members - outcome.unsaved
             what = f"{written:,} of {members:,} members are trained and written; the others train on resume"
+        elif spec is not None:
+            what = "every member is trained and written, the summary is not written yet"
         elif not trained:
             what = "each member continues from its last checkpoint"
         elif outcome.unsaved:  # the stop cut the saving short: those members train those steps again

@@ -538,7 +538,8 @@ def _finish(study: _Study, stop: StopFlag, device: str) -> SweepOutcome:
     summary the members have moved past is removed."""
     plan = study.plan
     place = plan.grid if plan.grid is not None else plan.parts[0][0]
-    complete = study.done() == study.total
+    # A stop before the summary leaves none, as in-process (``--resume`` writes it, training nothing).
+    complete = study.done() == study.total and stop.signal is None
     prefix = {
         index: (f"{sweep.name}/" if plan.grid is not None else "")
         for index, (sweep, _, _) in enumerate(plan.parts)
@@ -574,7 +575,6 @@ def _finish(study: _Study, stop: StopFlag, device: str) -> SweepOutcome:
     rows = [row for part_rows in by_part for row in part_rows]
     return SweepOutcome(
         place, plan.cadence.steps, rows, aggregate(by_part[0]), None, warnings, device, recipes,
-        stopped_late=stop.signal is not None,
     )  # fmt: skip
 
 
