@@ -29,9 +29,11 @@ except ImportError:  # CI installs the dev extra, which holds it: there it must 
 
 import gancurve as gc
 from gancurve.api import GancurveWarning
+from gancurve.core.config import TrainConfig
 from gancurve.errors import GancurveError
 from gancurve.store.rundir import TRAINED_FILES
 from gancurve.sweeps.cluster import SHARD_MODEL_STEPS, Shard, shard_size, train_shard, versions
+from gancurve.training.signals import StopFlag
 
 SEEDS, STEPS = range(1, 7), 300
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -114,6 +116,43 @@ def test_a_grid_on_the_cluster_is_the_in_process_grid(client: distributed.Client
         assert_same_sweep(here.path / recipe, there.path / recipe, range(1, 4))
 
 
+class StopWhenAllAreIn:
+    """A progress reporter that asks the study to stop once every member came back."""
+
+    def __init__(self, stop: StopFlag) -> None:
+        self.stop, self.total = stop, 0
+
+    def start(self, total: int, done: int, members: int = 1) -> None:
+        self.total = total
+
+    def advance(self, step: int, row: dict[str, float]) -> None:
+        if step == self.total:
+            self.stop.request(signal.SIGINT)
+
+
+@pytest.mark.slow
+def test_a_stop_once_every_member_is_in_leaves_no_summary_and_resume_writes_it(
+    client: distributed.Client, reference: Path, tmp_path: Path
+) -> None:
+    from gancurve.core.recipes import Choices
+    from gancurve.sweeps.cluster import ClusterSpec, run_on_cluster
+    from gancurve.sweeps.opening import SweepRequest
+    from gancurve.training.cadence import Cadence
+
+    stop = StopFlag()
+    request = SweepRequest(
+        tmp_path, "s", tuple(SEEDS), Cadence(steps=STEPS), Choices(TrainConfig(), frozenset())
+    )
+    ran = run_on_cluster(request, ClusterSpec(client=client), stop, StopWhenAllAreIn(stop))
+    assert ran.outcome.interrupted_by == signal.SIGINT and ran.outcome.unsaved == 0
+    assert not (tmp_path / "s" / "summary.json").exists()
+    written = _written(tmp_path / "s")
+    assert len(written) == len(SEEDS)
+    gc.sweep(resume="s", runs_dir=tmp_path, cluster=client, progress=False)  # trains nothing: scores them
+    assert _written(tmp_path / "s") == written
+    assert_same_sweep(reference, tmp_path / "s")
+
+
 @pytest.mark.slow
 def test_members_that_diverge_on_the_cluster_are_recorded_as_in_process(
     client: distributed.Client, tmp_path: Path
@@ -181,7 +220,6 @@ def test_a_shard_from_a_client_of_another_version_is_refused_by_the_worker(
     client: distributed.Client,
 ) -> None:
     # A worker that joins once the study runs is not in the first check: the shard checks again.
-    from gancurve.core.config import TrainConfig
     from gancurve.training.cadence import Cadence
 
     theirs = {**versions(), "numpy": "1.0.0"}
