@@ -45,7 +45,7 @@ def local_cluster(**env: str) -> distributed.LocalCluster:
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
         env={**WORKER_ENV, **env},
     )

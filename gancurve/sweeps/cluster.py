@@ -156,7 +156,7 @@ def connect(spec: ClusterSpec) -> Iterator[Any]:
                     n_workers=spec.local_workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # (None still binds 8787, and warns when it is taken)
                     silence_logs=logging.ERROR,  # a worker lost and replaced is the study's business
                     env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
                 )
