@@ -120,6 +120,26 @@ def test_the_engine_starts_no_more_threads_than_it_has_members_to_share() -> Non
         numba.set_num_threads(most)
 
 
+def test_a_thread_limit_holds_every_call_to_it() -> None:
+    """A Dask worker's shard trains on its own thread alone (``kernel.limit_threads``)."""
+    import numba
+
+    from gancurve.core.engines import kernel
+
+    most = numba.config.NUMBA_NUM_THREADS
+    try:
+        kernel.limit_threads(1)
+        engine = BatchedEngine([TrainConfig(seed=seed) for seed in (1, 2, 3)])
+        engine.advance(2)
+        assert numba.get_num_threads() == 1
+        kernel.limit_threads(None)
+        engine.advance(2)
+        assert numba.get_num_threads() == min(3, most)
+    finally:
+        kernel.limit_threads(None)
+        numba.set_num_threads(most)
+
+
 def test_members_must_paint_the_same_family() -> None:
     with pytest.raises(ValueError, match="same family"):
         BatchedEngine([TrainConfig(seed=1), TrainConfig(seed=2, artist="bump")])
