@@ -108,15 +108,31 @@ def _paintings(axes: Axes, samples: Samples, curves: int, artist: Artist) -> Non
     axes.legend(handles=handles, loc="upper center", fontsize=8, ncol=2, frameon=False)
 
 
+#: The range of a every histogram of fitted a covers.
+HISTOGRAM_RANGE = (0.5, 2.5)
+
+
 def artist_density(axes: Axes, law: ParameterLaw) -> None:
-    """The law of the artist's ``a`` as a black step line (the target every histogram is read against)."""
-    xs, ys = law.density_outline()
-    label = "the artist: U(1, 2)" if law.modes == 1 else f"the artist: {law.modes} modes"
+    """The law of the artist's ``a`` as a black step line (the target every histogram is read
+    against); a point as a spike: its mass in one bar of the histogram's bins, which runs off the
+    top when G's histogram is lower (the axes follow G's)."""
+    bins = histogram_bins(law)
+    xs, ys = law.density_outline(spike_width=(HISTOGRAM_RANGE[1] - HISTOGRAM_RANGE[0]) / bins)
+    if law.is_point:
+        label = f"the artist: every a = {law.low:g} (a point)"
+    else:
+        label = f"the artist: U({law.low:g}, {law.high:g})" if law.modes == 1 else f"the artist: {law.modes} modes"
+    top = axes.get_ylim()[1]
     axes.plot(xs, ys, color="black", lw=1.5 if law.modes == 1 else 1.0, label=label)
+    if law.is_point:
+        axes.set_ylim(0, top)  # G's histogram decides the scale; the spike is drawn off the top
 
 
 def histogram_bins(law: ParameterLaw) -> int:
-    """Bins on [0.5, 2.5] fine enough to show the law's narrowest feature."""
+    """Bins on [0.5, 2.5] fine enough to show the law's narrowest feature (a point: bins 0.005
+    wide, an odd number of them so that the point is a bin's centre, not an edge)."""
+    if law.is_point:
+        return 401
     return 40 if law.modes == 1 else 80 * law.modes
 
 
@@ -132,7 +148,7 @@ def _a_histogram(axes: Axes, samples: Samples, artist: Artist) -> None:
     axes.hist(
         groups,
         bins=histogram_bins(law),
-        range=(0.5, 2.5),
+        range=HISTOGRAM_RANGE,
         density=True,
         stacked=True,
         color=colours,
@@ -140,10 +156,12 @@ def _a_histogram(axes: Axes, samples: Samples, artist: Artist) -> None:
         label=names,
     )
     artist_density(axes, law)
-    axes.set_xlim(0.5, 2.5)
+    axes.set_xlim(*HISTOGRAM_RANGE)
     axes.set_xlabel(f"a  (painting ≈ {artist.family.formula})")
     axes.set_ylabel("density")
     spread = f"spread {a_hat.std():.3f}, target {law.std:.3f}"
+    if law.is_point:
+        spread = f"mean |â − {law.low:g}| {np.mean(np.abs(a_hat - law.low)):.3f}, {spread}"
     axes.set_title(f"(b) fitted a of {len(a_hat):,} paintings ({spread})")
     axes.legend(fontsize=8, frameon=False, loc="upper left")
 

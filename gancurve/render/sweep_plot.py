@@ -164,14 +164,14 @@ def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:
 def _histogram(
     axes: Axes, label: str, row: dict[str, Any], samples: Samples, letter: str, artist: Artist
 ) -> None:
-    from gancurve.render.plot import artist_density, histogram_bins
+    from gancurve.render.plot import HISTOGRAM_RANGE, artist_density, histogram_bins
 
     colour = VERDICT_COLOURS.get(row["verdict"], GREEN)
     law = artist.law
-    axes.hist(samples.a_hat, bins=histogram_bins(law), range=(0.5, 2.5), density=True, color=colour,
+    axes.hist(samples.a_hat, bins=histogram_bins(law), range=HISTOGRAM_RANGE, density=True, color=colour,
               alpha=0.7, label=f"fitted a of seed {row['seed']}")  # fmt: skip
     artist_density(axes, law)
-    axes.set_xlim(0.5, 2.5)
+    axes.set_xlim(*HISTOGRAM_RANGE)
     axes.set_xlabel(f"a  (painting ≈ {artist.family.formula})")
     axes.set_title(f"({letter}) the {label} seed: {row['run']}, W1 {_text(row['w1'])}, {row['verdict']}")
     axes.legend(fontsize=8, frameon=False, loc="upper left")
