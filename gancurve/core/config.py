@@ -217,7 +217,9 @@ class TrainConfig:
             raise ValueError(f"the label condition needs an even number of modes, got {self.modes}")
         if self.condition != "none" and self.artist == "dirac":
             # Every painting of the point is the same: there is nothing to ask G for.
-            raise ValueError(f"the dirac artist paints one curve: a {self.condition} condition has no meaning there")
+            raise ValueError(
+                f"the dirac artist paints one curve: a {self.condition} condition has no meaning there"
+            )
 
     @property
     def g_inputs(self) -> int:

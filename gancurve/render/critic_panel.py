@@ -37,7 +37,9 @@ def draw_critic(axes: Axes, view: CriticView, objective: Objective, letter: str 
                   label=f"{formula}: the optimal D for this G", zorder=3)  # fmt: skip
     densities = axes.twinx()
     if view.point is None:
-        densities.fill_between(view.a, view.p_data, color=REAL, alpha=0.25, lw=0, label="p_data: the artist's a")
+        densities.fill_between(
+            view.a, view.p_data, color=REAL, alpha=0.25, lw=0, label="p_data: the artist's a"
+        )
         top = max(float(view.p_data.max()), float(view.p_g.max()))
     else:  # a point has no density: a spike the height of the panel
         densities.axvline(view.point, color=REAL, lw=3, alpha=0.6, label=f"p_data: every a = {view.point:g}")

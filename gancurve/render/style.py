@@ -38,7 +38,7 @@ def draw_canvas(axes: Axes, x: np.ndarray, artist: Artist | None = None) -> None
     if artist.law.is_point:
         painting = fine.paint(np.array([artist.law.low]))[0]
         axes.plot(xs, painting, color=REAL_CURVE, lw=2.5, zorder=1,
-                  label=f"the real painting: a = {artist.law.low:g}, every time")  # fmt: skip
+                  label=f"the real painting (a = {artist.law.low:g})")  # fmt: skip
     else:
         _draw_band(axes, fine, xs)
     axes.set_xlim(float(x[0]), float(x[-1]))
