@@ -195,6 +195,7 @@ def test_a_point_has_no_finite_optimal_d() -> None:
 # -- the commands ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_dirac_run_trains_evaluates_plots_animates_and_samples(tmp_path: Path) -> None:
     runs = ["--runs-dir", str(tmp_path)]
     code, _, stderr = run_cli("train", "--artist", "dirac", "--steps", "300", "--eval-every", "100",
@@ -244,6 +245,7 @@ def test_a_condition_has_no_meaning_for_a_point() -> None:
         assert code == 2 and stderr.count("\n") == 1 and "dirac" in stderr, stderr
 
 
+@pytest.mark.slow
 def test_a_sweep_of_dirac_members_reports_the_points_columns(tmp_path: Path) -> None:
     runs = ["--runs-dir", str(tmp_path)]
     code, stdout, stderr = run_cli("sweep", "--seeds", "3", "--steps", "100", "--eval-every", "50",
