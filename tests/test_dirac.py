@@ -296,3 +296,29 @@ def test_the_api_trains_a_dirac_run(tmp_path: Path) -> None:
 
     run = gc.train(artist="dirac", steps=100, eval_every=50, runs_dir=tmp_path, name="api", device="cpu")
     assert run.config.artist == "dirac" and "d_slope_real" in run.metrics.columns
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("changes", [{}, {"r1": 1.0, "loss": "non-saturating"}])
+def test_every_engine_trains_a_dirac_member_beside_a_parabola_one(changes: dict[str, object]) -> None:
+    """No engine changed for the point: the compiled and the torch batched engines, a dirac member
+    beside a member of the tutorial's artist (the same family: one basis), match the reference
+    trainer in float64 over 50 steps."""
+    import torch
+
+    from gancurve.core.engines.batched import BatchedEngine
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+    from gancurve.core.engines.reference import Trainer
+    from gancurve.core.networks import NETWORKS
+
+    configs = [TrainConfig(seed=3, artist="dirac", **changes), TrainConfig(seed=4)]  # type: ignore[arg-type]
+    references = [Trainer(config, dtype=torch.float64) for config in configs]
+    for reference in references:
+        reference.advance(50)
+    for engine in (BatchedEngine(configs, np.float64), TorchBatchedEngine(configs, "cpu", np.float64)):
+        engine.advance(50)
+        for member, reference in enumerate(references):
+            mine, theirs = engine.state(member), reference.state()
+            for network in NETWORKS:
+                for name, array in mine.weights[network].items():
+                    assert np.abs(array - theirs.weights[network][name]).max() < 1e-8, (member, name)
