@@ -13,7 +13,14 @@ from helpers import run_cli
 
 from gancurve.core.artist import make_artist, point_law, uniform_law
 from gancurve.core.config import TrainConfig
-from gancurve.core.metrics import POINT_TOLERANCE, collapsing, coverage_of, quality, verdict
+from gancurve.core.metrics import (
+    POINT_TOLERANCE,
+    collapsing,
+    converged_max_w1,
+    coverage_of,
+    quality,
+    verdict,
+)
 
 DIRAC = make_artist(TrainConfig(artist="dirac"))
 LAW = DIRAC.law
@@ -111,6 +118,7 @@ def test_a_point_is_judged_by_its_distance_not_by_bounds_or_spread() -> None:
     judged = verdict(off, 0.5, law=LAW)
     assert judged.label == "still learning" and "0.200" in judged.reason
     assert not collapsing(0.0, 0.0, LAW)
+    assert converged_max_w1(LAW) == POINT_TOLERANCE and converged_max_w1(uniform_law(1.0, 2.0)) == 0.1
     # Far off, yet finite: a G that blew up is still "diverged" (W1 above 10, or not finite).
     assert verdict(quality(paintings_for(np.full(100, 30.0)), DIRAC), 0.5, law=LAW).label == "diverged"
     nan = quality(np.full((10, DIRAC.points), np.nan), DIRAC)

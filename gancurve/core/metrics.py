@@ -208,6 +208,12 @@ class Verdict:
     reason: str
 
 
+def converged_max_w1(law: ParameterLaw | None = None) -> float:
+    """The W1 a converged G stays within: ``CONVERGED_MAX_W1``, or for a point law (whose W1 is
+    the mean distance to it) ``POINT_TOLERANCE``."""
+    return POINT_TOLERANCE if law is not None and law.is_point else CONVERGED_MAX_W1
+
+
 def collapsing(spread: float, coverage: float, law: ParameterLaw | None = None) -> bool:
     """Whether G's paintings hardly vary: a spread under a third of the law's (the tutorial's
     U(1, 2) if None), or — for a law of one interval — under half of its bins covered (with modes
@@ -280,7 +286,7 @@ def verdict(
         )
     gap = abs(view - objective.view_at_equilibrium)
     point = law is not None and law.is_point
-    max_w1 = POINT_TOLERANCE if point else CONVERGED_MAX_W1
+    max_w1 = converged_max_w1(law)
     distance = f"mean |â − {law.low:g}| (W1)" if point and law is not None else "W1"
     if (
         (condition_error is None or condition_error <= CONVERGED_MAX_CONDITION_ERROR)
