@@ -330,3 +330,15 @@ def test_every_engine_trains_a_dirac_member_beside_a_parabola_one(changes: dict[
             for network in NETWORKS:
                 for name, array in mine.weights[network].items():
                     assert np.abs(array - theirs.weights[network][name]).max() < 1e-8, (member, name)
+
+
+def test_a_gpu_run_draws_the_point_through_the_same_quantile() -> None:
+    """The reference trainer on a GPU maps uniform draws with the law's quantile written in torch:
+    a point's is 1.5 exactly there too (here on CPU tensors)."""
+    import torch
+
+    from gancurve.core.engines.reference import _quantile_on_device
+
+    for dtype in (torch.float32, torch.float64):
+        u = torch.rand(1000, dtype=dtype, generator=torch.Generator().manual_seed(0))
+        assert bool(torch.all(_quantile_on_device(LAW, u) == 1.5))
