@@ -22,6 +22,7 @@ import logging
 import secrets
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -341,9 +342,21 @@ class LabServer:
             self._thread.join(10)
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler writing to ``sys.stderr`` as it is when a line is written (not when it was made)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def _quiet_logging() -> None:
     """One plain line per event on stderr, for the lab's own lines and uvicorn's."""
-    handler = logging.StreamHandler()
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter("gancurve lab: %(message)s"))
     for name in ("gancurve.lab", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)

@@ -72,6 +72,7 @@ class LabRequest:
     steps: int  # the total a linear decay is fixed from
     device: str = "cpu"
     engine: str = "fast"
+    playing: bool = True  # a fresh run plays at once (a continued one is looked at first)
 
 
 class Change(TypedDict):
@@ -140,7 +141,7 @@ class Lab:
         self.setup_number = 0  # counts changes to what the page shows beside the frames
         self.attached: _Attached | None = None
         self.given: dict[str, object] = {k: v for k, v in request.given.items() if v is not None}
-        self.play = _Play()
+        self.play = _Play(playing=request.playing)
         self.frame = Frame()
         self.setup_text = "{}"
         self._commands: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]]] = queue.Queue()
