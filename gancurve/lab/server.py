@@ -345,7 +345,7 @@ class LabServer:
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     """A handler writing to ``sys.stderr`` as it is when a line is written (not when it was made)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
