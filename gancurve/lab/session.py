@@ -640,13 +640,19 @@ class Lab:
         self._last_frame = time.perf_counter()
         self.frame = Frame(self.frame.number + 1, json.dumps(body, allow_nan=False))
 
-    def _series(self) -> dict[str, list[float | None]]:
+    def _series(self) -> dict[str, dict[str, list[float | None]]]:
+        """Each logged number over the steps, thinned to :data:`SERIES_POINTS` (W1 is measured only
+        at evaluations: each series keeps the rows that hold it, the last one always)."""
         rows = self.session.history.rows
-        every = max(1, math.ceil(len(rows) / SERIES_POINTS))
-        chosen = rows[::every] + ([rows[-1]] if rows and (len(rows) - 1) % every else [])
-        series: dict[str, list[float | None]] = {"step": [float(row["step"]) for row in chosen]}
+        series = {}
         for key in SERIES:
-            series[key] = [_number(row.get(key)) for row in chosen]
+            held = [row for row in rows if key in row]
+            every = max(1, math.ceil(len(held) / SERIES_POINTS))
+            chosen = held[::every] + ([held[-1]] if held and (len(held) - 1) % every else [])
+            series[key] = {
+                "step": [float(row["step"]) for row in chosen],
+                "value": [_number(row[key]) for row in chosen],
+            }
         return series
 
     def _verdict(self) -> dict[str, Any] | None:

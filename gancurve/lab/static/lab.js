@@ -423,33 +423,30 @@ function drawCurves() {
   const { context, width, height } = surface("curves");
   const series = frame.series;
   const objective = setup.objective;
-  const steps = series.step;
-  const last = steps.length ? steps[steps.length - 1] : 1;
-  const first = steps.length ? steps[0] : 0;
-  const xRange = [Math.min(first, 0), Math.max(last, 1)];
+  const last = Math.max(1, ...Object.values(series).map((s) => (s.step.length ? s.step[s.step.length - 1] : 0)));
+  const xRange = [0, Math.max(last, 1)];
   const dLossTarget = objective.d_loss_at_equilibrium;
   const charts = [
-    { title: "W1 to the artist (0: G paints the artist's law)", keys: [["w1", COLOURS.w1]], target: 0 },
-    { title: `${objective.view} (${format(objective.view_at_equilibrium)} at equilibrium)`, keys: [["d_accuracy", COLOURS.view]], target: objective.view_at_equilibrium },
-    { title: dLossTarget === null ? "D score" : `D score (${format(-dLossTarget)} at equilibrium)`, keys: [["d_score", COLOURS.score]], target: dLossTarget === null ? null : -dLossTarget },
-    { title: "losses: D's and G's", keys: [["d_loss", COLOURS.dLoss], ["g_loss", COLOURS.gLoss]], target: null },
+    { title: "W1 to the artist (0: perfect)", keys: [["w1", COLOURS.w1]], target: 0, empty: "measured every 500 steps" },
+    { title: `${objective.view} (equilibrium ${format(objective.view_at_equilibrium)})`, keys: [["d_accuracy", COLOURS.view]], target: objective.view_at_equilibrium },
+    { title: dLossTarget === null ? "D score" : `D score (equilibrium ${format(-dLossTarget)})`, keys: [["d_score", COLOURS.score]], target: dLossTarget === null ? null : -dLossTarget },
+    { title: "losses of D and G", keys: [["d_loss", COLOURS.dLoss], ["g_loss", COLOURS.gLoss]], target: null },
   ];
   const columns = 2, rows = 2;
   const cellWidth = width / columns, cellHeight = height / rows;
   charts.forEach((chart, index) => {
     const column = index % columns, row = Math.floor(index / columns);
-    const values = chart.keys.flatMap(([key]) => series[key].filter((v) => v !== null));
+    const values = chart.keys.flatMap(([key]) => series[key].value.filter((v) => v !== null));
+    const measured = values.length > 0;
     if (chart.target !== null) values.push(chart.target);
     let low = values.length ? Math.min(...values) : 0, high = values.length ? Math.max(...values) : 1;
     if (!(high > low)) { low -= 0.5; high += 0.5; }
     const pad = (high - low) * 0.08;
     const box = plotBox(context, column * cellWidth + 42, row * cellHeight + 20, cellWidth - 52, cellHeight - 40, xRange, [low - pad, high + pad], { title: chart.title, font: 11, xTicks: 4, yTicks: 3 });
     if (chart.target !== null) line(context, box, xRange, [chart.target, chart.target], "#000", 1, [3, 3]);
-    for (const [key, colour] of chart.keys) line(context, box, steps, series[key], colour, 1.8);
-    if (chart.keys.length > 1) legend(context, box.left + box.width - 130, box.top + 10, [["D", COLOURS.dLoss], ["G", COLOURS.gLoss]], 11);
-    if (!values.length || (chart.keys[0][0] === "w1" && !series.w1.some((v) => v !== null))) {
-      note(context, box, chart.keys[0][0] === "w1" ? "measured every 500 steps" : "logged every 50 steps");
-    }
+    for (const [key, colour] of chart.keys) line(context, box, series[key].step, series[key].value, colour, 1.8);
+    if (chart.keys.length > 1) legend(context, box.left + box.width - 110, box.top + box.height - 10, [["D", COLOURS.dLoss], ["G", COLOURS.gLoss]], 11);
+    if (!measured) note(context, box, chart.empty || "logged every 50 steps");
   });
 }
 
