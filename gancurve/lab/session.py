@@ -644,13 +644,13 @@ class Lab:
         """Each logged number over the steps, thinned to :data:`SERIES_POINTS` (W1 is measured only
         at evaluations: each series keeps the rows that hold it, the last one always)."""
         rows = self.session.history.rows
-        series = {}
+        series: dict[str, dict[str, list[float | None]]] = {}
         for key in SERIES:
             held = [row for row in rows if key in row]
             every = max(1, math.ceil(len(held) / SERIES_POINTS))
             chosen = held[::every] + ([held[-1]] if held and (len(held) - 1) % every else [])
             series[key] = {
-                "step": [float(row["step"]) for row in chosen],
+                "step": [_number(row["step"]) for row in chosen],
                 "value": [_number(row[key]) for row in chosen],
             }
         return series
