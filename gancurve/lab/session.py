@@ -650,7 +650,7 @@ class Lab:
             every = max(1, math.ceil(len(held) / SERIES_POINTS))
             chosen = held[::every] + ([held[-1]] if held and (len(held) - 1) % every else [])
             series[key] = {
-                "step": [_number(row["step"]) for row in chosen],
+                "step": [float(row["step"]) for row in chosen],
                 "value": [_number(row[key]) for row in chosen],
             }
         return series
