@@ -26,6 +26,7 @@ from websockets.sync.client import connect
 
 from gancurve.core.engines import layout
 from gancurve.lab.server import COOKIE
+from gancurve.lab.session import Lab, LabRequest
 from gancurve.store.checkpoint import load_checkpoint
 from gancurve.store.rundir import RunDir
 
@@ -396,3 +397,36 @@ def test_ctrl_c_saves_a_run_saved_once_and_exits_130(tmp_path: Path) -> None:
     assert f"Saved run 'kept' at step {step + 30:,}." in err and "Traceback" not in err
     run = RunDir(tmp_path / "kept")
     assert load_checkpoint(run).step == step + 30 and load_checkpoint(run).config.lr_d == 2e-4
+
+
+@pytest.mark.slow
+def test_a_run_continued_live_goes_on_exactly_as_train_resume_and_saves_into_itself(tmp_path: Path) -> None:
+    runs, alone = tmp_path / "runs", tmp_path / "alone"
+    _train(runs, "tiny", "--steps", "100")
+    _train(alone, "tiny", "--steps", "100")
+    lab = Lab(LabRequest(runs_dir=runs, name=None, run="tiny", given={}, steps=10_000))
+    lab.start()
+    try:
+        assert lab.state()["step"] == 100 and lab.state()["saved"] == "tiny" and not lab.play.playing
+        assert lab.submit({"do": "step", "count": 50}).result(30)["ok"]
+        while lab.play.pending:
+            time.sleep(0.01)
+        assert (runs / "tiny" / ".lock").is_file()  # held while the lab has the run
+    finally:
+        said = lab.close(save=True)  # as Ctrl-C does: a run that is on disk is saved again
+    assert said == "Saved run 'tiny' at step 150."
+    resume = (
+        "train",
+        "--resume",
+        "--name",
+        "tiny",
+        "--runs-dir",
+        str(alone),
+        "--steps",
+        "150",
+        "--device",
+        "cpu",
+    )
+    code, _out, err = run_cli(*resume)
+    assert code == 0, err
+    _same_run(RunDir(runs / "tiny"), RunDir(alone / "tiny"))
