@@ -1,9 +1,11 @@
 """Benchmark: ``gancurve lab`` playing at full speed against ``gancurve train``, and its start-up.
 
 Training speed: the same run (seed 1, the tutorial's recipe, the default cadence) is trained by
-``gc.train`` and by the lab (its session thread at full speed, its server sending frames over the
-WebSocket to a client in another process that reads and parses every frame, as a browser tab
-would), alternately, in one process. Each round times the steps from 0 to ``--steps``.
+``train``'s path (``api.train_run``, its own seconds: the loop with its checkpoints every 1,000
+steps) and by the lab (its session thread at full speed — it saves only when asked —, its server
+sending frames over the WebSocket to a client in another process that reads and parses every
+frame, as a browser tab would), alternately, in one process. Each round times the steps from 0 to
+``--steps``.
 
 Start-up: ``gancurve lab --no-browser`` as a new process, until the page is usable — the page
 served and the first frame read from its socket (numba's cache warm: the first round warms it).
@@ -32,9 +34,12 @@ from pathlib import Path
 
 import httpx
 
-import gancurve as gc
+from gancurve.api import train_run
 from gancurve.lab.server import LabServer
 from gancurve.lab.session import Lab, LabRequest
+from gancurve.training.cadence import CadenceOptions
+from gancurve.training.resume import TrainRequest, choices_of
+from gancurve.training.signals import StopFlag
 
 #: The client a tab stands for: reads and parses every frame until killed, then says how many.
 CLIENT = """
@@ -70,12 +75,16 @@ def free_port() -> int:
 
 
 def train_round(runs_dir: Path, name: str, steps: int) -> float:
-    """``gc.train``'s steps per second for a run of ``steps``."""
+    """``gancurve train``'s steps per second for a run of ``steps``, as it reports them (its training
+    loop, saves included; opening the run not: the lab's round does not time that either)."""
+    request = TrainRequest(
+        runs_dir=runs_dir, name=name, device="cpu", cadence=CadenceOptions(steps=steps),
+        choices=choices_of({"seed": 1}, steps),
+    )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        began = time.perf_counter()
-        gc.train(steps=steps, seed=1, name=name, runs_dir=runs_dir, device="cpu", progress=False)
-        return steps / (time.perf_counter() - began)
+        trained = train_run(request, StopFlag(), shown=False)
+    return steps / trained.seconds
 
 
 def lab_round(runs_dir: Path, steps: int) -> tuple[float, float]:

@@ -28,6 +28,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
+from gancurve.core.artist import example_a
 from gancurve.core.config import TrainConfig
 from gancurve.core.critic import FRAME_A
 from gancurve.core.engines.batched import HYPER_FIELDS, retune_problem
@@ -536,7 +537,6 @@ class Lab:
         config, artist = session.config, session.trainer.artist
         objective = OBJECTIVES[config.loss]
         fine = replace(artist, points=100)
-        from gancurve.render.style import example_a
 
         retunable = getattr(session.trainer, "retune", None) is not None
         controls = [
@@ -588,10 +588,14 @@ class Lab:
 
     @staticmethod
     def _colours(config: TrainConfig, curves: int) -> list[str]:
-        """The colours of G's curves, as ``animate`` draws them (a conditional G's by what they ask)."""
+        """The colours of G's curves, as ``animate`` draws them: a conditional G's by what they ask
+        (none: the page's green for all; matplotlib, for its colour map, only then — it costs start-up)."""
+        from gancurve.core.condition import make_condition
+
+        if not make_condition(config).width:
+            return []
         from matplotlib.colors import to_hex
 
-        from gancurve.core.condition import make_condition
         from gancurve.render.frames import Look
 
         look = Look(OBJECTIVES[config.loss], None, make_condition(config))
