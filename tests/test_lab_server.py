@@ -277,6 +277,7 @@ def test_a_change_the_engine_cannot_make_between_steps_starts_the_run_again(runn
             "--hidden must be a whole number from 1 to 4,096",
         ),
         ({"do": "set", "option": "nonsense", "value": "1"}, "'nonsense' is not a training option"),
+        ({"do": "set", "option": "recipe", "value": "/etc/passwd"}, "--recipe must be one of tutorial, best"),
         ({"do": "step", "count": 0}, "A step takes a whole number of steps"),
         ({"do": "step", "count": "10"}, "A step takes a whole number of steps"),
         ({"do": "speed", "value": 7}, "The speed is one of"),
@@ -430,3 +431,23 @@ def test_a_run_continued_live_goes_on_exactly_as_train_resume_and_saves_into_its
     code, _out, err = run_cli(*resume)
     assert code == 0, err
     _same_run(RunDir(runs / "tiny"), RunDir(alone / "tiny"))
+
+
+def test_a_recipe_applies_at_the_next_step_with_every_choice_it_sets(running: Running) -> None:
+    tab = paused(running)
+    tab.command(do="step", count=4)
+    running.wait_idle()
+    reply = tab.command(do="set", option="recipe", value="best")
+    assert reply["ok"] and "--recipe tutorial → best from step 5" in reply["message"], reply
+    config = running.lab.session.config
+    assert (config.loss, config.lr_g, config.beta1, config.lr_schedule) == (
+        "non-saturating",
+        8e-4,
+        0.0,
+        "linear-decay",
+    )
+    assert (config.decay_start, config.decay_end) == (5000, 10_000)  # over the second half of --steps
+    assert running.lab.state()["generation"] == 0 and running.lab.state()["step"] == 4
+    assert tab.command(do="set", option="lr_g", value="0.0002")["ok"]  # an option given wins over it
+    assert running.lab.session.config.lr_g == 2e-4 and running.lab.session.config.loss == "non-saturating"
+    tab.close()

@@ -382,6 +382,10 @@ class Lab:
             raise UsageError(
                 f"Invalid hyperparameters: {option.flag} must be {option.choice.rule.text}, got {text!r}."
             ) from None
+        if name == "recipe" and value not in RECIPES:  # (a recipe file names a path on this machine)
+            raise UsageError(
+                f"Invalid hyperparameters: --recipe must be one of {', '.join(RECIPES)}, got {text!r}."
+            )
         given = dict(self.given) if self.attached is None or self.request.run is None else self._as_given()
         if name == "recipe":  # a recipe sets its options anew
             given = {key: val for key, val in given.items() if key not in RECIPE_OPTIONS}
