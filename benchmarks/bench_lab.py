@@ -84,7 +84,7 @@ def train_round(runs_dir: Path, name: str, steps: int) -> float:
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        trained = train_run(request, StopFlag(), shown=False)
+        trained = train_run(request, StopFlag(), shown=False, warnings_shown=False)
     return steps / trained.seconds
 
 
