@@ -578,6 +578,7 @@ class Lab:
                 "view": objective.view,
                 "view_at_equilibrium": objective.view_at_equilibrium,
                 "d_loss_at_equilibrium": objective.d_loss_at_equilibrium,
+                "g_loss_at_equilibrium": objective.g_loss_at_equilibrium,
                 "probabilistic": objective.probabilistic,
             },
             "colours": self._colours(config, len(session.fixed)),

@@ -427,10 +427,14 @@ function drawCurves() {
   const xRange = [0, Math.max(last, 1)];
   const dLossTarget = objective.d_loss_at_equilibrium;
   const charts = [
-    { title: "W1 to the artist (0: perfect)", keys: [["w1", COLOURS.w1]], target: 0, empty: "measured every 500 steps" },
-    { title: `${objective.view} (equilibrium ${format(objective.view_at_equilibrium)})`, keys: [["d_accuracy", COLOURS.view]], target: objective.view_at_equilibrium },
-    { title: dLossTarget === null ? "D score" : `D score (equilibrium ${format(-dLossTarget)})`, keys: [["d_score", COLOURS.score]], target: dLossTarget === null ? null : -dLossTarget },
-    { title: "losses of D and G", keys: [["d_loss", COLOURS.dLoss], ["g_loss", COLOURS.gLoss]], target: null },
+    { title: "W1 to the artist (0: perfect)", keys: [["w1", COLOURS.w1]], targets: [[0, "#000"]], empty: "measured every 500 steps" },
+    { title: `${objective.view} (equilibrium ${format(objective.view_at_equilibrium)})`, keys: [["d_accuracy", COLOURS.view]], targets: [[objective.view_at_equilibrium, "#000"]] },
+    { title: dLossTarget === null ? "D score" : `D score (equilibrium ${format(-dLossTarget)})`, keys: [["d_score", COLOURS.score]], targets: dLossTarget === null ? [] : [[-dLossTarget, "#000"]] },
+    {
+      title: "losses of D and G",
+      keys: [["d_loss", COLOURS.dLoss], ["g_loss", COLOURS.gLoss]],
+      targets: [[dLossTarget, COLOURS.dLoss], [objective.g_loss_at_equilibrium, COLOURS.gLoss]].filter(([value]) => value !== null),
+    },
   ];
   const columns = 2, rows = 2;
   const cellWidth = width / columns, cellHeight = height / rows;
@@ -438,12 +442,12 @@ function drawCurves() {
     const column = index % columns, row = Math.floor(index / columns);
     const values = chart.keys.flatMap(([key]) => series[key].value.filter((v) => v !== null));
     const measured = values.length > 0;
-    if (chart.target !== null) values.push(chart.target);
+    for (const [value] of chart.targets) values.push(value);
     let low = values.length ? Math.min(...values) : 0, high = values.length ? Math.max(...values) : 1;
     if (!(high > low)) { low -= 0.5; high += 0.5; }
     const pad = (high - low) * 0.08;
     const box = plotBox(context, column * cellWidth + 42, row * cellHeight + 20, cellWidth - 52, cellHeight - 40, xRange, [low - pad, high + pad], { title: chart.title, font: 11, xTicks: 4, yTicks: 3 });
-    if (chart.target !== null) line(context, box, xRange, [chart.target, chart.target], "#000", 1, [3, 3]);
+    for (const [value, colour] of chart.targets) line(context, box, xRange, [value, value], colour, 1, [3, 3]);
     for (const [key, colour] of chart.keys) line(context, box, series[key].step, series[key].value, colour, 1.8);
     if (chart.keys.length > 1) legend(context, box.left + box.width - 110, box.top + box.height - 10, [["D", COLOURS.dLoss], ["G", COLOURS.gLoss]], 11);
     if (!measured) note(context, box, chart.empty || "logged every 50 steps");
