@@ -451,3 +451,16 @@ def test_a_recipe_applies_at_the_next_step_with_every_choice_it_sets(running: Ru
     assert tab.command(do="set", option="lr_g", value="0.0002")["ok"]  # an option given wins over it
     assert running.lab.session.config.lr_g == 2e-4 and running.lab.session.config.loss == "non-saturating"
     tab.close()
+
+
+def test_options_given_with_a_continued_run_are_changes_from_its_step(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    _train(runs, "tiny", "--steps", "60")
+    lab = Lab(LabRequest(runs_dir=runs, name=None, run="tiny", given={"lr_d": 3e-4}, steps=10_000))
+    try:
+        assert lab.session.config.lr_d == 3e-4
+        assert lab.changes == [
+            {"step": 60, "option": "--lr-d", "before": "0.0001", "after": "0.0003", "applied": "next step"}
+        ]
+    finally:
+        lab.close(save=False)

@@ -188,6 +188,19 @@ class Lab:
             session = TrainingSession(run, config, self._working(), self.request.device, self.request.engine)
             session.restore(checkpoint)
             self.changes = [Change(**change) for change in run.read_lab_changes()]  # type: ignore[typeddict-item]
+            step = session.trainer.step_count
+            for name in checkpoint.config.differences_in(config):  # options given with --run
+                before, after = getattr(checkpoint.config, name), getattr(config, name)
+                flag = TRAINING_OPTIONS[name].flag if name in TRAINING_OPTIONS else name
+                self.changes.append(
+                    Change(
+                        step=step,
+                        option=flag,
+                        before=f"{before:g}" if isinstance(before, float) else str(before),
+                        after=f"{after:g}" if isinstance(after, float) else str(after),
+                        applied="next step",
+                    )
+                )
         except BaseException:
             lock.close()
             raise
