@@ -464,3 +464,17 @@ def test_options_given_with_a_continued_run_are_changes_from_its_step(tmp_path: 
         ]
     finally:
         lab.close(save=False)
+
+
+def test_a_warning_while_training_reaches_the_page(tmp_path: Path) -> None:
+    running = Running(tmp_path / "runs", lr_g=1000.0, lr_d=1000.0)  # G collapses within 500 steps
+    try:
+        tab = running.tab()
+        tab.command(do="step", count=500)
+        running.wait_idle()
+        while not tab.setup.get("messages"):
+            tab.receive()
+        assert "G may be collapsing" in tab.setup["messages"][-1]
+        tab.close()
+    finally:
+        running.stop()

@@ -17,6 +17,7 @@ run again, saying so. Saving writes an ordinary run directory through the store 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import queue
 import threading
@@ -41,6 +42,8 @@ from gancurve.store.rundir import RunDir
 from gancurve.training.cadence import Cadence, saved_cadence
 from gancurve.training.guard import DivergedError
 from gancurve.training.session import MAX_CALL_STEPS, Outcome, TrainingSession, run_facts
+
+log = logging.getLogger("gancurve.lab")
 
 #: Frames a second the page is sent at most (the newest wins; none queue up).
 FRAME_RATE = 30
@@ -196,8 +199,8 @@ class Lab:
                     Change(
                         step=step,
                         option=flag,
-                        before=f"{before:g}" if isinstance(before, float) else str(before),
-                        after=f"{after:g}" if isinstance(after, float) else str(after),
+                        before=_shown(before),
+                        after=_shown(after),
                         applied="next step",
                     )
                 )
@@ -223,6 +226,8 @@ class Lab:
         self._closing.set()
         if self._thread is not None:
             self._thread.join()
+        while not self._commands.empty():  # (commands that came as it stopped are answered, not lost)
+            self._commands.get_nowait()[1].set_result({"ok": False, "message": "The lab is stopping."})
         said = None
         try:
             if save and self.attached is not None and self._unsaved_steps():
@@ -285,14 +290,19 @@ class Lab:
         session, play = self.session, self.play
         step = session.trainer.step_count
         count = min(session.cadence.next_event(step), step + steps) - step
+        said = len(self.messages)
         try:
             session.trainer.advance(count)
             session.after_step(session.trainer.step_count, self.reporter, self._outcome())
-        except DivergedError as error:
+        except Exception as error:  # diverged (the guard's sentence), or a bug: paused, said, going on
+            if not isinstance(error, DivergedError):
+                log.exception("training failed at step %d", session.trainer.step_count)
             play.playing, play.pending = False, 0
             self.messages.append(str(error).splitlines()[0])
             self._publish_setup()
             return
+        if len(self.messages) != said:  # a warning (G collapsing) goes to the page at once
+            self._publish_setup()
         if play.pending:
             play.pending -= count
             if not play.pending:
@@ -340,6 +350,9 @@ class Lab:
             message = handler(command)
         except GancurveError as error:
             return {"ok": False, "message": str(error)}
+        except Exception as error:  # a bug: said on the page and in the log, and the lab goes on
+            log.exception("command %r failed", kind)
+            return {"ok": False, "message": f"The lab failed on {kind!r}: {type(error).__name__}: {error}"}
         finally:
             self._publish_setup()
             self._publish_frame()
@@ -543,8 +556,7 @@ class Lab:
                 config.decay_start / config.decay_end if config.decay_end else TRAINING_OPTIONS[name].default
             )
             return f"{share:g}"
-        value = getattr(config, name)
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        return _shown(getattr(config, name))
 
     def _publish_setup(self) -> None:
         """What the page shows beside the frames: the canvas, the controls, the changes."""
@@ -716,6 +728,11 @@ def option_fields(name: str) -> tuple[str, ...]:
         "decay_start": ("decay_start", "decay_end"),
         "lr_schedule": ("lr_schedule", "decay_start", "decay_end"),
     }.get(name, (name,))
+
+
+def _shown(value: object) -> str:
+    """A choice's value as the command line writes it (``0.0001``, ``hinge``)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _number(value: float | None) -> float | None:
