@@ -22,9 +22,10 @@ def lab_command(request: LabRequest, host: str, port: int | None, open_browser: 
     lab = Lab(request)
     server = LabServer(lab, host, port)
     if host not in LOCAL_HOSTS:
+        names = " (any Host name is accepted)" if server.security.hosts is None else ""
         err.print(
             f"Warning: listening on {host}: anyone who can reach this machine and has the token can "
-            "drive the lab (any Host name is accepted).",
+            f"drive the lab{names}.",
             markup=False,
             soft_wrap=True,
         )
