@@ -38,7 +38,10 @@ def lab_command(request: LabRequest, host: str, port: int | None, open_browser: 
     try:
         stopped_by = server.run()
     finally:
+        was_saved = lab.attached is not None
         said = lab.close(save=True)
+        if not said and not was_saved:
+            said = "Stopped; nothing was saved (Save as run keeps a run on disk)."
         if said:
             err.print(said, markup=False, soft_wrap=True)
     return exit_code_for(stopped_by) if stopped_by is not None else 0
