@@ -288,3 +288,37 @@ def test_no_average_is_kept_or_saved_without_ema() -> None:
     engine = single_run(TrainConfig(seed=2))
     engine.advance(3)
     assert engine.state().ema is None
+
+
+def test_retune_changes_one_members_choices_between_steps_and_nothing_else() -> None:
+    """``retune`` (what ``gancurve lab`` changes a choice with) is a forced resume at that step, bit
+    for bit; the other members go on untouched; what fixes shapes or streams is refused."""
+    config = TrainConfig(seed=3)
+    engine = BatchedEngine([config, config])
+    engine.advance(40)
+    wanted = dataclasses.replace(config, lr_g=5e-4, loss="hinge", ema=0.99)
+    engine.retune(0, wanted)
+    np.testing.assert_array_equal(engine.g_ema[0], engine.g[0])  # an average starts from G now
+    engine.advance(40)
+    resumed = single_run(config)
+    resumed.advance(40)
+    state = resumed.state()
+    forced = single_run(wanted)
+    forced.load_state(state)  # (a forced resume: the state, then the new choices)
+    forced.advance(40)
+    alone = single_run(config)
+    alone.advance(80)
+    for network in NETWORKS:
+        for name, value in forced.weights()[network].items():
+            np.testing.assert_array_equal(engine.weights(0)[network][name], value)
+        for name, value in alone.weights()[network].items():
+            np.testing.assert_array_equal(engine.weights(1)[network][name], value)
+    assert engine.configs[0] == wanted and engine.configs[1] == config
+    for refused, said in (
+        (dataclasses.replace(wanted, hidden=64), "hidden cannot change"),
+        (dataclasses.replace(wanted, seed=4), "seed cannot change"),
+        (dataclasses.replace(wanted, loss="wasserstein-gp"), "wasserstein-gp draws"),
+    ):
+        with pytest.raises(ValueError, match=said):
+            engine.retune(0, refused)
+    assert engine.configs[0] == wanted

@@ -326,3 +326,10 @@ def make_artist(config: TrainConfig) -> Artist:
     if config.artist == "dirac":
         return Artist(config.points, point_law(DIRAC_A), "dirac")
     return Artist(config.points, uniform_law(1.0, 2.0), config.artist)
+
+
+def example_a(law: ParameterLaw) -> tuple[float, ...]:
+    """The real paintings drawn faintly behind G's: the middle of a wide law, or every mode's centre."""
+    if law.modes == 1:
+        return tuple(law.low + share * (law.high - law.low) for share in (0.25, 0.5, 0.75))
+    return tuple((low + high) / 2 for low, high in law.intervals)

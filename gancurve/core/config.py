@@ -243,6 +243,10 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
+    def differences_in(self, other: TrainConfig) -> list[str]:
+        """The names of the fields whose values differ from ``other``'s, in declaration order."""
+        return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+
     def differences(self, other: TrainConfig) -> list[str]:
         """Human-readable list of fields that differ, as ``name: self -> other``."""
         return [

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from gancurve.core.artist import Artist, ParameterLaw
+from gancurve.core.artist import Artist, example_a
 from gancurve.core.condition import Condition
 
 GREEN = "#4AD631"  # the tutorial's colour for G's painting
@@ -19,13 +19,6 @@ LOWER = "#FF9359"  # the tutorial's lower-bound colour
 BAND = "#EAF3FB"
 REAL = "#9A9A9A"
 REAL_CURVE = "#505050"  # a point law's one real painting: darker than the faint examples of a band
-
-
-def example_a(law: ParameterLaw) -> tuple[float, ...]:
-    """The real paintings drawn faintly behind G's: the middle of a wide law, or every mode's centre."""
-    if law.modes == 1:
-        return tuple(law.low + share * (law.high - law.low) for share in (0.25, 0.5, 0.75))
-    return tuple((low + high) / 2 for low, high in law.intervals)
 
 
 def draw_canvas(axes: Axes, x: np.ndarray, artist: Artist | None = None) -> None:

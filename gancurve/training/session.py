@@ -6,7 +6,7 @@ evaluate, snapshot and checkpoint, and keeps the run directory consistent.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -254,6 +254,10 @@ class TrainingSession:
         self.history.snapshot_d_score.append(values["d_score"])
         self.history.snapshot_critic.append(self._critic(step)[0] if self.critic_frames else None)
 
+    def critic(self) -> tuple[np.ndarray | None, float | None]:
+        """D along the family now next to the optimal D for G now, and the gap (see ``_critic``)."""
+        return self._critic(self.trainer.step_count)
+
     def _critic(self, step: int) -> tuple[np.ndarray | None, float | None]:
         """D along the family now next to the optimal D for G now, and the gap between them
         (``core.critic.critic_frame``), once per step whoever asks (the snapshot, the log row);
@@ -277,6 +281,27 @@ class TrainingSession:
             result = critic_frame(discriminator, artist, a_hat, self.config.loss, condition, labels)
         self._critic_cache = (step, result)
         return result
+
+    def end_here(self, reporter: Reporter, outcome: Outcome) -> None:
+        """Log, evaluate and snapshot the current step as a run's last step is, so that what is saved
+        now is the run ``train --steps STEP`` writes (``gancurve lab`` saves wherever it is);
+        :meth:`carry_on` undoes it when training goes on."""
+        step, history = self.trainer.step_count, self.history
+        if history.snapshot_steps and history.snapshot_steps[-1] == step:
+            history.drop_last_snapshot()
+        if history.rows and history.rows[-1]["step"] == step:
+            history.rows.pop()
+        cadence = self.cadence
+        self.cadence = replace(cadence, steps=step)
+        try:
+            self.after_step(step, reporter, outcome)
+        finally:
+            self.cadence = cadence
+
+    def carry_on(self) -> None:
+        """Training goes on past the step :meth:`end_here` ended at: forget what only an end logs."""
+        self._forget_end_of_run_extras(self.trainer.step_count)
+        self.last_row = self.history.rows[-1] if self.history.rows else {}
 
     def _check_collapse(self, row: dict[str, float], reporter: Reporter, outcome: Outcome) -> None:
         """Warn once when G's paintings stop varying (mode collapse)."""

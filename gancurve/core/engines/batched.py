@@ -21,7 +21,7 @@ import numpy as np
 
 from gancurve.core.artist import make_artist
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import BlockDraws
+from gancurve.core.draws import BlockDraws, needs_mix
 from gancurve.core.engines import layout
 from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, forward, initial_weights, network_shapes
@@ -32,6 +32,22 @@ from gancurve.core.stats import step_stats
 ADAM_EPS = 1e-8
 #: The architecture every member of one engine must share (it fixes the arrays' shapes).
 SHARED_FIELDS = ("ideas", "hidden", "points", "batch_size", "d_steps", "condition")
+#: The config's fields a member's row of the ``hyper`` table holds (:meth:`BatchedEngine.set_hyper`
+#: writes them; ``lr_schedule`` only names the decay its two steps columns hold): what a member may
+#: change between two steps (:meth:`BatchedEngine.retune`) — everything else fixes its arrays,
+#: its artist or its draws.
+HYPER_FIELDS = (
+    "lr_g",
+    "lr_d",
+    "beta1",
+    "beta2",
+    "loss",
+    "lr_schedule",
+    "decay_start",
+    "decay_end",
+    "r1",
+    "ema",
+)
 
 
 class BatchedEngine:
@@ -99,6 +115,20 @@ class BatchedEngine:
         self.hyper[member, layout.DECAY_END] = config.decay_end
         self.hyper[member, layout.R1] = config.r1
         self.hyper[member, layout.EMA] = config.ema
+
+    def retune(self, member: int, config: TrainConfig) -> None:
+        """Continue a member from its next step with ``config``, which may differ from its own only in
+        :data:`HYPER_FIELDS` (and not in whether it draws WGAN-GP's mixing weights: its random
+        streams stay the ones it has); ``ValueError`` naming what cannot change between steps.
+
+        Its weights, moments and draws go on as they are; a member that starts keeping G's moving
+        average averages from its G now (as a forced resume that starts one does)."""
+        problem = retune_problem(self.configs[member], config)
+        if problem:
+            raise ValueError(problem)
+        if config.ema > 0 and self.configs[member].ema == 0:
+            self.g_ema[member] = self.g[member]
+        self.set_hyper(member, config)
 
     def advance(self, steps: int) -> None:
         """Train every active member ``steps`` more steps."""
@@ -218,6 +248,17 @@ class BatchedEngine:
         self._block_used = self.BLOCK_STEPS
 
 
+def retune_problem(config: TrainConfig, wanted: TrainConfig) -> str | None:
+    """Why a member trained with ``config`` cannot go on with ``wanted`` from its next step (the
+    fields that differ outside :data:`HYPER_FIELDS`, or a change of its random streams); None: it can."""
+    fixed = [name for name in config.differences_in(wanted) if name not in HYPER_FIELDS]
+    if fixed:
+        return f"{', '.join(fixed)} cannot change between steps"
+    if needs_mix(config) != needs_mix(wanted):
+        return "wasserstein-gp draws random numbers of its own: it cannot start or stop between steps"
+    return None
+
+
 def prepare(dtype: type[np.floating[Any]] = np.float32) -> None:
     """Load the compiled step for ``dtype`` now (numba's cache: ~0.4 s), not in the middle of a run.
 
@@ -331,6 +372,11 @@ class Member:
         """Continue this member from a saved state."""
         self.engine.load_state(self.index, state)
         self.engine.set_hyper(self.index, self.config)
+
+    def retune(self, config: TrainConfig) -> None:
+        """Continue from the next step with ``config`` (see :meth:`BatchedEngine.retune`)."""
+        self.engine.retune(self.index, config)
+        self.config = config
 
 
 def single_run(config: TrainConfig, dtype: type[np.floating[Any]] = np.float32) -> Member:

@@ -68,7 +68,8 @@ def share_members(active: int) -> None:
         numba.set_num_threads(wanted)
 
 
-@compiled(parallel=True)
+# nogil: the step holds no Python object, so it lets other threads run meanwhile (the lab's page server).
+@compiled(parallel=True, nogil=True)
 def train_steps(  # type: ignore[no-untyped-def]
     g_all, d_all, g_ema, g_moments, d_moments, adam_steps, hyper, active, real_a, ideas, condition, mix,
     start, count, basis, offset, logits,
