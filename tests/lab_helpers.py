@@ -28,6 +28,7 @@ class Tab:
             self.setup = message
         elif message["type"] == "frame":
             self.frame = message
+            self.socket.send("drawn")  # as the page does once it has drawn a frame
         return message
 
     def command(self, **command: Any) -> dict[str, Any]:

@@ -54,6 +54,8 @@ STATIC_FILES = {
 }
 #: The longest command a tab may send (a command is a few dozen bytes).
 MAX_MESSAGE = 4096
+#: What a tab sends when it has drawn a frame (not a command: it gets no reply).
+DRAWN = "drawn"
 #: How long a command may wait for the lab's thread (a step of 10,000 is only queued).
 COMMAND_TIMEOUT = 30.0
 
@@ -189,12 +191,17 @@ async def _serve_socket(lab: Lab, websocket: WebSocket) -> None:
         async with sending:
             await websocket.send_text(text)
 
-    frames = asyncio.create_task(_send_frames(lab, send))
+    drawn = asyncio.Event()  # the tab has drawn the last frame it was sent: it may have the next
+    drawn.set()
+    frames = asyncio.create_task(_send_frames(lab, send, drawn))
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
+            if message.get("text") == DRAWN:
+                drawn.set()
+                continue
             reply = await _reply(lab, message.get("text"))
             await send(json.dumps(reply))
     except (WebSocketDisconnect, RuntimeError, OSError):
@@ -205,7 +212,10 @@ async def _serve_socket(lab: Lab, websocket: WebSocket) -> None:
             await frames
 
 
-async def _send_frames(lab: Lab, send: Any) -> None:
+async def _send_frames(lab: Lab, send: Any, drawn: asyncio.Event) -> None:
+    """The newest frame, once the tab has drawn the one before: a slow tab (or one in the
+    background) is sent fewer frames, never a backlog — the socket's buffers would hold seconds
+    of them, and the tab would draw the past."""
     sent_setup, sent_frame = "", -1
     try:
         while True:
@@ -213,7 +223,8 @@ async def _send_frames(lab: Lab, send: Any) -> None:
                 sent_setup = lab.setup_text
                 await send(sent_setup)
             frame = lab.frame
-            if frame.number != sent_frame:
+            if frame.number != sent_frame and drawn.is_set():
+                drawn.clear()
                 sent_frame = frame.number
                 await send(frame.text)
             await asyncio.sleep(1 / FRAME_RATE)

@@ -195,6 +195,8 @@ function schedule() {
     drawCritic();
     drawCurves();
     drawHistogram();
+    // Ask for the next frame only now: a slow or hidden tab is sent fewer frames, never a backlog.
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send("drawn");
   });
 }
 
