@@ -216,9 +216,11 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
         {"artist": "bump", "batch_size": 30},
         {"condition": "label", "r1": 1.0, "batch_size": 30},
         {"condition": "a", "loss": "wasserstein-gp", "d_steps": 2, "lr_d": 1e-3},
+        {"prior": "uniform", "lr_g": 1e-3},
     ],
     ids=["betas", "non-saturating", "least-squares", "hinge", "linear-decay", "r1", "r1-hinge", "ema",
-         "d-steps", "wgan-gp", "modes-artist", "bump-artist", "label-condition", "a-condition"],
+         "d-steps", "wgan-gp", "modes-artist", "bump-artist", "label-condition", "a-condition",
+         "uniform-prior"],
 )  # fmt: skip
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,

@@ -9,7 +9,7 @@ from helpers import run_python
 
 from gancurve.core import losses
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import TrainingStreams, draw_batch, draw_mix
+from gancurve.core.draws import TrainingStreams, draw_mix
 from gancurve.core.engines import make_engine
 from gancurve.core.engines.batched import BatchedEngine, Member, single_run
 from gancurve.core.engines.cuda_graph import GraphEngine, restore_in_place, warm_up
@@ -35,24 +35,37 @@ def max_difference(a: TrainState, b: TrainState, part: str = "weights") -> float
 
 
 @pytest.mark.parametrize(
-    ("loss", "r1", "condition"),
-    [("minimax", 0.0, "none"), ("non-saturating", 0.0, "none"), ("least-squares", 0.0, "none"),
-     ("hinge", 0.0, "none"), ("minimax", 10.0, "none"), ("least-squares", 0.1, "none"),
-     ("wasserstein-gp", 0.0, "none"), ("wasserstein-gp", 1.0, "none"), ("minimax", 0.0, "label"),
-     ("minimax", 10.0, "a"), ("wasserstein-gp", 1.0, "label"), ("non-saturating", 0.0, "a")],
+    ("loss", "r1", "condition", "extra"),
+    [("minimax", 0.0, "none", {}), ("non-saturating", 0.0, "none", {}), ("least-squares", 0.0, "none", {}),
+     ("hinge", 0.0, "none", {}), ("minimax", 10.0, "none", {}), ("least-squares", 0.1, "none", {}),
+     ("wasserstein-gp", 0.0, "none", {}), ("wasserstein-gp", 1.0, "none", {}), ("minimax", 0.0, "label", {}),
+     ("minimax", 10.0, "a", {}), ("wasserstein-gp", 1.0, "label", {}), ("non-saturating", 0.0, "a", {}),
+     ("minimax", 10.0, "none", {"prior": "uniform"})],
+    ids=lambda value: "-".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None,
 )  # fmt: skip
-def test_gradients_match_autograd_in_float64(loss: str, r1: float, condition: str) -> None:
+def test_gradients_match_autograd_in_float64(
+    loss: str, r1: float, condition: str, extra: dict[str, object]
+) -> None:
     """After one step Adam's first moment is (1 − β1)·gradient: the kernel's gradients, exactly —
     for every objective, for R1's and WGAN-GP's double backward, and with a condition (a column
     after G's ideas and after D's painting, the same for a row's real and fake painting; the
-    penalties' slopes along the painting only) — written here with autograd, from scratch."""
+    penalties' slopes along the painting only), and with the choices in ``extra`` — written here
+    with autograd, from scratch."""
     config = TrainConfig(
-        seed=5, batch_size=30, loss=loss, r1=r1, condition=condition
+        seed=5,
+        batch_size=30,
+        loss=loss,
+        r1=r1,
+        condition=condition,
+        **extra,  # type: ignore[arg-type]
     )  # 30: not a multiple of 4
     fast = single_run(config, dtype=np.float64)
     reference = Trainer(config, dtype=F64)
     streams = TrainingStreams.for_run(config)
-    a_array, ideas_array = draw_batch(reference.artist, config, streams, np.float64)  # the engine's own draws
+    a_array = reference.artist.sample_a(config.batch_size, streams.artist, np.float64)
+    ideas_array = streams.ideas.standard_normal((config.batch_size, config.ideas))  # the ideas' stream
+    if config.prior == "uniform":  # the same stream, one uniform number per idea, on [-1, 1]
+        ideas_array = 2 * TrainingStreams.for_run(config).ideas.random((config.batch_size, config.ideas)) - 1
     a = torch.from_numpy(a_array)
     columns = {"none": a[:, None][:, :0], "label": (a > 1.5).double()[:, None], "a": a[:, None]}[condition]
     real = torch.from_numpy(reference.artist.paint(a_array))
@@ -89,6 +102,25 @@ def test_gradients_match_autograd_in_float64(loss: str, r1: float, condition: st
     if condition != "none":  # the condition's own weights learn too (the test would miss a zero column)
         assert np.abs(adam["discriminator"].exp_avg["net.0.weight"][:, -1]).max() > 1e-6
         assert np.abs(adam["generator"].exp_avg["net.0.weight"][:, -1]).max() > 1e-6
+
+
+def test_uniform_ideas_lie_on_the_segment_and_leave_the_normal_stream_alone() -> None:
+    """``--prior uniform`` draws from the ideas' stream as the normal prior does: the tutorial's
+    runs draw exactly what they drew before; every engine's (and every reader's) ideas lie in [-1, 1]."""
+    from gancurve.core.draws import BlockDraws, eval_ideas, fixed_ideas
+
+    normal, uniform = TrainConfig(seed=3), TrainConfig(seed=3, prior="uniform")
+    block = np.zeros((2, 1, normal.batch_size, normal.ideas), np.float32)
+    unused = np.zeros(block.shape[:3], np.float32)
+    BlockDraws(normal, single_run(normal).artist, np.float32).fill(unused, block, unused, block[..., :0])
+    expected = TrainingStreams.for_run(normal).ideas.standard_normal(block.size, dtype=np.float32)
+    assert np.array_equal(block.ravel(), expected)
+    BlockDraws(uniform, single_run(uniform).artist, np.float32).fill(unused, block, unused, block[..., :0])
+    assert block.min() >= -1 and block.max() <= 1 and block.min() < -0.9 and block.max() > 0.9
+    assert abs(float(block.mean())) < 0.05 and abs(float(block.var()) - 1 / 3) < 0.03  # U(-1, 1)
+    for ideas in (fixed_ideas(uniform), eval_ideas(uniform, 2_000)):
+        assert ideas.min() >= -1 and ideas.max() <= 1 and ideas.std() < 0.7  # a normal's is 1
+    assert fixed_ideas(normal).std() > 0.7
 
 
 def test_hundred_steps_match_the_reference_in_float64() -> None:

@@ -53,6 +53,8 @@ def assert_same_state(a: Path, b: Path) -> None:
         ("reference", ["--ema", "0.99", "--r1", "1"]),
         ("fast", ["--loss", "wasserstein-gp", "--d-steps", "3"]),
         ("reference", ["--loss", "wasserstein-gp"]),
+        ("fast", ["--prior", "uniform"]),
+        ("reference", ["--prior", "uniform"]),
     ],
 )
 def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str, choices: list[str]) -> None:

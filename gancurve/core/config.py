@@ -25,6 +25,9 @@ ARTISTS = ("parabola", "parabola-modes", "bump")
 #: lesson's), or its ``a`` itself. Each adds this many input columns to G and to D.
 CONDITION_WIDTHS = {"none": 0, "label": 1, "a": 1}
 CONDITIONS = tuple(CONDITION_WIDTHS)
+#: The laws of G's ideas (``--prior``; ``core.draws.draw_ideas`` draws them): each number standard
+#: normal (the tutorial's) or uniform on [-1, 1].
+PRIORS = ("normal", "uniform")
 #: Seeds are at most 63 bits: every generator that takes one (torch's, numpy's) accepts them.
 SEED_MAX = 2**63 - 1
 #: The sizes a run may ask for, (smallest, largest). The largest keep one step's arrays far
@@ -180,6 +183,13 @@ class TrainConfig:
     )
     decay_end: int = choice(0, "The step where the linear decay reaches 0.", STEP, option=False)
     ideas: int = choice(5, "Random ideas G paints from.", whole(*SIZE_LIMITS["ideas"]))
+    prior: str = choice(
+        "normal",
+        "The law of each of G's ideas: normal (standard normal, the tutorial's) or uniform (on [-1, 1]); "
+        "training, snapshots, evaluate and sample all draw from it.",
+        names=PRIORS,
+        grid=True,
+    )
     points: int = choice(15, "Points per painting on [-1, 1].", whole(*SIZE_LIMITS["points"]))
     hidden: int = choice(128, "Hidden units of G and D.", whole(*SIZE_LIMITS["hidden"]))
 

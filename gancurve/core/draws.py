@@ -6,7 +6,8 @@ and every numpy ≥ 1.17. Streams, each derived from the run's seed:
 
 - the **weights** stream draws G's and D's initial weights (see :mod:`gancurve.core.networks`);
 - two **training** streams draw, for every update of D, the artist's batch (its ``a``) and G's
-  ideas (``--d-steps K``: K of each per step; G learns on the last ideas). They are separate
+  ideas (``--d-steps K``: K of each per step; G learns on the last ideas), standard normal or
+  (``--prior uniform``) uniform on [-1, 1] from the same stream (:func:`draw_ideas`). They are separate
   streams so that an engine may draw many steps at once and still get exactly the numbers a
   step-by-step engine gets (numpy's generators fill arrays sequentially);
 - a third training stream, for WGAN-GP only, draws the mixing weights ``ε ~ U(0, 1)`` of the
@@ -44,6 +45,30 @@ MIX_STREAM = 7  # the training stream of WGAN-GP's mixing weights
 #: with WGAN-GP's).
 STATE_WORDS = 6
 STREAMS_STATE_SIZES = (2 * STATE_WORDS, 3 * STATE_WORDS)
+
+
+def draw_ideas(
+    rng: np.random.Generator,
+    prior: str,
+    shape: tuple[int, ...] = (),
+    dtype: FloatType = np.float32,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """G's ideas from ``rng`` by the run's ``prior`` (:data:`~gancurve.core.config.PRIORS`), of
+    ``shape`` or into ``out``: standard normal (``standard_normal``, so the tutorial's runs draw
+    exactly what they always drew), or uniform on [-1, 1] as ``2u − 1`` of ``u = random()`` (one
+    number of the stream per idea either way; numpy fills arrays sequentially, so a block of ideas
+    is the concatenation of its steps')."""
+    if prior == "normal":
+        if out is None:
+            return rng.standard_normal(shape, dtype=dtype)
+        return rng.standard_normal(dtype=dtype, out=out)
+    if out is None:
+        out = np.empty(shape, dtype)
+    rng.random(dtype=dtype, out=out)
+    out *= 2
+    out -= 1
+    return out
 
 
 def stream(seed: int, *path: int) -> np.random.Generator:
@@ -107,7 +132,7 @@ def eval_ideas(config: TrainConfig, n: int) -> np.ndarray:
 
 
 def _g_inputs(config: TrainConfig, rng: np.random.Generator, n: int) -> np.ndarray:
-    ideas = rng.standard_normal((n, config.ideas), dtype=np.float32)
+    ideas = draw_ideas(rng, config.prior, (n, config.ideas))
     condition = make_condition(config)
     return condition.joined(ideas, condition.requested_a(n))
 
@@ -118,7 +143,7 @@ def draw_batch(
     """One update of D's random draws: the ``a`` of the artist's batch and G's ideas, each from its
     own stream (a step makes ``config.d_steps`` of them; WGAN-GP also draws :func:`draw_mix`)."""
     real_a = artist.sample_a(config.batch_size, streams.artist, dtype)
-    ideas = streams.ideas.standard_normal((config.batch_size, config.ideas), dtype=dtype)
+    ideas = draw_ideas(streams.ideas, config.prior, (config.batch_size, config.ideas), dtype)
     return real_a, ideas
 
 
@@ -132,7 +157,7 @@ def skip_steps(streams: TrainingStreams, steps: int, config: TrainConfig, dtype:
     """Advance the streams past ``steps`` steps' draws (what the draw functions would consume)."""
     count = steps * config.d_steps * config.batch_size
     streams.artist.random(count, dtype=dtype)
-    streams.ideas.standard_normal((count, config.ideas), dtype=dtype)
+    draw_ideas(streams.ideas, config.prior, (count, config.ideas), dtype)
     if streams.mix is not None:
         streams.mix.random(count, dtype=dtype)
 
@@ -188,7 +213,7 @@ class BlockDraws:
         self._block_start = self.streams.state()
         self._block_steps = real_a.shape[0]
         real_a[...] = self.artist.sample_a(real_a.size, self.streams.artist, self.dtype).reshape(real_a.shape)
-        self.streams.ideas.standard_normal(dtype=self.dtype, out=ideas)
+        draw_ideas(self.streams.ideas, self.config.prior, dtype=self.dtype, out=ideas)
         condition[...] = self.condition.values(real_a)
         if self.streams.mix is not None:
             self.streams.mix.random(dtype=self.dtype, out=mix)

@@ -223,6 +223,8 @@ def describe(config: TrainConfig) -> str:
         parts.append(f"{config.d_steps} D steps per G step")
     if config.ema > 0:
         parts.append(f"EMA {config.ema:g}")
+    if config.prior != TrainConfig.default("prior"):
+        parts.append(f"{config.prior} ideas")
     if config.batch_size != TrainConfig().batch_size:
         parts.append(f"batch {config.batch_size}")
     return " · ".join(parts)

@@ -80,7 +80,11 @@ class Trainer:
             rng, batch, device = self.device_rng, self.config.batch_size, self.torch_device
             u = torch.rand(batch, generator=rng, device=device, dtype=self.dtype)
             a = _quantile_on_device(self.artist.law, u)
-            ideas = torch.randn(batch, self.config.ideas, generator=rng, device=device, dtype=self.dtype)
+            shape = (batch, self.config.ideas)
+            if self.config.prior == "uniform":  # core.draws.draw_ideas's law, on the device
+                ideas = torch.rand(shape, generator=rng, device=device, dtype=self.dtype) * 2 - 1
+            else:
+                ideas = torch.randn(shape, generator=rng, device=device, dtype=self.dtype)
             mix = torch.rand(batch, generator=rng, device=device, dtype=self.dtype) if gp else None
         real = a[:, None] * self._basis[None, :] + self._offset[None, :]
         condition = _condition_columns(self.condition, a)
