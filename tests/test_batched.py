@@ -217,10 +217,15 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
         {"condition": "label", "r1": 1.0, "batch_size": 30},
         {"condition": "a", "loss": "wasserstein-gp", "d_steps": 2, "lr_d": 1e-3},
         {"prior": "uniform", "lr_g": 1e-3},
+        {"instance_noise": 0.3, "lr_d": 1e-3},
+        # annealed: σ falls with the learning rates from step 20 to 0 at step 45
+        {"instance_noise": 0.5, "r1": 1.0, "lr_schedule": "linear-decay", "decay_start": 20, "decay_end": 45,
+         "lr_d": 1e-3, "batch_size": 30},
+        {"instance_noise": 0.2, "loss": "wasserstein-gp", "d_steps": 2, "lr_d": 1e-3},
     ],
     ids=["betas", "non-saturating", "least-squares", "hinge", "linear-decay", "r1", "r1-hinge", "ema",
          "d-steps", "wgan-gp", "modes-artist", "bump-artist", "label-condition", "a-condition",
-         "uniform-prior"],
+         "uniform-prior", "instance-noise", "instance-noise-annealed-r1", "instance-noise-wgan-gp"],
 )  # fmt: skip
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,

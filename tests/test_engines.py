@@ -40,7 +40,9 @@ def max_difference(a: TrainState, b: TrainState, part: str = "weights") -> float
      ("hinge", 0.0, "none", {}), ("minimax", 10.0, "none", {}), ("least-squares", 0.1, "none", {}),
      ("wasserstein-gp", 0.0, "none", {}), ("wasserstein-gp", 1.0, "none", {}), ("minimax", 0.0, "label", {}),
      ("minimax", 10.0, "a", {}), ("wasserstein-gp", 1.0, "label", {}), ("non-saturating", 0.0, "a", {}),
-     ("minimax", 10.0, "none", {"prior": "uniform"})],
+     ("minimax", 10.0, "none", {"prior": "uniform"}), ("minimax", 0.0, "none", {"instance_noise": 0.3}),
+     ("non-saturating", 10.0, "label", {"instance_noise": 0.2}),
+     ("wasserstein-gp", 1.0, "none", {"instance_noise": 0.5})],
     ids=lambda value: "-".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None,
 )  # fmt: skip
 def test_gradients_match_autograd_in_float64(
@@ -75,14 +77,22 @@ def test_gradients_match_autograd_in_float64(
         return reference.discriminator(torch.cat([paintings, columns], dim=1))
 
     d_params = list(reference.discriminator.parameters())
-    real.requires_grad_(True)
-    real_logits = d(real)
-    d_loss = losses.d_loss(loss, real_logits, d(fake.detach()))
-    (slopes,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    seen_real, seen_fake = real, fake.detach()  # what D sees: with instance noise, painting + σ·n
+    if config.instance_noise > 0:  # stream 8, the artist's batch's noise then G's, N(0, 1)
+        noise_stream = np.random.Generator(np.random.PCG64(np.random.SeedSequence([config.seed, 8])))
+        noise = torch.from_numpy(noise_stream.standard_normal((2, config.batch_size, config.points)))
+        seen_real, seen_fake = (
+            real + config.instance_noise * noise[0],
+            seen_fake + config.instance_noise * noise[1],
+        )
+    seen_real.requires_grad_(True)
+    real_logits = d(seen_real)
+    d_loss = losses.d_loss(loss, real_logits, d(seen_fake))
+    (slopes,) = torch.autograd.grad(real_logits.sum(), seen_real, create_graph=True)  # at the noisy painting
     d_loss = d_loss + r1 / 2 * (slopes**2).sum(1).mean()
     if loss == "wasserstein-gp":  # Gulrajani et al.'s penalty, λ = 10, at points between the batches
         eps = torch.from_numpy(draw_mix(config, streams, np.float64))[:, None]
-        mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+        mixed = (eps * seen_real.detach() + (1 - eps) * seen_fake).requires_grad_(True)
         (mixed_slopes,) = torch.autograd.grad(d(mixed).sum(), mixed, create_graph=True)
         d_loss = d_loss + 10.0 * ((mixed_slopes.norm(dim=1) - 1) ** 2).mean()
     d_grads = torch.autograd.grad(d_loss, d_params)
@@ -222,9 +232,19 @@ def test_restore_in_place_keeps_tensor_identity() -> None:
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("condition", ["none", "label", "a"])
-def test_cuda_graph_engine_matches_eager_cuda(condition: str) -> None:
-    config = TrainConfig(seed=3, condition=condition)
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"condition": "label"},
+        {"condition": "a"},
+        {"prior": "uniform"},
+        {"instance_noise": 0.2, "r1": 1.0},
+    ],
+    ids=["none", "label", "a", "uniform-prior", "instance-noise"],
+)
+def test_cuda_graph_engine_matches_eager_cuda(changes: dict[str, object]) -> None:
+    config = TrainConfig(seed=3, **changes)  # type: ignore[arg-type]
     graphed, eager = GraphEngine(config, "cuda"), Trainer(config, "cuda", capturable=True)
     for _ in range(200):
         graphed.step()

@@ -55,6 +55,8 @@ def assert_same_state(a: Path, b: Path) -> None:
         ("reference", ["--loss", "wasserstein-gp"]),
         ("fast", ["--prior", "uniform"]),
         ("reference", ["--prior", "uniform"]),
+        ("fast", ["--instance-noise", "0.1", "--loss", "wasserstein-gp", "--d-steps", "2"]),
+        ("reference", ["--instance-noise", "0.1", "--r1", "1"]),
     ],
 )
 def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str, choices: list[str]) -> None:

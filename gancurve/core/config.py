@@ -147,6 +147,15 @@ class TrainConfig:
         grid=True,
         metavar="<gamma>",
     )
+    instance_noise: float = choice(
+        0.0,
+        "Instance noise: Gaussian noise of this std added to every painting D sees in its update, the "
+        "artist's and G's (not the condition; R1's slope is taken at the noisy painting), times the "
+        "learning-rate schedule's factor (annealed as the rates are); 0: none.",
+        NON_NEGATIVE,
+        grid=True,
+        metavar="<sigma>",
+    )
     ema: float = choice(
         0.0,
         "Keep a moving average of G's weights with this decay (0.999: a half-life of ~700 steps), saved "

@@ -219,6 +219,8 @@ def describe(config: TrainConfig) -> str:
         parts.append(f"linear decay steps {config.decay_start:,}–{config.decay_end:,}")
     if config.r1 > 0:
         parts.append(f"R1 {config.r1:g}")
+    if config.instance_noise > 0:
+        parts.append(f"instance noise {config.instance_noise:g}")
     if config.d_steps > 1:
         parts.append(f"{config.d_steps} D steps per G step")
     if config.ema > 0:

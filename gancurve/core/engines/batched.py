@@ -21,7 +21,7 @@ import numpy as np
 
 from gancurve.core.artist import make_artist
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import BlockDraws
+from gancurve.core.draws import BlockDraws, needs_noise
 from gancurve.core.engines import layout
 from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, forward, initial_weights, network_shapes
@@ -71,6 +71,9 @@ class BatchedEngine:
         self._real_a = np.zeros(slots, dtype)
         self._ideas = np.zeros((*slots, first.ideas), dtype)
         self._mix = np.zeros(slots, dtype)  # WGAN-GP's mixing weights (its members only)
+        # Instance noise per painting point, the artist's then G's (no points when no member has any).
+        noise_points = first.points if any(needs_noise(config) for config in configs) else 0
+        self._noise = np.zeros((*slots[:3], 2, first.batch_size, noise_points), dtype)
         self._condition = np.zeros((*slots, first.g_inputs - first.ideas), dtype)  # each row's condition
         self._block_used = self.BLOCK_STEPS  # nothing drawn yet
         self._basis, self._offset = self.artist.basis(dtype), self.artist.offset(dtype)
@@ -99,6 +102,9 @@ class BatchedEngine:
         self.hyper[member, layout.DECAY_END] = config.decay_end
         self.hyper[member, layout.R1] = config.r1
         self.hyper[member, layout.EMA] = config.ema
+        if needs_noise(config) and self._noise.shape[-1] == 0:
+            raise ValueError("this engine was made without instance noise; make it with the member's config")
+        self.hyper[member, layout.NOISE] = config.instance_noise
 
     def advance(self, steps: int) -> None:
         """Train every active member ``steps`` more steps."""
@@ -124,15 +130,16 @@ class BatchedEngine:
         kernel.share_members(int(np.count_nonzero(self.active)))
         kernel.train_steps(
             self.g, self.d, self.g_ema, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
-            self.active, self._real_a, self._ideas, self._condition, self._mix, self._block_used, count,
-            self._basis, self._offset, self.logits,
+            self.active, self._real_a, self._ideas, self._condition, self._mix, self._noise, self._block_used,
+            count, self._basis, self._offset, self.logits,
         )  # fmt: skip
 
     def _draw_block(self) -> None:
         for member in np.flatnonzero(self.active):
             self.draws[member].fill(
-                self._real_a[member], self._ideas[member], self._mix[member], self._condition[member]
-            )
+                self._real_a[member], self._ideas[member], self._mix[member], self._condition[member],
+                self._noise[member],
+            )  # fmt: skip
         self._block_used = 0
 
     def set_active(self, mask: np.ndarray) -> None:
@@ -229,7 +236,8 @@ def prepare(dtype: type[np.floating[Any]] = np.float32) -> None:
     kernel.train_steps(
         empty, empty, empty, moments, moments, np.zeros((0, 2), np.int64),
         np.zeros((0, layout.HYPER_COLUMNS)), np.zeros(0, np.bool_), slots, np.zeros((0, 1, 1, 1, 1), dtype),
-        np.zeros((0, 1, 1, 1, 0), dtype), slots, 0, 0, np.ones(1, dtype), np.zeros(1, dtype),
+        np.zeros((0, 1, 1, 1, 0), dtype), slots, np.zeros((0, 1, 1, 2, 1, 1), dtype), 0, 0, np.ones(1, dtype),
+        np.zeros(1, dtype),
         np.zeros((0, layout.LOGIT_PARTS, 1), dtype),
     )  # fmt: skip
 

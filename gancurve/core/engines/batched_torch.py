@@ -70,7 +70,7 @@ class TorchBatchedEngine(BatchedEngine):
             "g_moments": self.g_moments, "d_moments": self.d_moments,
             "adam_steps": self.adam_steps.astype(np.float64), "hyper": self.hyper,
             "active": self.active, "real_a": self._real_a[:, 0], "ideas": self._ideas[:, 0],
-            "mix": self._mix[:, 0], "condition": self._condition[:, 0],
+            "mix": self._mix[:, 0], "condition": self._condition[:, 0], "noise": self._noise[:, 0],
             "logits": self.logits,
         }  # fmt: skip
         for name, array in host.items():
@@ -114,11 +114,13 @@ class TorchBatchedEngine(BatchedEngine):
         block_ideas = torch.from_numpy(self._ideas).to(self.torch_device, self.torch_dtype)
         block_mix = torch.from_numpy(self._mix).to(self.torch_device, self.torch_dtype)
         block_condition = torch.from_numpy(self._condition).to(self.torch_device, self.torch_dtype)
+        block_noise = torch.from_numpy(self._noise).to(self.torch_device, self.torch_dtype)
         for k in range(self._block_used, self._block_used + count):
             on["real_a"].copy_(block_a[:, k])
             on["ideas"].copy_(block_ideas[:, k])
             on["mix"].copy_(block_mix[:, k])
             on["condition"].copy_(block_condition[:, k])
+            on["noise"].copy_(block_noise[:, k])
             if self.graph is None and self._capture_wanted:
                 self._try_capture()
             if self.graph is not None:
@@ -144,8 +146,13 @@ class TorchBatchedEngine(BatchedEngine):
             )  # a·basis + offset
             condition = on["condition"][:, slot]  # the artist's painting and G's of a row share it
             fake = self._generator(on["g"], with_condition(on["ideas"][:, slot], condition))
+            seen_real, seen_fake = real, fake.detach()
+            if self._noise_used:  # instance noise: D sees painting + σ·factor·n (σ = 0: unchanged)
+                sigma = (hyper[:, layout.NOISE, None] * factor).to(real.dtype)[:, :, None]
+                noise = on["noise"][:, slot]
+                seen_real, seen_fake = real + sigma * noise[:, 0], seen_fake + sigma * noise[:, 1]
             real_logits, fake_logits = self._update_d(
-                real, fake.detach(), condition, on["mix"][:, slot], code, factor
+                seen_real, seen_fake, condition, on["mix"][:, slot], code, factor
             )
 
         # (2) Update G against the updated D, each member with its own G loss.
@@ -196,6 +203,11 @@ class TorchBatchedEngine(BatchedEngine):
     def _r1_used(self) -> bool:
         """Whether any member has an R1 penalty (the others get γ = 0: no gradient from it)."""
         return any(config.r1 > 0 for config in self.configs)
+
+    @property
+    def _noise_used(self) -> bool:
+        """Whether any member has instance noise (the others get σ = 0: none added)."""
+        return bool(self._noise.shape[-1] > 0)
 
     @property
     def _gp_used(self) -> bool:

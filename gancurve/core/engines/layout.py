@@ -14,9 +14,10 @@ from __future__ import annotations
 #: Columns of the per-member hyper-parameter table ``hyper`` (float64). ``LOSS`` is the
 #: objective's code (:data:`~gancurve.core.objectives.LOSS_CODES`); ``DECAY_START``/``DECAY_END``
 #: are the linear learning-rate decay's steps (both 0: constant); ``R1`` is the penalty's γ;
-#: ``EMA`` the decay of the average of G's weights (0: none kept).
-LR_G, LR_D, BETA1, BETA2, EPS, LOSS, DECAY_START, DECAY_END, R1, EMA = range(10)
-HYPER_COLUMNS = 10
+#: ``EMA`` the decay of the average of G's weights (0: none kept); ``NOISE`` instance noise's σ
+#: (0: none).
+LR_G, LR_D, BETA1, BETA2, EPS, LOSS, DECAY_START, DECAY_END, R1, EMA, NOISE = range(11)
+HYPER_COLUMNS = 11
 #: Per member, the last step's logits: D on the artist's batch, D on G's batch, new D on G's batch.
 LOGIT_PARTS = 3
 

@@ -15,7 +15,7 @@ from gancurve.core import losses
 from gancurve.core.artist import ParameterLaw, make_artist
 from gancurve.core.condition import Condition, make_condition
 from gancurve.core.config import TrainConfig
-from gancurve.core.draws import TrainingStreams, draw_batch, draw_mix, needs_mix
+from gancurve.core.draws import TrainingStreams, draw_batch, draw_mix, draw_noise, needs_mix, needs_noise
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, STAT_NAMES, AdamState, TrainState
 from gancurve.core.models import build_models, load_weights, module_weights
 from gancurve.core.networks import PARAMETERS, Weights
@@ -64,17 +64,22 @@ class Trainer:
         self.streams = TrainingStreams.for_run(config)  # the CPU's draws
         self.device_rng = torch.Generator(device=self.torch_device).manual_seed(config.seed)  # a GPU's draws
         self.step_count = 0
+        self._factor = 1.0  # the learning-rate schedule's factor this step (it anneals instance noise)
         self._last: dict[str, torch.Tensor] | None = None
         # The moving average of G's weights (when the run keeps one), from G's initial weights.
         self.ema = [param.detach().clone() for param in self.generator.parameters()]
 
     def draw_batch(self) -> Draws:
-        """One update of D's draws, in this fixed order: the artist's ``a``, G's ideas and
-        (WGAN-GP) the mixing weights of the penalty's points; the paintings and conditions follow."""
-        gp = needs_mix(self.config)
+        """One update of D's draws, in this fixed order: the artist's ``a``, G's ideas, (WGAN-GP)
+        the mixing weights of the penalty's points and (instance noise) the noise of the artist's
+        paintings then G's; the paintings and conditions follow."""
+        gp, noisy = needs_mix(self.config), needs_noise(self.config)
+        noise: torch.Tensor | None = None
         if self.on_host:
             a_array, ideas_array = draw_batch(self.artist, self.config, self.streams, self.numpy_dtype)
             mix = torch.from_numpy(draw_mix(self.config, self.streams, self.numpy_dtype)) if gp else None
+            if noisy:
+                noise = torch.from_numpy(draw_noise(self.config, self.streams, self.numpy_dtype))
             a, ideas = torch.from_numpy(a_array), torch.from_numpy(ideas_array)
         else:
             rng, batch, device = self.device_rng, self.config.batch_size, self.torch_device
@@ -86,15 +91,18 @@ class Trainer:
             else:
                 ideas = torch.randn(shape, generator=rng, device=device, dtype=self.dtype)
             mix = torch.rand(batch, generator=rng, device=device, dtype=self.dtype) if gp else None
+            if noisy:
+                noise_shape = (2, batch, self.config.points)
+                noise = torch.randn(noise_shape, generator=rng, device=device, dtype=self.dtype)
         real = a[:, None] * self._basis[None, :] + self._offset[None, :]
         condition = _condition_columns(self.condition, a)
-        return Draws(real, with_condition(ideas, condition), condition, mix)
+        return Draws(real, with_condition(ideas, condition), condition, mix, noise)
 
     def step(self) -> dict[str, torch.Tensor]:
         """One round of the game: D learns (``d_steps`` times, each on fresh draws), then G learns
         against the new D on the last draws' paintings."""
         if self.config.lr_schedule != "constant":
-            self._schedule_learning_rates(self.step_count + 1)
+            self._factor = self._schedule_learning_rates(self.step_count + 1)
         for _ in range(self.config.d_steps):
             draws = self.draw_batch()
             fake = self.generator(draws.g_inputs)
@@ -124,9 +132,14 @@ class Trainer:
         """(1) Update D: score the artist's paintings up and G's (detached: D's loss must not
         reach into G) down, each with its row's condition. R1 also flattens D around the artist's
         paintings; WGAN-GP holds D's slope near 1 between the two (both slopes along the
-        paintings, not the condition). Returns both logits and D's loss (without penalties)."""
+        paintings, not the condition). With instance noise D sees each painting plus σ·n, σ times
+        the schedule's factor (R1's slope at the noisy painting, WGAN-GP's points between the noisy
+        ones). Returns both logits and D's loss (without penalties)."""
         loss, r1 = self.config.loss, self.config.r1
         real, condition, mix = draws.real, draws.condition, draws.mix
+        if draws.noise is not None:
+            sigma = self.config.instance_noise * self._factor
+            real, fake = real + sigma * draws.noise[0], fake + sigma * draws.noise[1]
         real.requires_grad_(r1 > 0)
         real_logits = self.discriminator(with_condition(real, condition))
         fake_logits = self.discriminator(with_condition(fake, condition))
@@ -207,12 +220,13 @@ class Trainer:
             ema=ema,
         )
 
-    def _schedule_learning_rates(self, step: int) -> None:
-        """Both learning rates for this step of the schedule (a Python number: eager only)."""
+    def _schedule_learning_rates(self, step: int) -> float:
+        """Both learning rates for this step of the schedule (a Python number: eager only); the factor."""
         factor = linear_decay_factor(step, self.config.decay_start, self.config.decay_end)
         for optimizer, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
             for group in optimizer.param_groups:
                 group["lr"] = lr * factor
+        return factor
 
     def load_state(self, state: TrainState) -> None:
         """Continue from a state; ``ValueError`` when it does not fit."""
@@ -251,12 +265,14 @@ class Trainer:
 
 class Draws(NamedTuple):
     """One update of D's draws as tensors: the artist's paintings, G's inputs (ideas ⊕ condition),
-    the rows' condition columns (``(batch, 0)`` without one) and WGAN-GP's mixing weights."""
+    the rows' condition columns (``(batch, 0)`` without one), WGAN-GP's mixing weights and the
+    instance noise ``(2, batch, points)``."""
 
     real: torch.Tensor
     g_inputs: torch.Tensor
     condition: torch.Tensor
     mix: torch.Tensor | None
+    noise: torch.Tensor | None = None
 
 
 def with_condition(inputs: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
