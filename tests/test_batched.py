@@ -222,10 +222,15 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
         {"instance_noise": 0.5, "r1": 1.0, "lr_schedule": "linear-decay", "decay_start": 20, "decay_end": 45,
          "lr_d": 1e-3, "batch_size": 30},
         {"instance_noise": 0.2, "loss": "wasserstein-gp", "d_steps": 2, "lr_d": 1e-3},
+        {"optimizer": "sgd", "momentum": 0.9, "lr_g": 1e-2, "lr_d": 1e-2},
+        {"optimizer": "sgd", "lr_g": 0.05, "lr_d": 0.05, "d_steps": 2},  # no momentum: no buffer
+        {"optimizer": "sgd", "momentum": 0.5, "lr_schedule": "linear-decay", "decay_start": 10,
+         "decay_end": 50, "lr_g": 1e-2, "lr_d": 1e-2, "loss": "hinge"},
     ],
     ids=["betas", "non-saturating", "least-squares", "hinge", "linear-decay", "r1", "r1-hinge", "ema",
          "d-steps", "wgan-gp", "modes-artist", "bump-artist", "label-condition", "a-condition",
-         "uniform-prior", "instance-noise", "instance-noise-annealed-r1", "instance-noise-wgan-gp"],
+         "uniform-prior", "instance-noise", "instance-noise-annealed-r1", "instance-noise-wgan-gp",
+         "sgd-momentum", "sgd", "sgd-decay-hinge"],
 )  # fmt: skip
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,

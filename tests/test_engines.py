@@ -42,7 +42,9 @@ def max_difference(a: TrainState, b: TrainState, part: str = "weights") -> float
      ("minimax", 10.0, "a", {}), ("wasserstein-gp", 1.0, "label", {}), ("non-saturating", 0.0, "a", {}),
      ("minimax", 10.0, "none", {"prior": "uniform"}), ("minimax", 0.0, "none", {"instance_noise": 0.3}),
      ("non-saturating", 10.0, "label", {"instance_noise": 0.2}),
-     ("wasserstein-gp", 1.0, "none", {"instance_noise": 0.5})],
+     ("wasserstein-gp", 1.0, "none", {"instance_noise": 0.5}),
+     ("minimax", 0.0, "none", {"optimizer": "sgd", "momentum": 0.9}),
+     ("wasserstein-gp", 1.0, "label", {"optimizer": "sgd", "momentum": 0.5})],
     ids=lambda value: "-".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None,
 )  # fmt: skip
 def test_gradients_match_autograd_in_float64(
@@ -105,10 +107,12 @@ def test_gradients_match_autograd_in_float64(
 
     fast.step()
     adam = fast.state().adam
+    # SGD's momentum buffer after its first step is the gradient itself (torch's SGD, Polyak's ball).
+    share = 1 - config.beta1 if config.optimizer == "adam" else 1.0
     for network, grads in (("discriminator", d_grads), ("generator", g_grads)):
         mine = adam[network].exp_avg
         for name, theirs in zip(mine, grads, strict=True):
-            assert float(np.abs(mine[name] / (1 - config.beta1) - theirs.numpy()).max()) < 1e-10
+            assert float(np.abs(mine[name] / share - theirs.numpy()).max()) < 1e-10
     if condition != "none":  # the condition's own weights learn too (the test would miss a zero column)
         assert np.abs(adam["discriminator"].exp_avg["net.0.weight"][:, -1]).max() > 1e-6
         assert np.abs(adam["generator"].exp_avg["net.0.weight"][:, -1]).max() > 1e-6
@@ -131,6 +135,27 @@ def test_uniform_ideas_lie_on_the_segment_and_leave_the_normal_stream_alone() ->
     for ideas in (fixed_ideas(uniform), eval_ideas(uniform, 2_000)):
         assert ideas.min() >= -1 and ideas.max() <= 1 and ideas.std() < 0.7  # a normal's is 1
     assert fixed_ideas(normal).std() > 0.7
+
+
+def test_sgd_is_the_heavy_ball_written_out() -> None:
+    """Two steps of SGD with momentum, by hand: ``m₁ = g₁, w₁ = w₀ − lr·m₁``, ``m₂ = μ·m₁ + g₂``,
+    ``w₂ = w₁ − lr·m₂`` — D's weights after its second update, from the gradients the first
+    moments record (a one-step engine gives ``g``), without Adam's second moment."""
+    config = TrainConfig(seed=7, optimizer="sgd", momentum=0.7, lr_d=0.05, lr_g=0.05)
+    engine = single_run(config, dtype=np.float64)
+    start = engine.state()
+    engine.step()
+    first = engine.state()
+    engine.step()
+    second = engine.state()
+    for name, w0 in start.weights["discriminator"].items():
+        m1 = first.adam["discriminator"].exp_avg[name]
+        assert np.allclose(first.weights["discriminator"][name], w0 - 0.05 * m1, atol=1e-14)
+        m2 = second.adam["discriminator"].exp_avg[name]
+        assert np.allclose(second.weights["discriminator"][name], w0 - 0.05 * m1 - 0.05 * m2, atol=1e-14)
+        assert not np.array_equal(m2, 0.7 * m1)  # a new gradient joined the buffer
+        assert not second.adam["discriminator"].exp_avg_sq[name].any()  # SGD keeps no second moment
+    assert second.adam["generator"].steps == 2 and second.adam["discriminator"].steps == 2
 
 
 def test_hundred_steps_match_the_reference_in_float64() -> None:
@@ -240,8 +265,9 @@ def test_restore_in_place_keeps_tensor_identity() -> None:
         {"condition": "a"},
         {"prior": "uniform"},
         {"instance_noise": 0.2, "r1": 1.0},
+        {"optimizer": "sgd", "momentum": 0.9, "lr_g": 1e-2, "lr_d": 1e-2},
     ],
-    ids=["none", "label", "a", "uniform-prior", "instance-noise"],
+    ids=["none", "label", "a", "uniform-prior", "instance-noise", "sgd"],
 )
 def test_cuda_graph_engine_matches_eager_cuda(changes: dict[str, object]) -> None:
     config = TrainConfig(seed=3, **changes)  # type: ignore[arg-type]
@@ -283,10 +309,16 @@ def test_a_sweep_learns_what_separate_reference_runs_learn() -> None:
     assert all(sum(w < 0.1 for w in w1) >= 6 for w1 in results.values()), results
 
 
-def test_a_failed_capture_falls_back_without_changing_the_run() -> None:
-    """Force the capture path on the CPU, where CUDA graphs cannot exist: warm-up is undone,
-    the engine says why it fell back, and training continues exactly like the reference."""
-    config = TrainConfig(seed=12)
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"optimizer": "sgd", "momentum": 0.9}, {"instance_noise": 0.3}],
+    ids=["adam", "sgd", "noise"],
+)
+def test_a_failed_capture_falls_back_without_changing_the_run(changes: dict[str, object]) -> None:
+    """Force the capture path on the CPU, where CUDA graphs cannot exist: warm-up is undone (also
+    SGD's momentum buffer, and the noise's stream), the engine says why it fell back, and training
+    continues exactly like the reference."""
+    config = TrainConfig(seed=12, **changes)  # type: ignore[arg-type]
     graphed, reference = GraphEngine(config, "cpu"), Trainer(config)
     graphed.fallback_reason = None  # pretend capture is possible
     for _ in range(4):

@@ -91,12 +91,28 @@ def test_a_bad_value_is_the_rules_sentence_on_the_command_line_and_in_the_librar
 )
 def test_every_grid_option_given_two_values_makes_two_recipes(option: Option) -> None:
     first, second = two_values(option)
-    shared, recipes = grid_choices({option.name: (first, second)}, 1_000)
+    needed = dict([option.choice.needs]) if option.choice.needs else {}  # e.g. --optimizer sgd for --momentum
+    shared, recipes = grid_choices({option.name: (first, second), **needed}, 1_000)
     assert len(recipes) == 2
     assert [recipe.point.values[option.name] for recipe in recipes] == [first, second]
     assert recipes[0].choices.config != recipes[1].choices.config
     assert recipes[0].point.slug != recipes[1].point.slug
-    assert shared.config == TrainConfig()  # what a grid varies is not shared
+    assert shared.config == TrainConfig(**needed)  # what a grid varies is not shared
+
+
+@pytest.mark.parametrize(
+    "option", [option for option in OPTIONS if option.choice.needs], ids=lambda option: option.name
+)
+def test_a_choice_given_without_what_it_needs_is_refused_in_one_line(option: Option, tmp_path: Path) -> None:
+    assert option.choice.needs is not None
+    field, value = option.choice.needs
+    other = option.kind(two_values(option)[1])  # (a whole number for --modes)
+    with pytest.raises(ValueError, match=f"{option.name} belongs to the {value} {field}"):
+        choose({option.name: other}, 1_000)
+    assert choose({option.name: other, field: value}, 1_000).config.__getattribute__(option.name) == other
+    code, _, stderr = run_cli("train", option.flag, _text(other), "--runs-dir", str(tmp_path))
+    flag = TRAINING_OPTIONS[field].flag
+    assert code == 2 and stderr.count("\n") == 1 and f"add {flag} {value}" in stderr, stderr
 
 
 def test_a_resume_changes_only_the_fields_asked_for() -> None:

@@ -57,6 +57,8 @@ def assert_same_state(a: Path, b: Path) -> None:
         ("reference", ["--prior", "uniform"]),
         ("fast", ["--instance-noise", "0.1", "--loss", "wasserstein-gp", "--d-steps", "2"]),
         ("reference", ["--instance-noise", "0.1", "--r1", "1"]),
+        ("fast", ["--optimizer", "sgd", "--momentum", "0.9", "--lr-g", "0.01", "--lr-d", "0.01"]),
+        ("reference", ["--optimizer", "sgd", "--momentum", "0.9", "--d-steps", "2"]),
     ],
 )
 def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str, choices: list[str]) -> None:

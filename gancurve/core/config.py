@@ -28,6 +28,10 @@ CONDITIONS = tuple(CONDITION_WIDTHS)
 #: The laws of G's ideas (``--prior``; ``core.draws.draw_ideas`` draws them): each number standard
 #: normal (the tutorial's) or uniform on [-1, 1].
 PRIORS = ("normal", "uniform")
+#: How G and D learn from their gradients (``--optimizer``): torch's Adam (the tutorial's), or plain
+#: gradient descent with heavy-ball momentum (``--momentum``; torch's SGD). Their code in the hyper table.
+OPTIMIZERS = ("adam", "sgd")
+OPTIMIZER_CODES = {name: float(index) for index, name in enumerate(OPTIMIZERS)}
 #: Seeds are at most 63 bits: every generator that takes one (torch's, numpy's) accepts them.
 SEED_MAX = 2**63 - 1
 #: The sizes a run may ask for, (smallest, largest). The largest keep one step's arrays far
@@ -93,6 +97,8 @@ class Choice:
     option: bool = True  # the command line and the API take it under its own name (else through
     #                      another option: the betas as one pair, the decay's steps from a share)
     metavar: str | None = None  # how the help names its value (default: from the type or names)
+    needs: tuple[str, str] | None = None  # (field, value): a choice that means something only then;
+    #                                       given without it, the options are refused (recipes.choose)
 
 
 def choice(
@@ -104,9 +110,10 @@ def choice(
     grid: bool = False,
     option: bool = True,
     metavar: str | None = None,
+    needs: tuple[str, str] | None = None,
 ) -> Any:
     """A training choice's declaration: a dataclass field with its :class:`Choice`."""
-    declared = Choice(help, rule or one_of(names), names, grid, option, metavar)
+    declared = Choice(help, rule or one_of(names), names, grid, option, metavar, needs)
     return field(default=default, metadata={"choice": declared})
 
 
@@ -130,8 +137,23 @@ class TrainConfig:
     batch_size: int = choice(
         64, "Paintings per batch, for the artist and for G alike.", whole(*SIZE_LIMITS["batch_size"])
     )
-    lr_g: float = choice(1e-4, "Generator's Adam learning rate.", POSITIVE, grid=True)
-    lr_d: float = choice(1e-4, "Discriminator's Adam learning rate.", POSITIVE, grid=True)
+    lr_g: float = choice(1e-4, "Generator's learning rate.", POSITIVE, grid=True)
+    lr_d: float = choice(1e-4, "Discriminator's learning rate.", POSITIVE, grid=True)
+    optimizer: str = choice(
+        "adam",
+        "How both networks learn: adam (torch's Adam, the tutorial's) or sgd (plain gradient descent, "
+        "w -= lr·m with m = momentum·m + gradient: torch's SGD; --betas do not apply).",
+        names=OPTIMIZERS,
+        grid=True,
+    )
+    momentum: float = choice(
+        0.0,
+        "With --optimizer sgd: the heavy-ball momentum of both networks; 0: none.",
+        FRACTION,
+        grid=True,
+        metavar="<beta>",
+        needs=("optimizer", "sgd"),
+    )
     beta1: float = choice(
         0.9, "Both Adams' first-moment decay (torch's default, the tutorial's).", FRACTION, option=False
     )
@@ -174,7 +196,12 @@ class TrainConfig:
         "a·exp(-2x²), a ~ U(1, 2)).",
         names=ARTISTS,
     )
-    modes: int = choice(4, "With --artist parabola-modes: how many modes.", whole(*SIZE_LIMITS["modes"]))
+    modes: int = choice(
+        4,
+        "With --artist parabola-modes: how many modes.",
+        whole(*SIZE_LIMITS["modes"]),
+        needs=("artist", "parabola-modes"),
+    )
     condition: str = choice(
         "none",
         "What G and D are told of each painting besides its points: none (the tutorial's), label (its "

@@ -183,11 +183,13 @@ def choose(
         problem = TRAINING_OPTIONS[name].choice.rule.problem(called(name), value)
         if problem:
             raise ValueError(problem)
-    if "modes" in options and options.get("artist") != "parabola-modes":
-        wanted = _given_as(called("artist"), "parabola-modes", flags)
-        raise ValueError(f"{called('modes')} belongs to the parabola-modes artist; add {wanted}, or drop it")
     recipe = options.pop("recipe", None)
     preset = RECIPES[str(recipe)].options if recipe is not None else dict(preset or {})
+    for name in options:  # a choice that means something only beside another's value
+        needs = TRAINING_OPTIONS[name].choice.needs
+        if needs is not None and options.get(needs[0], preset.get(needs[0])) != needs[1]:
+            wanted = _given_as(called(needs[0]), needs[1], flags)
+            raise ValueError(f"{called(name)} belongs to the {needs[1]} {needs[0]}; add {wanted}, or drop it")
     share = options.pop("decay_start", None)
     schedule = options.get("lr_schedule", preset.get("lr_schedule"))
     if share is not None and schedule != "linear-decay":
@@ -214,7 +216,11 @@ def describe(config: TrainConfig) -> str:
         parts.append(f"conditioned on {config.condition}")
     parts.append(config.loss)
     rates = f"{config.lr_g:g}" if config.lr_g == config.lr_d else f"G {config.lr_g:g}, D {config.lr_d:g}"
-    parts.append(f"Adam {rates}, betas {config.beta1:g}/{config.beta2:g}")
+    if config.optimizer == "sgd":
+        momentum = f", momentum {config.momentum:g}" if config.momentum else ""
+        parts.append(f"SGD {rates}{momentum}")
+    else:
+        parts.append(f"Adam {rates}, betas {config.beta1:g}/{config.beta2:g}")
     if config.lr_schedule == "linear-decay":
         parts.append(f"linear decay steps {config.decay_start:,}–{config.decay_end:,}")
     if config.r1 > 0:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from gancurve.core.artist import make_artist
-from gancurve.core.config import TrainConfig
+from gancurve.core.config import OPTIMIZER_CODES, TrainConfig
 from gancurve.core.draws import BlockDraws, needs_noise
 from gancurve.core.engines import layout
 from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, TrainState
@@ -105,6 +105,8 @@ class BatchedEngine:
         if needs_noise(config) and self._noise.shape[-1] == 0:
             raise ValueError("this engine was made without instance noise; make it with the member's config")
         self.hyper[member, layout.NOISE] = config.instance_noise
+        self.hyper[member, layout.OPTIMIZER] = OPTIMIZER_CODES[config.optimizer]
+        self.hyper[member, layout.MOMENTUM] = config.momentum
 
     def advance(self, steps: int) -> None:
         """Train every active member ``steps`` more steps."""

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from gancurve.core import losses
-from gancurve.core.config import TrainConfig
+from gancurve.core.config import OPTIMIZER_CODES, TrainConfig
 from gancurve.core.engines import layout
 from gancurve.core.engines.batched import BatchedEngine
 from gancurve.core.engines.protocol import TrainState
@@ -205,6 +205,11 @@ class TorchBatchedEngine(BatchedEngine):
         return any(config.r1 > 0 for config in self.configs)
 
     @property
+    def _sgd_used(self) -> bool:
+        """Whether any member learns by SGD."""
+        return any(config.optimizer == "sgd" for config in self.configs)
+
+    @property
     def _noise_used(self) -> bool:
         """Whether any member has instance noise (the others get σ = 0: none added)."""
         return bool(self._noise.shape[-1] > 0)
@@ -238,8 +243,9 @@ class TorchBatchedEngine(BatchedEngine):
         network: int,
         factor: torch.Tensor,
     ) -> None:
-        """torch.optim.Adam's update for every active member, each with its own learning rate
-        (times the schedule's ``factor``); ``network`` is the column of its Adam step (0 G, 1 D)."""
+        """Each active member's optimizer update, with its own learning rate (times the schedule's
+        ``factor``): torch.optim.Adam's, or (SGD members) torch.optim.SGD's ``m = μ·m + g, w −= lr·m``
+        with ``m`` in the first moment's place; ``network`` is the column of its step (0 G, 1 D)."""
         on = self._on_device
         hyper, active = on["hyper"], on["active"][:, None]
         beta1, beta2, eps = (
@@ -254,6 +260,15 @@ class TorchBatchedEngine(BatchedEngine):
         m = moments[:, 0] * beta1.to(dtype) + grad * (1.0 - beta1).to(dtype)
         v = moments[:, 1] * beta2.to(dtype) + grad * grad * (1.0 - beta2).to(dtype)
         step = (lr / bias1).to(dtype) * m / (torch.sqrt(v) / bias2_sqrt.to(dtype) + eps.to(dtype))
+        if self._sgd_used:  # each SGD member takes its own update in place of Adam's
+            sgd = hyper[:, layout.OPTIMIZER, None] == OPTIMIZER_CODES["sgd"]
+            momentum = hyper[:, layout.MOMENTUM, None]
+            buffer = moments[:, 0] * momentum.to(dtype) + grad
+            m = torch.where(
+                sgd, torch.where(momentum > 0, buffer, moments[:, 0]), m
+            )  # no momentum: no buffer
+            v = torch.where(sgd, moments[:, 1], v)
+            step = torch.where(sgd, lr.to(dtype) * buffer, step)
         moments[:, 0] = torch.where(active, m, moments[:, 0])
         moments[:, 1] = torch.where(active, v, moments[:, 1])
         weights.sub_(torch.where(active, step, torch.zeros_like(step)))
@@ -322,11 +337,13 @@ class TorchBatchedEngine(BatchedEngine):
 
     def set_hyper(self, member: int, config: TrainConfig) -> None:
         """Take a member's learning rates from its config."""
-        penalties_before = (self._r1_used, self._gp_used)
+        penalties_before = (self._r1_used, self._gp_used, self._sgd_used)
         super().set_hyper(member, config)
         if getattr(self, "_on_device", None):
             self._push()
-        if (self._r1_used, self._gp_used) != penalties_before and getattr(self, "graph", None) is not None:
+        if (self._r1_used, self._gp_used, self._sgd_used) != penalties_before and getattr(
+            self, "graph", None
+        ):
             self.graph = None  # the captured step has (or lacks) a penalty's double backward: capture again
             self._capture_wanted = True
 

@@ -144,6 +144,10 @@ def restore_in_place(trainer: Trainer, state: TrainState) -> None:
             live = optimizer.state.get(param)
             if not live:
                 continue
+            if "momentum_buffer" in live:  # SGD: its buffer is kept in the first moment's place
+                buffer = adam.exp_avg[key] if adam.steps else np.zeros_like(adam.exp_avg[key])
+                live["momentum_buffer"].copy_(torch.from_numpy(np.ascontiguousarray(buffer)).to(device))
+                continue
             for moment, saved in (("exp_avg", adam.exp_avg), ("exp_avg_sq", adam.exp_avg_sq)):
                 live[moment].copy_(torch.from_numpy(np.ascontiguousarray(saved[key])).to(device))
             live["step"].fill_(float(adam.steps))  # 0 for a fresh run: Adam starts from zero moments
@@ -153,3 +157,4 @@ def restore_in_place(trainer: Trainer, state: TrainState) -> None:
     else:
         trainer.device_rng.set_state(torch.from_numpy(state.rng.copy()))
     trainer.step_count = state.step
+    trainer.sgd_start = (state.step, state.adam["discriminator"].steps)

@@ -33,6 +33,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from gancurve.core.config import OPTIMIZER_CODES
 from gancurve.core.engines.kernel_ops import (
     ROWS,
     adam,
@@ -42,6 +43,7 @@ from gancurve.core.engines.kernel_ops import (
     lr_factor,
     outer_add,
     relu_layer,
+    sgd,
     split_d,
     split_g,
     typed,
@@ -56,7 +58,9 @@ from gancurve.core.engines.layout import (
     LOSS,
     LR_D,
     LR_G,
+    MOMENTUM,
     NOISE,
+    OPTIMIZER,
     R1,
 )
 from gancurve.core.objectives import LOSS_CODES, WGAN_GP_WEIGHT
@@ -66,6 +70,7 @@ NON_SATURATING = int(LOSS_CODES["non-saturating"])
 LEAST_SQUARES = int(LOSS_CODES["least-squares"])
 HINGE = int(LOSS_CODES["hinge"])
 WASSERSTEIN = int(LOSS_CODES["wasserstein-gp"])
+SGD = int(OPTIMIZER_CODES["sgd"])
 
 
 def share_members(active: int) -> None:
@@ -272,7 +277,16 @@ def _update_d(d, d_moments, t, hyper, factor, mix, noise, points, logits, work):
         for b in range(batch):
             for p in range(points):
                 x[rows + b, p] = work.clean_fake[b, p]
-    adam(d, work.d_grads, d_moments, t, hyper[LR_D] * factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
+    _learn(d, work.d_grads, d_moments, t, hyper, hyper[LR_D] * factor)
+
+
+@compiled(inline="always")
+def _learn(weights, grads, moments, t, hyper, lr):  # type: ignore[no-untyped-def]
+    """One network's update by the member's optimizer: Adam at its step ``t``, or SGD."""
+    if int(hyper[OPTIMIZER]) == SGD:
+        sgd(weights, grads, moments, lr, hyper[MOMENTUM])
+    else:
+        adam(weights, grads, moments, t, lr, hyper[BETA1], hyper[BETA2], hyper[EPS])
 
 
 @compiled(inline="always")
@@ -423,4 +437,4 @@ def _update_g(g, g_moments, t, d, hyper, factor, points, logits, work):  # type:
                     grad[k, j] = zero
                 gb1[j] += grad[k, j]
         outer_add(gw1, work.ideas, r, grad)
-    adam(g, work.g_grads, g_moments, t, hyper[LR_G] * factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
+    _learn(g, work.g_grads, g_moments, t, hyper, hyper[LR_G] * factor)

@@ -105,6 +105,22 @@ def adam(weights, grads, moments, t, lr, beta1, beta2, eps):  # type: ignore[no-
 
 
 @compiled(inline="always")
+def sgd(weights, grads, moments, lr, momentum):  # type: ignore[no-untyped-def]
+    """torch.optim.SGD's update (no dampening, weight decay or Nesterov): ``m = μ·m + g`` (torch's
+    first step takes ``m = g``: the same from ``m = 0``), ``w −= lr·m``; ``moments[0]`` holds ``m``
+    (left at 0 without momentum, as torch keeps no buffer then)."""
+    step_size, keep = typed(weights, lr), typed(weights, momentum)
+    m = moments[0]
+    if momentum == 0.0:
+        for q in range(weights.shape[0]):
+            weights[q] -= step_size * grads[q]
+        return
+    for q in range(weights.shape[0]):
+        m[q] = keep * m[q] + grads[q]
+        weights[q] -= step_size * m[q]
+
+
+@compiled(inline="always")
 def average(averaged, weights, decay):  # type: ignore[no-untyped-def]
     """One step of the exponential moving average: ``averaged ← decay·averaged + (1 − decay)·weights``."""
     keep, take = typed(weights, decay), typed(weights, 1.0 - decay)

@@ -15,9 +15,11 @@ from __future__ import annotations
 #: objective's code (:data:`~gancurve.core.objectives.LOSS_CODES`); ``DECAY_START``/``DECAY_END``
 #: are the linear learning-rate decay's steps (both 0: constant); ``R1`` is the penalty's γ;
 #: ``EMA`` the decay of the average of G's weights (0: none kept); ``NOISE`` instance noise's σ
-#: (0: none).
-LR_G, LR_D, BETA1, BETA2, EPS, LOSS, DECAY_START, DECAY_END, R1, EMA, NOISE = range(11)
-HYPER_COLUMNS = 11
+#: (0: none); ``OPTIMIZER`` the optimizer's code (:data:`~gancurve.core.config.OPTIMIZER_CODES`:
+#: 0 Adam, 1 SGD) and ``MOMENTUM`` SGD's momentum (SGD keeps its momentum buffer where Adam keeps
+#: its first moment, and leaves the second at 0).
+LR_G, LR_D, BETA1, BETA2, EPS, LOSS, DECAY_START, DECAY_END, R1, EMA, NOISE, OPTIMIZER, MOMENTUM = range(13)
+HYPER_COLUMNS = 13
 #: Per member, the last step's logits: D on the artist's batch, D on G's batch, new D on G's batch.
 LOGIT_PARTS = 3
 

@@ -52,19 +52,14 @@ class Trainer:
         generator, discriminator = build_models(config)
         self.generator = generator.to(self.torch_device, dtype)
         self.discriminator = discriminator.to(self.torch_device, dtype)
-        # capturable keeps Adam's step count on the device, so a CUDA graph can replay the update.
-        betas = (config.beta1, config.beta2)
-        self.opt_g = torch.optim.Adam(
-            self.generator.parameters(), lr=config.lr_g, betas=betas, capturable=capturable
-        )
-        self.opt_d = torch.optim.Adam(
-            self.discriminator.parameters(), lr=config.lr_d, betas=betas, capturable=capturable
-        )
+        self.opt_g = _optimizer(config, self.generator, config.lr_g, capturable)
+        self.opt_d = _optimizer(config, self.discriminator, config.lr_d, capturable)
         self.on_host = self.torch_device.type == "cpu"
         self.streams = TrainingStreams.for_run(config)  # the CPU's draws
         self.device_rng = torch.Generator(device=self.torch_device).manual_seed(config.seed)  # a GPU's draws
         self.step_count = 0
         self._factor = 1.0  # the learning-rate schedule's factor this step (it anneals instance noise)
+        self.sgd_start = (0, 0)  # (step, D's updates) where an SGD run was loaded (sgd_steps)
         self._last: dict[str, torch.Tensor] | None = None
         # The moving average of G's weights (when the run keeps one), from G's initial weights.
         self.ema = [param.detach().clone() for param in self.generator.parameters()]
@@ -190,7 +185,7 @@ class Trainer:
         """G's and D's weights now, as numpy arrays (copies)."""
         return {name: module_weights(module) for name, module, _ in self.networks()}
 
-    def networks(self) -> list[tuple[str, torch.nn.Module, torch.optim.Adam]]:
+    def networks(self) -> list[tuple[str, torch.nn.Module, torch.optim.Optimizer]]:
         """``(name, module, its optimizer)`` for G and D."""
         return [("generator", self.generator, self.opt_g), ("discriminator", self.discriminator, self.opt_d)]
 
@@ -200,6 +195,15 @@ class Trainer:
         for name, module, optimizer in self.networks():
             params = dict(zip(PARAMETERS, module.parameters(), strict=True))
             states = {key: optimizer.state.get(param, {}) for key, param in params.items()}
+            if self.config.optimizer == "sgd":  # no step count of its own; its buffer in exp_avg's place
+                steps = self.sgd_steps(name)
+                moments = [
+                    {key: _array(s["momentum_buffer"]) if s.get("momentum_buffer") is not None and moment == 0
+                     else np.zeros_like(_array(params[key])) for key, s in states.items()}
+                    for moment in (0, 1)
+                ]  # fmt: skip
+                adam[name] = AdamState(steps, *moments)
+                continue
             steps = int(float(states["net.0.weight"]["step"])) if states["net.0.weight"] else 0
             moments = [
                 {key: _array(s[moment]) if s else np.zeros_like(_array(params[key]))
@@ -238,7 +242,7 @@ class Trainer:
         try:
             for name, module, optimizer in self.networks():
                 load_weights(module, state.weights[name])
-                optimizer.load_state_dict(_adam_state_dict(optimizer, state.adam[name], self.dtype))
+                optimizer.load_state_dict(_state_dict(optimizer, state.adam[name], self.dtype))
             self.load_average(state)
             if self.on_host:
                 self.streams.set_state(state.rng)
@@ -247,11 +251,22 @@ class Trainer:
         except (KeyError, RuntimeError, TypeError, ValueError) as error:
             raise ValueError(f"the saved training state does not fit this model: {error}") from error
         self.step_count = state.step
+        self.sgd_start = (state.step, state.adam["discriminator"].steps)
         # The config is the truth for learning rates and betas (a forced resume may change them).
         betas = (self.config.beta1, self.config.beta2)
         for optimizer, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
             for group in optimizer.param_groups:
-                group["lr"], group["betas"] = lr, betas
+                group["lr"] = lr
+                group.update({"betas": betas} if self.config.optimizer == "adam" else {})
+
+    def sgd_steps(self, network: str) -> int:
+        """How many updates an SGD network has taken (SGD counts none itself; Adam's count is in its
+        state): G one a step, D ``d_steps`` a step, from where the run was loaded. Computed from the
+        step count, so a CUDA graph's replays count too."""
+        start_step, start_d = self.sgd_start
+        if network == "generator":
+            return self.step_count
+        return start_d + (self.step_count - start_step) * self.config.d_steps
 
     @torch.no_grad()
     def load_average(self, state: TrainState) -> None:
@@ -304,9 +319,29 @@ def _array(tensor: torch.Tensor) -> np.ndarray:
     return array
 
 
-def _adam_state_dict(optimizer: torch.optim.Adam, adam: AdamState, dtype: torch.dtype) -> dict[str, Any]:
-    """``optimizer.state_dict()`` with its state replaced by ``adam`` (none before the first step)."""
+def _optimizer(
+    config: TrainConfig, module: torch.nn.Module, lr: float, capturable: bool
+) -> torch.optim.Optimizer:
+    """One network's optimizer: torch's Adam (``capturable`` keeps its step count on the device, so
+    a CUDA graph can replay the update) or SGD with the run's momentum."""
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(module.parameters(), lr=lr, momentum=config.momentum)
+    betas = (config.beta1, config.beta2)
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, capturable=capturable)
+
+
+def _state_dict(optimizer: torch.optim.Optimizer, adam: AdamState, dtype: torch.dtype) -> dict[str, Any]:
+    """``optimizer.state_dict()`` with its state replaced by ``adam`` (none before the first step);
+    for SGD, its momentum buffer from the first moment's place (none without momentum)."""
     saved = optimizer.state_dict()
+    if isinstance(optimizer, torch.optim.SGD):
+        device = next(p.device for group in optimizer.param_groups for p in group["params"])
+        with_buffer = adam.steps and saved["param_groups"][0]["momentum"]
+        buffers: dict[int, dict[str, torch.Tensor]] = {}
+        for index, name in enumerate(PARAMETERS) if with_buffer else ():
+            buffer = torch.from_numpy(np.ascontiguousarray(adam.exp_avg[name]))
+            buffers[index] = {"momentum_buffer": buffer.to(device, dtype)}
+        return {"state": buffers, "param_groups": saved["param_groups"]}
     capturable = bool(saved["param_groups"][0].get("capturable"))
     device = next(p.device for group in optimizer.param_groups for p in group["params"])
     state: dict[int, dict[str, torch.Tensor]] = {}
