@@ -97,8 +97,9 @@ class Choice:
     option: bool = True  # the command line and the API take it under its own name (else through
     #                      another option: the betas as one pair, the decay's steps from a share)
     metavar: str | None = None  # how the help names its value (default: from the type or names)
-    needs: tuple[str, str] | None = None  # (field, value): a choice that means something only then;
-    #                                       given without it, the options are refused (recipes.choose)
+    needs: tuple[str, Any] | None = None  # (field, value): a choice that means something only then;
+    #     given without it, the options are refused (recipes.choose). A name must be given as is; a
+    #     number stands for any positive value (it is the example the sentence offers: --ema 0.999)
 
 
 def choice(
@@ -110,7 +111,7 @@ def choice(
     grid: bool = False,
     option: bool = True,
     metavar: str | None = None,
-    needs: tuple[str, str] | None = None,
+    needs: tuple[str, Any] | None = None,
 ) -> Any:
     """A training choice's declaration: a dataclass field with its :class:`Choice`."""
     declared = Choice(help, rule or one_of(names), names, grid, option, metavar, needs)
@@ -186,6 +187,13 @@ class TrainConfig:
         grid=True,
         metavar="<decay>",
     )
+    ema_start: int = choice(
+        0,
+        "The step where G's average starts: up to it the average is G itself, then it averages from "
+        "G's weights there (fixed when the run starts, from --ema-start's share of --steps).",
+        STEP,
+        option=False,
+    )
     d_steps: int = choice(
         1, "Updates of D per update of G, each on fresh draws (WGAN-GP: 5).", whole(*SIZE_LIMITS["d_steps"])
     )
@@ -238,6 +246,8 @@ class TrainConfig:
                 raise ValueError(problem)
         self._check_schedule()
         self._check_condition()
+        if self.ema_start and not self.ema:
+            raise ValueError("ema_start belongs to a moving average of G's weights (ema > 0)")
 
     @classmethod
     def choices(cls) -> dict[str, Choice]:

@@ -102,6 +102,7 @@ class BatchedEngine:
         self.hyper[member, layout.DECAY_END] = config.decay_end
         self.hyper[member, layout.R1] = config.r1
         self.hyper[member, layout.EMA] = config.ema
+        self.hyper[member, layout.EMA_START] = config.ema_start
         if needs_noise(config) and self._noise.shape[-1] == 0:
             raise ValueError("this engine was made without instance noise; make it with the member's config")
         self.hyper[member, layout.NOISE] = config.instance_noise

@@ -163,7 +163,8 @@ class TorchBatchedEngine(BatchedEngine):
         with torch.no_grad():
             # G's moving average, for the members that keep one (decay 0: the average is unused).
             decay = on["hyper"][:, layout.EMA, None].to(on["g"].dtype)
-            averaged = decay * on["g_ema"] + (1.0 - decay) * on["g"]
+            started = on["adam_steps"][:, 0:1] + 1.0 > on["hyper"][:, layout.EMA_START, None]  # --ema-start
+            averaged = torch.where(started, decay * on["g_ema"] + (1.0 - decay) * on["g"], on["g"])
             on["g_ema"].copy_(torch.where(on["active"][:, None] & (decay > 0), averaged, on["g_ema"]))
             on["adam_steps"][:, 0].add_(on["active"].to(torch.float64))
             on["logits"].copy_(torch.stack([real_logits, fake_logits, new_logits], dim=1))

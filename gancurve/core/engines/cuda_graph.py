@@ -34,15 +34,19 @@ class GraphEngine:
         self.config = config
         use_graph = torch.device(device).type == "cuda"
         scheduled = config.lr_schedule != "constant"  # a new learning rate every step: not in a graph
-        self.trainer = Trainer(config, device, dtype, capturable=use_graph and not scheduled)
+        # The average's start is a Python branch of the step: a graph would keep the one it recorded.
+        reason = "a learning-rate schedule changes the step every step" if scheduled else None
+        if config.ema > 0 and config.ema_start > 0:
+            reason = "--ema-start changes the step at its start"
+        self.trainer = Trainer(config, device, dtype, capturable=use_graph and reason is None)
         self.device = self.trainer.device
         self.artist = self.trainer.artist
         self.graph: Any = None
         self.fallback_reason: str | None = None if use_graph else "CUDA graphs need a CUDA device"
         self._static_stats: dict[str, torch.Tensor] | None = None
         self.notice: str | None = None  # a one-line warning for the user, set if capture fails
-        if use_graph and scheduled:
-            self.fallback_reason = "a learning-rate schedule changes the step every step"
+        if use_graph and reason is not None:
+            self.fallback_reason = reason
             self.notice = f"No CUDA graph: {self.fallback_reason}; training runs eagerly."
 
     @property

@@ -54,6 +54,7 @@ from gancurve.core.engines.layout import (
     DECAY_END,
     DECAY_START,
     EMA,
+    EMA_START,
     EPS,
     LOSS,
     LR_D,
@@ -137,7 +138,8 @@ def train_steps(  # type: ignore[no-untyped-def]
                 work,
             )  # fmt: skip
             if hyper[m, EMA] > 0.0:
-                average(g_ema[m], g_all[m], hyper[m, EMA])
+                # Up to its start the average is G itself; from there it averages (--ema-start).
+                average(g_ema[m], g_all[m], hyper[m, EMA] if adam_steps[m, 0] > hyper[m, EMA_START] else 0.0)
 
 
 _Work = namedtuple(

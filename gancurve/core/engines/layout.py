@@ -17,9 +17,25 @@ from __future__ import annotations
 #: ``EMA`` the decay of the average of G's weights (0: none kept); ``NOISE`` instance noise's σ
 #: (0: none); ``OPTIMIZER`` the optimizer's code (:data:`~gancurve.core.config.OPTIMIZER_CODES`:
 #: 0 Adam, 1 SGD) and ``MOMENTUM`` SGD's momentum (SGD keeps its momentum buffer where Adam keeps
-#: its first moment, and leaves the second at 0).
-LR_G, LR_D, BETA1, BETA2, EPS, LOSS, DECAY_START, DECAY_END, R1, EMA, NOISE, OPTIMIZER, MOMENTUM = range(13)
-HYPER_COLUMNS = 13
+#: its first moment, and leaves the second at 0); ``EMA_START`` the step up to which G's average is
+#: G itself (0: it averages from the start).
+(
+    LR_G,
+    LR_D,
+    BETA1,
+    BETA2,
+    EPS,
+    LOSS,
+    DECAY_START,
+    DECAY_END,
+    R1,
+    EMA,
+    NOISE,
+    OPTIMIZER,
+    MOMENTUM,
+    EMA_START,
+) = range(14)
+HYPER_COLUMNS = 14
 #: Per member, the last step's logits: D on the artist's batch, D on G's batch, new D on G's batch.
 LOGIT_PARTS = 3
 

@@ -151,10 +151,15 @@ class Trainer:
 
     @torch.no_grad()
     def _average_generator(self) -> None:
-        """``average ← decay·average + (1 − decay)·G``, parameter by parameter."""
+        """``average ← decay·average + (1 − decay)·G``, parameter by parameter; up to the step
+        ``ema_start`` the average is G itself (it restarts from G's weights there)."""
         decay = self.config.ema
+        started = self.step_count + 1 > self.config.ema_start  # the step being taken
         for averaged, param in zip(self.ema, self.generator.parameters(), strict=True):
-            averaged.mul_(decay).add_(param, alpha=1.0 - decay)
+            if started:
+                averaged.mul_(decay).add_(param, alpha=1.0 - decay)
+            else:
+                averaged.copy_(param)
 
     def advance(self, steps: int) -> None:
         """``steps`` training steps."""
