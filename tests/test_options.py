@@ -40,6 +40,8 @@ def two_values(option: Option) -> tuple[Any, Any]:
     """Two different values the option's rule accepts: a grid axis of two recipes."""
     if option.choice.names:
         return option.choice.names[0], option.choice.names[1]
+    if option.kind is int:
+        return option.default, option.default + 1
     other = option.default + 0.5 if option.choice.rule.accepts(option.default + 0.5) else option.default / 2
     return option.default, other
 
@@ -106,7 +108,7 @@ def test_every_grid_option_given_two_values_makes_two_recipes(option: Option) ->
 def test_a_choice_given_without_what_it_needs_is_refused_in_one_line(option: Option, tmp_path: Path) -> None:
     assert option.choice.needs is not None
     field, value = option.choice.needs
-    other = option.kind(two_values(option)[1])  # (a whole number for --modes)
+    other = two_values(option)[1]
     owner = f"the {value} {field}" if isinstance(value, str) else field
     with pytest.raises(ValueError, match=f"{option.name} belongs to {owner}; add {field}={value!r}"):
         choose({option.name: other}, 1_000)

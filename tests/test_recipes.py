@@ -138,7 +138,7 @@ def test_an_option_given_overrides_a_recipe_file_as_it_does_a_named_recipe(tmp_p
     code, _, stderr = run_cli("train", "--recipe", str(tmp_path / "odd.toml"), "--steps", "40",
                               "--runs-dir", str(runs))  # fmt: skip
     assert code == 2 and stderr.count("\n") == 1, stderr
-    assert str(tmp_path / "odd.toml") in stderr and "decay_start belongs to the linear-decay" in stderr
+    assert str(tmp_path / "odd.toml") in stderr and "decay_start belongs to a decaying schedule" in stderr
 
 
 def _feed_a_waiting_reader(fifo: Path) -> None:

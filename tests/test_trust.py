@@ -59,6 +59,8 @@ def assert_same_state(a: Path, b: Path) -> None:
         ("reference", ["--instance-noise", "0.1", "--r1", "1"]),
         ("fast", ["--optimizer", "sgd", "--momentum", "0.9", "--lr-g", "0.01", "--lr-d", "0.01"]),
         ("reference", ["--optimizer", "sgd", "--momentum", "0.9", "--d-steps", "2"]),
+        ("fast", ["--warmup", "200", "--instance-noise", "0.1"]),
+        ("reference", ["--warmup", "100"]),
     ],
 )
 def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str, choices: list[str]) -> None:

@@ -15,7 +15,7 @@ from dataclasses import Field, asdict, dataclass, field, fields
 from typing import Any, TypeGuard
 
 from gancurve.core.objectives import LOSSES, OBJECTIVES
-from gancurve.core.schedule import SCHEDULES
+from gancurve.core.schedule import DECAYING, SCHEDULES
 
 #: The families of real paintings (``--artist``; ``core.artist.make_artist`` builds them); the
 #: first is the default, the tutorial's.
@@ -218,14 +218,23 @@ class TrainConfig:
     )
     lr_schedule: str = choice(
         "constant",
-        "Both learning rates: constant, or linear-decay to 0 at the end of --steps.",
+        "Both learning rates: constant, linear-decay (falling linearly to 0 at the end of --steps) or "
+        "cosine (along half a cosine, to 0 at the same step); instance noise decays with them.",
         names=SCHEDULES,
         grid=True,
     )
     decay_start: int = choice(
-        0, "The step where the linear decay starts (fixed when the run starts).", STEP, option=False
+        0, "The step where the decay starts (fixed when the run starts).", STEP, option=False
     )
-    decay_end: int = choice(0, "The step where the linear decay reaches 0.", STEP, option=False)
+    decay_end: int = choice(0, "The step where the decay reaches 0.", STEP, option=False)
+    warmup: int = choice(
+        0,
+        "Warm both learning rates up from 0 over this many first steps (step t has t/STEPS of the rate, "
+        "times the schedule's factor; instance noise is not warmed up); 0: none.",
+        STEP,
+        grid=True,
+        metavar="<steps>",
+    )
     ideas: int = choice(5, "Random ideas G paints from.", whole(*SIZE_LIMITS["ideas"]))
     prior: str = choice(
         "normal",
@@ -263,8 +272,8 @@ class TrainConfig:
     def _check_schedule(self) -> None:
         start, end = self.decay_start, self.decay_end
         if self.lr_schedule == "constant" and (start, end) != (0, 0):
-            raise ValueError("decay_start and decay_end belong to the linear-decay schedule only")
-        if self.lr_schedule == "linear-decay" and not 0 <= start < end:
+            raise ValueError("decay_start and decay_end belong to a decaying schedule only")
+        if self.lr_schedule in DECAYING and not 0 <= start < end:
             raise ValueError(f"the decay must start before it ends, at step 0 or later; got {start} to {end}")
 
     def _check_condition(self) -> None:

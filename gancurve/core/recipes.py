@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from gancurve.core.config import FRACTION, Choice, Rule, TrainConfig, one_of
-from gancurve.core.schedule import DEFAULT_DECAY_START, decay_steps
+from gancurve.core.schedule import DECAYING, DEFAULT_DECAY_START, decay_steps
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,10 @@ _FORMS = {
     ),
     "decay_start": Option(
         "decay_start",
-        Choice("With --lr-schedule linear-decay: where the decay starts, as a share of --steps.", FRACTION),
+        Choice(
+            "With --lr-schedule linear-decay or cosine: where the decay starts, as a share of --steps.",
+            FRACTION,
+        ),
         float,
         DEFAULT_DECAY_START,
     ),
@@ -157,7 +160,7 @@ class Choices:
         config = self.config
         if self.ema_share is not None:
             config = replace(config, ema_start=round(self.ema_share * steps))
-        if config.lr_schedule == "linear-decay" and "decay_end" in self.given:
+        if config.lr_schedule in DECAYING and "decay_end" in self.given:
             start, end = decay_steps(config.lr_schedule, self.decay_share, steps)
             config = replace(config, decay_start=start, decay_end=end)
         return replace(self, config=config)
@@ -211,12 +214,12 @@ def choose(
             raise ValueError(f"{called(name)} belongs to {owner}; add {wanted}, or drop it")
     share = options.pop("decay_start", None)
     schedule = options.get("lr_schedule", preset.get("lr_schedule"))
-    if share is not None and schedule != "linear-decay":
+    if share is not None and schedule not in DECAYING:
         wanted = _given_as(called("lr_schedule"), "linear-decay", flags)
         raise ValueError(
-            f"{called('decay_start')} belongs to the linear-decay schedule; add {wanted}, or drop it"
+            f"{called('decay_start')} belongs to a decaying schedule; add {wanted} (or cosine), or drop it"
         )
-    if share is None and schedule == "linear-decay":
+    if share is None and schedule in DECAYING:
         share = preset.get("decay_start")
     ema_share = options.pop("ema_start", preset.get("ema_start"))
     chosen = {**{k: v for k, v in preset.items() if k not in ("decay_start", "ema_start")}, **options}
@@ -251,8 +254,11 @@ def describe(config: TrainConfig) -> str:
         parts.append(f"SGD {rates}{momentum}")
     else:
         parts.append(f"Adam {rates}, betas {config.beta1:g}/{config.beta2:g}")
-    if config.lr_schedule == "linear-decay":
-        parts.append(f"linear decay steps {config.decay_start:,}–{config.decay_end:,}")
+    if config.lr_schedule in DECAYING:
+        kind = "linear" if config.lr_schedule == "linear-decay" else "cosine"
+        parts.append(f"{kind} decay steps {config.decay_start:,}–{config.decay_end:,}")
+    if config.warmup:
+        parts.append(f"warm-up {config.warmup:,} steps")
     if config.r1 > 0:
         parts.append(f"R1 {config.r1:g}")
     if config.instance_noise > 0:

@@ -24,6 +24,7 @@ from typing import Any
 
 from gancurve.core.config import TrainConfig
 from gancurve.core.recipes import RECIPES, TRAINING_OPTIONS, choose
+from gancurve.core.schedule import DECAYING
 from gancurve.errors import UsageError
 
 #: The endings a recipe file may have.
@@ -111,7 +112,7 @@ def _options_of_config(path: Path, fields: dict[str, Any]) -> dict[str, Any]:
     options.pop("decay_start", None)  # a number of steps there, a share of the run here
     options.pop("ema_start", None)  # likewise
     options["betas"] = (config.beta1, config.beta2)
-    if config.lr_schedule == "linear-decay":
+    if config.lr_schedule in DECAYING:
         options["decay_start"] = config.decay_start / config.decay_end
     if config.ema_start:  # a share of the run's length, which only a decay's end records
         if not config.decay_end:

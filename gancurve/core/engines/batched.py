@@ -26,6 +26,7 @@ from gancurve.core.engines import layout
 from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, forward, initial_weights, network_shapes
 from gancurve.core.objectives import LOSS_CODES
+from gancurve.core.schedule import SCHEDULE_CODES
 from gancurve.core.stats import step_stats
 
 #: torch.optim.Adam's default epsilon, which the reference trainer uses.
@@ -100,6 +101,8 @@ class BatchedEngine:
         self.hyper[member, layout.LOSS] = LOSS_CODES[config.loss]
         self.hyper[member, layout.DECAY_START] = config.decay_start
         self.hyper[member, layout.DECAY_END] = config.decay_end
+        self.hyper[member, layout.SCHEDULE] = SCHEDULE_CODES[config.lr_schedule]
+        self.hyper[member, layout.WARMUP] = config.warmup
         self.hyper[member, layout.R1] = config.r1
         self.hyper[member, layout.EMA] = config.ema
         self.hyper[member, layout.EMA_START] = config.ema_start

@@ -14,6 +14,7 @@ the host and copied to the device, so member ``k`` trains on exactly the draws o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from gancurve.core.engines.protocol import TrainState
 from gancurve.core.engines.reference import with_condition
 from gancurve.core.networks import Weights
 from gancurve.core.objectives import LOSS_CODES
+from gancurve.core.schedule import SCHEDULE_CODES
 
 #: Steps run eagerly before capture (cuBLAS handles, allocator); they are undone.
 WARMUP_STEPS = 3
@@ -135,11 +137,15 @@ class TorchBatchedEngine(BatchedEngine):
         on = self._on_device
         hyper = on["hyper"]
         code = hyper[:, layout.LOSS]
-        factor = _linear_decay_factor(  # the schedule follows the training step (G's Adam step)
-            on["adam_steps"][:, 0:1] + 1.0,
+        step = on["adam_steps"][:, 0:1] + 1.0  # the schedule follows the training step (G's Adam step)
+        decay = _decay_factor(
+            step,
+            hyper[:, layout.SCHEDULE, None],
             hyper[:, layout.DECAY_START, None],
             hyper[:, layout.DECAY_END, None],
         )
+        warmup = hyper[:, layout.WARMUP, None]
+        factor = decay * torch.where(step >= warmup, torch.ones_like(step), step / warmup.clamp(min=1.0))
         for slot in range(on["real_a"].shape[1]):
             real = (
                 on["real_a"][:, slot, :, None] * self._basis_on_device + self._offset_on_device
@@ -148,7 +154,7 @@ class TorchBatchedEngine(BatchedEngine):
             fake = self._generator(on["g"], with_condition(on["ideas"][:, slot], condition))
             seen_real, seen_fake = real, fake.detach()
             if self._noise_used:  # instance noise: D sees painting + σ·factor·n (σ = 0: unchanged)
-                sigma = (hyper[:, layout.NOISE, None] * factor).to(real.dtype)[:, :, None]
+                sigma = (hyper[:, layout.NOISE, None] * decay).to(real.dtype)[:, :, None]  # not warmed up
                 noise = on["noise"][:, slot]
                 seen_real, seen_fake = real + sigma * noise[:, 0], seen_fake + sigma * noise[:, 1]
             real_logits, fake_logits = self._update_d(
@@ -358,7 +364,13 @@ def _per_member(code: torch.Tensor, loss_of: Any) -> torch.Tensor:
     return chosen
 
 
-def _linear_decay_factor(step: torch.Tensor, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
-    """:func:`gancurve.core.schedule.linear_decay_factor` on tensors (one value per member)."""
-    falling = ((end - step) / (end - start).clamp(min=1.0)).clamp(0.0, 1.0)
+def _decay_factor(
+    step: torch.Tensor, code: torch.Tensor, start: torch.Tensor, end: torch.Tensor
+) -> torch.Tensor:
+    """:func:`gancurve.core.schedule.decay_factor` on tensors (one value per member)."""
+    length = (end - start).clamp(min=1.0)
+    linear = ((end - step) / length).clamp(0.0, 1.0)
+    cosine = 0.5 * (1.0 + torch.cos(math.pi * ((step - start) / length).clamp(0.0, 1.0)))
+    falling = torch.where(code == SCHEDULE_CODES["cosine"], cosine, linear)
+    falling = torch.where(step >= end, torch.zeros_like(step), falling)
     return torch.where((end <= start) | (step <= start), torch.ones_like(step), falling)

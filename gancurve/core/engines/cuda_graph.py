@@ -33,7 +33,8 @@ class GraphEngine:
     ) -> None:
         self.config = config
         use_graph = torch.device(device).type == "cuda"
-        scheduled = config.lr_schedule != "constant"  # a new learning rate every step: not in a graph
+        # A new learning rate every step (a schedule, a warm-up): not in a graph.
+        scheduled = config.lr_schedule != "constant" or config.warmup > 0
         # The average's start is a Python branch of the step: a graph would keep the one it recorded.
         reason = "a learning-rate schedule changes the step every step" if scheduled else None
         if config.ema > 0 and config.ema_start > 0:

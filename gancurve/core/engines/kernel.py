@@ -40,9 +40,10 @@ from gancurve.core.engines.kernel_ops import (
     average,
     compiled,
     dots,
-    lr_factor,
     outer_add,
     relu_layer,
+    schedule_decay,
+    schedule_warmup,
     sgd,
     split_d,
     split_g,
@@ -63,6 +64,8 @@ from gancurve.core.engines.layout import (
     NOISE,
     OPTIMIZER,
     R1,
+    SCHEDULE,
+    WARMUP,
 )
 from gancurve.core.objectives import LOSS_CODES, WGAN_GP_WEIGHT
 
@@ -158,11 +161,13 @@ def _member_step(  # type: ignore[no-untyped-def]
     on the last slot's paintings."""
     points = basis.shape[0]
     adam_steps[0] += 1  # G's Adam step is the training step, which the schedule follows
-    factor = lr_factor(float(adam_steps[0]), hyper[DECAY_START], hyper[DECAY_END])
+    step = float(adam_steps[0])
+    decay = schedule_decay(step, hyper[SCHEDULE], hyper[DECAY_START], hyper[DECAY_END])
+    factor = decay * schedule_warmup(step, hyper[WARMUP])  # the learning rates'; the noise's is the decay
     for j in range(real_a.shape[0]):
         adam_steps[1] += 1
         _paint(g, real_a[j], ideas[j], condition[j], basis, offset, work)
-        _update_d(d, d_moments, adam_steps[1], hyper, factor, mix[j], noise[j], points, logits, work)
+        _update_d(d, d_moments, adam_steps[1], hyper, factor, decay, mix[j], noise[j], points, logits, work)
     _update_g(g, g_moments, adam_steps[0], d, hyper, factor, points, logits, work)
 
 
@@ -226,11 +231,12 @@ def _paint(g, real_a, ideas, condition, basis, offset, work):  # type: ignore[no
 
 
 @compiled()
-def _update_d(d, d_moments, t, hyper, factor, mix, noise, points, logits, work):  # type: ignore[no-untyped-def]
+def _update_d(d, d_moments, t, hyper, factor, decay, mix, noise, points, logits, work):  # type: ignore[no-untyped-def]
     """(1) Update D on both halves of ``work.x``; G's half is a constant here (the detach). A
     penalty on D's slope (R1 on the artist's rows, WGAN-GP's between the halves) joins D's
     gradient; the slope is taken along the ``points`` of a painting, not its condition. With
-    instance noise D sees every painting plus ``σ·factor·noise`` (the schedule anneals it): R1's
+    instance noise D sees every painting plus ``σ·decay·noise`` (the schedule's decay anneals it,
+    not its warm-up): R1's
     slope is at the noisy artist's painting, WGAN-GP's points lie between the noisy paintings,
     and G's clean paintings are put back for G's update."""
     batch = mix.shape[0]
@@ -243,7 +249,7 @@ def _update_d(d, d_moments, t, hyper, factor, mix, noise, points, logits, work):
     gv1, gc1, gv2, gc2 = split_d(work.d_grads, hidden, inputs)
     v1_points, gv1_points = v1[:points], gv1[:points]  # the slope's part of the first layer
     x, h, grad = work.x, work.hidden, work.grad
-    sigma = typed(d, hyper[NOISE] * factor)
+    sigma = typed(d, hyper[NOISE] * decay)
     noisy = hyper[NOISE] > 0.0
     if noisy:
         _add_noise(x, noise, sigma, batch, rows, points, work.clean_fake)

@@ -19,7 +19,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from gancurve.core.schedule import linear_decay_factor
+from gancurve.core.schedule import decay_factor, warmup_factor
 
 #: numba's on-disk cache of the compiled step (``GANCURVE_NOCACHE=1``: compile afresh).
 CACHE = os.environ.get("GANCURVE_NOCACHE") is None
@@ -202,4 +202,5 @@ def outer_add(grads, inputs, r, rhs):  # type: ignore[no-untyped-def]
             row[j] += a0 * q0[j] + a1 * q1[j] + a2 * q2[j] + a3 * q3[j]
 
 
-lr_factor = compiled(fastmath=False, inline="always")(linear_decay_factor)
+schedule_decay = compiled(fastmath=False, inline="always")(decay_factor)
+schedule_warmup = compiled(fastmath=False, inline="always")(warmup_factor)

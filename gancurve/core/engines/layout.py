@@ -18,7 +18,8 @@ from __future__ import annotations
 #: (0: none); ``OPTIMIZER`` the optimizer's code (:data:`~gancurve.core.config.OPTIMIZER_CODES`:
 #: 0 Adam, 1 SGD) and ``MOMENTUM`` SGD's momentum (SGD keeps its momentum buffer where Adam keeps
 #: its first moment, and leaves the second at 0); ``EMA_START`` the step up to which G's average is
-#: G itself (0: it averages from the start).
+#: G itself (0: it averages from the start); ``SCHEDULE`` the learning-rate schedule's code
+#: (:data:`~gancurve.core.schedule.SCHEDULE_CODES`) and ``WARMUP`` the warm-up's steps.
 (
     LR_G,
     LR_D,
@@ -34,8 +35,10 @@ from __future__ import annotations
     OPTIMIZER,
     MOMENTUM,
     EMA_START,
-) = range(14)
-HYPER_COLUMNS = 14
+    SCHEDULE,
+    WARMUP,
+) = range(16)
+HYPER_COLUMNS = 16
 #: Per member, the last step's logits: D on the artist's batch, D on G's batch, new D on G's batch.
 LOGIT_PARTS = 3
 

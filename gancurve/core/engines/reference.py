@@ -19,7 +19,7 @@ from gancurve.core.draws import TrainingStreams, draw_batch, draw_mix, draw_nois
 from gancurve.core.engines.protocol import RNG_NUMPY, RNG_TORCH, STAT_NAMES, AdamState, TrainState
 from gancurve.core.models import build_models, load_weights, module_weights
 from gancurve.core.networks import PARAMETERS, Weights
-from gancurve.core.schedule import linear_decay_factor
+from gancurve.core.schedule import SCHEDULE_CODES, decay_factor, warmup_factor
 
 
 class Trainer:
@@ -96,7 +96,7 @@ class Trainer:
     def step(self) -> dict[str, torch.Tensor]:
         """One round of the game: D learns (``d_steps`` times, each on fresh draws), then G learns
         against the new D on the last draws' paintings."""
-        if self.config.lr_schedule != "constant":
+        if self.config.lr_schedule != "constant" or self.config.warmup:
             self._factor = self._schedule_learning_rates(self.step_count + 1)
         for _ in range(self.config.d_steps):
             draws = self.draw_batch()
@@ -230,12 +230,15 @@ class Trainer:
         )
 
     def _schedule_learning_rates(self, step: int) -> float:
-        """Both learning rates for this step of the schedule (a Python number: eager only); the factor."""
-        factor = linear_decay_factor(step, self.config.decay_start, self.config.decay_end)
-        for optimizer, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
+        """Both learning rates for this step of the schedule and warm-up (a Python number: eager
+        only); the decay's factor (instance noise's, which is not warmed up)."""
+        config = self.config
+        decay = decay_factor(step, SCHEDULE_CODES[config.lr_schedule], config.decay_start, config.decay_end)
+        factor = decay * warmup_factor(step, config.warmup)
+        for optimizer, lr in ((self.opt_g, config.lr_g), (self.opt_d, config.lr_d)):
             for group in optimizer.param_groups:
                 group["lr"] = lr * factor
-        return factor
+        return decay
 
     def load_state(self, state: TrainState) -> None:
         """Continue from a state; ``ValueError`` when it does not fit."""
