@@ -174,7 +174,7 @@ class TrainConfig:
         0.0,
         "Instance noise: Gaussian noise of this std added to every painting D sees in its update, the "
         "artist's and G's (not the condition; R1's slope is taken at the noisy painting), times the "
-        "learning-rate schedule's factor (annealed as the rates are); 0: none.",
+        "learning-rate schedule's decay (annealed as the rates are; not warmed up); 0: none.",
         NON_NEGATIVE,
         grid=True,
         metavar="<sigma>",
