@@ -232,13 +232,12 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
         # the noise decays along the cosine but is not warmed up
         {"lr_schedule": "cosine", "decay_start": 0, "decay_end": 60, "warmup": 20, "instance_noise": 0.3,
          "optimizer": "sgd", "momentum": 0.9, "lr_g": 1e-2, "lr_d": 1e-2},
-        {"artist": "dirac", "r1": 1.0, "instance_noise": 0.1},
     ],
     ids=["betas", "non-saturating", "least-squares", "hinge", "linear-decay", "r1", "r1-hinge", "ema",
          "d-steps", "wgan-gp", "modes-artist", "bump-artist", "label-condition", "a-condition",
          "uniform-prior", "instance-noise", "instance-noise-annealed-r1", "instance-noise-wgan-gp",
          "sgd-momentum", "sgd", "sgd-decay-hinge", "ema-start", "cosine", "warmup",
-         "cosine-warmup-noise-sgd", "dirac-artist"],
+         "cosine-warmup-noise-sgd"],
 )  # fmt: skip
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,

@@ -44,8 +44,7 @@ def max_difference(a: TrainState, b: TrainState, part: str = "weights") -> float
      ("non-saturating", 10.0, "label", {"instance_noise": 0.2}),
      ("wasserstein-gp", 1.0, "none", {"instance_noise": 0.5}),
      ("minimax", 0.0, "none", {"optimizer": "sgd", "momentum": 0.9}),
-     ("wasserstein-gp", 1.0, "label", {"optimizer": "sgd", "momentum": 0.5}),
-     ("non-saturating", 10.0, "none", {"artist": "dirac"})],
+     ("wasserstein-gp", 1.0, "label", {"optimizer": "sgd", "momentum": 0.5})],
     ids=lambda value: "-".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else None,
 )  # fmt: skip
 def test_gradients_match_autograd_in_float64(

@@ -61,7 +61,6 @@ def assert_same_state(a: Path, b: Path) -> None:
         ("reference", ["--optimizer", "sgd", "--momentum", "0.9", "--d-steps", "2"]),
         ("fast", ["--warmup", "200", "--instance-noise", "0.1"]),
         ("reference", ["--warmup", "100"]),
-        ("fast", ["--artist", "dirac", "--r1", "1"]),
     ],
 )
 def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str, choices: list[str]) -> None:

@@ -26,11 +26,6 @@ MODE_LABELS = {
     "high_quality": ("high quality", "share within 3σ of a mode"),
     "mode_kl": ("mode KL", "KL(G's modes ‖ uniform)"),
 }
-#: The rows of a point artist (``dirac``).
-POINT_LABELS = {
-    "point_offset": ("â − point", "mean fitted a minus the artist's"),
-    "point_distance": ("|â − point|", "mean distance of fitted a from it"),
-}
 #: The rows of a conditional G, by condition.
 CONDITION_LABELS = {
     "label": {
@@ -74,7 +69,6 @@ def evaluate_command(
     labels = {
         **LABELS,
         **(MODE_LABELS if law.modes > 1 else {}),
-        **(POINT_LABELS if law.is_point else {}),
         **CONDITION_LABELS[config.condition],
         "d_accuracy": (objective.view, objective.view_help),
         "d_score": ("D score", score_meaning),

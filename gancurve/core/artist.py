@@ -15,11 +15,7 @@ Families (``--artist``):
   in [1, 2] (mode k is uniform on a width of ``MODE_WIDTH / K`` around ``1 + (k + ½)/K``, all modes
   equally likely): the testbed for mode collapse (the modes' metrics are in ``core.metrics``);
 - ``bump``: Gaussian bumps ``y = a·exp(−2x²)``, ``a ~ U(1, 2)`` — another family, fitted exactly
-  the same way (the worked example of docs/design.md "adding an artist");
-- ``dirac``: the parabolas with ``a = 1.5`` always, a law of one point (an interval of no width):
-  Mescheder et al. 2018's Dirac-GAN as curves. W1 to it is the mean ``|â − 1.5|``; its band (the
-  bounds of the pictures and of ``in_bounds``) is its curve ± ``POINT_BAND`` in ``a``, since a
-  band of no width would count every painting of a near-perfect G out of bounds.
+  the same way (the worked example of docs/design.md "adding an artist").
 """
 
 from __future__ import annotations
@@ -35,15 +31,10 @@ import numpy as np
 from gancurve.core.config import ARTISTS, TrainConfig
 
 FloatType = type[np.floating[Any]]
-assert ARTISTS == ("parabola", "parabola-modes", "bump", "dirac"), "make_artist builds each of them"
+assert ARTISTS == ("parabola", "parabola-modes", "bump"), "make_artist builds each of them"
 #: A mode's width as a share of its cell of [1, 2] (the cells are 1/K wide): narrow, so the gaps
 #: between the modes are four times as wide as the modes.
 MODE_WIDTH = 0.2
-#: The dirac artist's point, and the half-width in ``a`` of its band.
-DIRAC_A = 1.5
-POINT_BAND = 0.05
-#: A fitted a this close to the point is at it (float32 paintings fit to within ~1e-7).
-POINT_TOLERANCE = 1e-5
 
 
 @dataclass(frozen=True)
@@ -71,11 +62,6 @@ class ParameterLaw:
         """How many intervals (modes) it has."""
         return len(self.intervals)
 
-    @property
-    def is_point(self) -> bool:
-        """Whether ``a`` takes one value (an interval of no width: the dirac artist's)."""
-        return self.modes == 1 and self.low == self.high
-
     def quantile(self, u: np.ndarray) -> np.ndarray:
         """``Q(u)`` for ``u`` in [0, 1), in ``u``'s dtype (one uniform draw gives one ``a``)."""
         dtype = u.dtype.type
@@ -93,10 +79,7 @@ class ParameterLaw:
         a = np.asarray(a, dtype=np.float64)
         total = np.zeros_like(a)
         for low, high in self.intervals:
-            if high == low:  # a point: a step
-                total += (a >= low).astype(np.float64)
-            else:
-                total += np.clip((a - low) / (high - low), 0.0, 1.0)
+            total += np.clip((a - low) / (high - low), 0.0, 1.0)
         result: np.ndarray = total / self.modes
         return result
 
@@ -104,9 +87,7 @@ class ParameterLaw:
         """``(a, density)`` points that draw the density as a step line, for the pictures."""
         xs, ys = [self.low - 0.5], [0.0]
         for low, high in self.intervals:
-            # A point is drawn as a spike of the height of a law as wide as its band (a point's
-            # density has no height; a taller spike would flatten every histogram beside it).
-            height = 1.0 / (self.modes * max(high - low, 2 * POINT_BAND))
+            height = 1.0 / (self.modes * (high - low))
             xs += [low, low, high, high]
             ys += [0.0, height, height, 0.0]
         xs.append(self.high + 0.5)
@@ -151,16 +132,11 @@ class ParameterLaw:
         return float(pieces.sum())
 
     def ks(self, sample: np.ndarray) -> float:
-        """Kolmogorov–Smirnov statistic ``sup |F_n − F|`` (F is continuous, checked at the sample;
-        or a point's step)."""
+        """Kolmogorov–Smirnov statistic ``sup |F_n − F|`` (F is continuous: checked at the sample)."""
         s = np.sort(np.asarray(sample, dtype=np.float64))
         n = s.size
         if n == 0:
             raise ValueError("KS needs at least one sample")
-        if self.is_point:  # F jumps 0 → 1 at the point: the share below it, or the share above
-            # (within POINT_TOLERANCE of it is at it: a real painting's fitted a in float32 is 1.5 ± 1e-7)
-            share_below = float(np.mean(s < self.low - POINT_TOLERANCE))
-            return max(share_below, float(np.mean(s > self.low + POINT_TOLERANCE)))
         cdf = self.cdf(s)
         above = np.arange(1, n + 1) / n - cdf
         below = cdf - np.arange(n) / n
@@ -170,11 +146,6 @@ class ParameterLaw:
 def uniform_law(low: float, high: float) -> ParameterLaw:
     """``U(low, high)``."""
     return ParameterLaw(((low, high),))
-
-
-def point_law(a: float) -> ParameterLaw:
-    """The law of one value, ``a`` (the dirac artist's)."""
-    return ParameterLaw(((a, a),))
 
 
 def modes_law(modes: int, low: float = 1.0, high: float = 2.0, width: float = MODE_WIDTH) -> ParameterLaw:
@@ -259,19 +230,16 @@ class Artist:
         """Draw ``n`` real paintings, shape ``(n, points)``."""
         return self.paint(self.sample_a(n, rng, dtype))
 
-    def _band_ends(self, dtype: FloatType) -> np.ndarray:
-        """The paintings of the band's ends: the law's, widened by ``POINT_BAND`` for a point."""
-        margin = POINT_BAND if self.law.is_point else 0.0
-        return self.paint(np.array([self.a_low - margin, self.a_high + margin], dtype=dtype))
-
     def lower_bound(self, dtype: FloatType = np.float32) -> np.ndarray:
         """The lowest real painting at each point (``x²`` for the parabolas: ``a = 1``)."""
-        bound: np.ndarray = self._band_ends(dtype).min(axis=0)
+        ends = self.paint(np.array([self.a_low, self.a_high], dtype=dtype))
+        bound: np.ndarray = ends.min(axis=0)
         return bound
 
     def upper_bound(self, dtype: FloatType = np.float32) -> np.ndarray:
         """The highest real painting at each point (``2x² + 1`` for the parabolas: ``a = 2``)."""
-        bound: np.ndarray = self._band_ends(dtype).max(axis=0)
+        ends = self.paint(np.array([self.a_low, self.a_high], dtype=dtype))
+        bound: np.ndarray = ends.max(axis=0)
         return bound
 
     def fitted_a(self, paintings: np.ndarray) -> np.ndarray:
@@ -308,6 +276,4 @@ def make_artist(config: TrainConfig) -> Artist:
     """The artist a run trains against (``config.artist``, ``config.modes``)."""
     if config.artist == "parabola-modes":
         return Artist(config.points, modes_law(config.modes), "parabola-modes")
-    if config.artist == "dirac":
-        return Artist(config.points, point_law(DIRAC_A), "dirac")
     return Artist(config.points, uniform_law(1.0, 2.0), config.artist)

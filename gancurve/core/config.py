@@ -19,7 +19,7 @@ from gancurve.core.schedule import DECAYING, SCHEDULES
 
 #: The families of real paintings (``--artist``; ``core.artist.make_artist`` builds them); the
 #: first is the default, the tutorial's.
-ARTISTS = ("parabola", "parabola-modes", "bump", "dirac")
+ARTISTS = ("parabola", "parabola-modes", "bump")
 #: What G and D are told besides their usual input (``--condition``; ``core.condition`` says how):
 #: nothing (the tutorial's), the painting's half of the law as a label 0/1 (the conditional
 #: lesson's), or its ``a`` itself. Each adds this many input columns to G and to D.
@@ -200,9 +200,8 @@ class TrainConfig:
     artist: str = choice(
         "parabola",
         "The family of real paintings: parabola (the tutorial's, a ~ U(1, 2)), parabola-modes (the same "
-        "curves, a from --modes narrow modes: a testbed for mode collapse), bump (Gaussian bumps "
-        "a·exp(-2x²), a ~ U(1, 2)) or dirac (every painting the parabola of a = 1.5: Mescheder et al. "
-        "2018's Dirac-GAN, as curves).",
+        "curves, a from --modes narrow modes: a testbed for mode collapse) or bump (Gaussian bumps "
+        "a·exp(-2x²), a ~ U(1, 2)).",
         names=ARTISTS,
     )
     modes: int = choice(
@@ -278,8 +277,6 @@ class TrainConfig:
             raise ValueError(f"the decay must start before it ends, at step 0 or later; got {start} to {end}")
 
     def _check_condition(self) -> None:
-        if self.condition != "none" and self.artist == "dirac":
-            raise ValueError("the dirac artist paints one curve: there is no condition to tell G and D")
         if self.condition == "label" and self.artist == "parabola-modes" and self.modes % 2:
             # The label splits a at its median, which an odd number of modes puts inside a mode.
             raise ValueError(f"the label condition needs an even number of modes, got {self.modes}")

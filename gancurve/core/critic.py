@@ -102,22 +102,9 @@ def kde(sample: np.ndarray, at: np.ndarray) -> np.ndarray:
 def artist_density(artist: Artist, at: np.ndarray) -> np.ndarray:
     """The artist's exact density of ``a`` at ``at``."""
     density = np.zeros_like(at, dtype=np.float64)
-    if artist.law.is_point:  # a point mass: all of it at the grid's nearest point, as a spike
-        density[np.argmin(np.abs(at - artist.law.low))] = 1.0 / float(at[1] - at[0])
-        return density
     for low, high in artist.law.intervals:
         density += ((at >= low) & (at <= high)) / (artist.law.modes * (high - low))
     return density
-
-
-def d_slope_at(discriminator: Weights, artist: Artist, a: float) -> float:
-    """How steep D is at the real painting of ``a``: ``‖∇ₓ l(x)‖`` of D's logit (the Dirac-GAN's
-    measure of convergence: 0 at the equilibrium; D is piecewise linear, so exact)."""
-    x = artist.paint(np.array([a], dtype=np.float64))
-    w1, b1 = discriminator["net.0.weight"].astype(np.float64), discriminator["net.0.bias"].astype(np.float64)
-    v2 = discriminator["net.2.weight"][0].astype(np.float64)
-    active = (x @ w1[:, : artist.points].T + b1) > 0
-    return float(np.linalg.norm((active * v2) @ w1[:, : artist.points]))
 
 
 def logit_slope(
@@ -168,7 +155,7 @@ def critic_view(
     push = -g_loss_slope(loss, logit) * logit_slope(discriminator, artist, a, condition)
     name = condition.name if condition is not None else "none"
     d_star, gap = None, None
-    if loss in HAS_OPTIMAL_D and name == "none" and not artist.law.is_point:  # (a point: D* is a spike)
+    if loss in HAS_OPTIMAL_D and name == "none":
         d_star, gap = _optimal(d, p_data, p_g)
     elif loss in HAS_OPTIMAL_D and name == "label" and g_labels is not None:
         assert condition is not None

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from gancurve.core.artist import POINT_BAND, Artist, ParameterLaw
+from gancurve.core.artist import Artist, ParameterLaw
 from gancurve.core.condition import Condition
 from gancurve.core.objectives import OBJECTIVES, Objective
 
@@ -65,9 +65,6 @@ class Quality:
     w1_label_1: float | None = None  # W1 of the label-1 rows' a_hat to the upper half's law (0)
     a_error: float | None = None  # mean |a_hat − requested a| (0)
     a_error_p90: float | None = None  # its 90th percentile (0)
-    # A point artist only (dirac; None otherwise, and left out of to_dict):
-    point_offset: float | None = None  # mean â − the point (signed: where G sits; 0)
-    point_distance: float | None = None  # mean |â − the point| (0; = W1 to a point)
 
     def to_dict(self) -> dict[str, float]:
         """The metrics by name (the modes' only for an artist with modes, the condition's only for
@@ -78,9 +75,6 @@ class Quality:
 def coverage_of(a_hat: np.ndarray, law: ParameterLaw) -> float:
     """Share of the law's equally likely bins (20 equal bins of [1, 2] for U(1, 2)) holding at
     least 1% of the samples each."""
-    if law.is_point:  # one bin: the point's band
-        near = np.abs(a_hat - law.low) <= POINT_BAND
-        return float(near.sum() >= COVERAGE_MIN_SHARE * a_hat.size)
     if law.modes == 1:
         counts, _ = np.histogram(a_hat, bins=COVERAGE_BINS, range=(law.low, law.high))
     else:  # bins of equal probability: each mode's share split evenly, the gaps left out
@@ -113,8 +107,6 @@ def quality(paintings: np.ndarray, artist: Artist | None = None, asked: Asked | 
     modes = mode_quality(a, law) if law.modes > 1 and finite else {}
     if asked is not None and asked[0].width:
         modes.update(condition_quality(a, *asked))
-    if law.is_point:
-        modes.update(point_offset=float(a.mean() - law.low), point_distance=float(np.abs(a - law.low).mean()))
     return Quality(
         w1=law.w1(a) if finite else math.nan,
         ks=law.ks(a) if finite else math.nan,
@@ -187,24 +179,18 @@ def collapsing(spread: float, coverage: float, law: ParameterLaw | None = None) 
     """Whether G's paintings hardly vary: a spread under a third of the law's (the tutorial's
     U(1, 2) if None), or — for a law of one interval — under half of its bins covered (with modes
     the gaps are empty by design: dropped modes are judged by the modes' metrics instead)."""
-    if law is not None and law.is_point:  # a point: painting one curve is the goal, not a collapse
-        return False
     target = law.std if law is not None else TARGET_SPREAD
     one_interval = law is None or law.modes == 1
     return spread < target / 3 or (one_interval and coverage < COLLAPSED_MIN_COVERAGE)
 
 
-def blown_up(
-    w1: float, residual: float, in_bounds: float, spread: float, view: float, law: ParameterLaw | None = None
-) -> bool:
+def blown_up(w1: float, residual: float, in_bounds: float, spread: float, view: float) -> bool:
     """The verdict's first rule, "diverged": a number not finite, most points out of bounds, or a
-    W1 past ``BLOWN_UP_MIN_W1`` (a sweep's live counts use it too). A point's band is narrow (its
-    curve ± ``POINT_BAND``): a G beside it is far, not diverged, so out of bounds does not count there."""
+    W1 past ``BLOWN_UP_MIN_W1`` (a sweep's live counts use it too)."""
     values = (w1, residual, in_bounds, spread, view)
-    narrow = law is not None and law.is_point
     return (
         not all(math.isfinite(v) for v in values)
-        or (in_bounds < DIVERGED_MIN_IN_BOUNDS and not narrow)
+        or in_bounds < DIVERGED_MIN_IN_BOUNDS
         or w1 > BLOWN_UP_MIN_W1
     )
 
@@ -216,7 +202,7 @@ def verdict(
     this order of severity. ``law``: the artist's law of ``a`` (the tutorial's U(1, 2) if None);
     with several modes, G may drop some — judged by the modes' metrics rather than coverage."""
     modes = law.modes if law is not None else 1
-    if blown_up(q.w1, q.residual, q.in_bounds, q.spread, view, law):
+    if blown_up(q.w1, q.residual, q.in_bounds, q.spread, view):
         return Verdict("diverged", f"only {q.in_bounds:.0%} of points lie between the bounds")
     if collapsing(q.spread, q.coverage, law):
         target = law.std if law is not None else TARGET_SPREAD

@@ -112,8 +112,6 @@ def artist_density(axes: Axes, law: ParameterLaw) -> None:
     """The law of the artist's ``a`` as a black step line (the target every histogram is read against)."""
     xs, ys = law.density_outline()
     label = "the artist: U(1, 2)" if law.modes == 1 else f"the artist: {law.modes} modes"
-    if law.is_point:
-        label = f"the artist: a = {law.low:g}"
     axes.plot(xs, ys, color="black", lw=1.5 if law.modes == 1 else 1.0, label=label)
 
 

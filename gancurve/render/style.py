@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from gancurve.core.artist import POINT_BAND, Artist, ParameterLaw
+from gancurve.core.artist import Artist, ParameterLaw
 from gancurve.core.condition import Condition
 
 GREEN = "#4AD631"  # the tutorial's colour for G's painting
@@ -35,11 +35,8 @@ def draw_canvas(axes: Axes, x: np.ndarray, artist: Artist | None = None) -> None
     xs, family = fine.grid(np.float64), artist.family
     lower, upper = fine.lower_bound(np.float64), fine.upper_bound(np.float64)
     axes.fill_between(xs, lower, upper, color=BAND, zorder=0, label="_band")
-    labels = (family.upper_label, family.lower_label)
-    if artist.law.is_point:  # the band around the one real painting
-        labels = (f"band: a = {artist.law.high + POINT_BAND:g}", f"band: a = {artist.law.low - POINT_BAND:g}")
-    axes.plot(xs, upper, color=UPPER, lw=2, label=labels[0], zorder=1)
-    axes.plot(xs, lower, color=LOWER, lw=2, label=labels[1], zorder=1)
+    axes.plot(xs, upper, color=UPPER, lw=2, label=family.upper_label, zorder=1)
+    axes.plot(xs, lower, color=LOWER, lw=2, label=family.lower_label, zorder=1)
     examples = fine.paint(np.array(example_a(artist.law)))
     for index, painting in enumerate(examples):
         axes.plot(

@@ -42,8 +42,6 @@ def ideal(loss: str, law: ParameterLaw | None = None) -> dict[str, float | None]
     modes: dict[str, float | None] = {}
     if law is not None and law.modes > 1:
         modes = {"modes_captured": float(law.modes), "high_quality": 1.0, "mode_kl": 0.0}
-    if law is not None and law.is_point:
-        modes = {"point_offset": 0.0, "point_distance": 0.0}
     return {
         **IDEAL,
         "spread": law.std if law is not None else TARGET_SPREAD,

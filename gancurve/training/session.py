@@ -13,7 +13,7 @@ import numpy as np
 
 from gancurve.core.condition import make_condition
 from gancurve.core.config import TrainConfig
-from gancurve.core.critic import FRAME_PAINTINGS, critic_frame, d_slope_at
+from gancurve.core.critic import FRAME_PAINTINGS, critic_frame
 from gancurve.core.draws import eval_ideas, fixed_ideas
 from gancurve.core.engines import DEFAULT_ENGINE, make_engine
 from gancurve.core.engines.protocol import Engine
@@ -40,7 +40,7 @@ MAX_CALL_STEPS = 64
 #: The columns an evaluation adds to a metrics row (``raw_…``: G itself, beside its moving average;
 #: ``d_star_gap``: D against the optimal D for G).
 _QUALITY = frozenset(Quality.__dataclass_fields__)
-QUALITY_KEYS = _QUALITY | {f"raw_{key}" for key in _QUALITY} | {"d_star_gap", "d_slope"}
+QUALITY_KEYS = _QUALITY | {f"raw_{key}" for key in _QUALITY} | {"d_star_gap"}
 
 
 @dataclass
@@ -229,8 +229,6 @@ class TrainingSession:
             if self.config.ema > 0:
                 raw = quality(self.trainer.paint(self.eval_ideas, raw=True), artist, self.asked)
                 row.update({f"raw_{name}": value for name, value in raw.to_dict().items()})
-            if artist.law.is_point:  # how steep D is at the one real painting (0 at the equilibrium)
-                row["d_slope"] = d_slope_at(self.trainer.weights()["discriminator"], artist, artist.law.low)
         if self.critic_frames or evaluate:  # (a sweep's members: at evaluations only, to stay fast)
             gap = self._critic(step)[1]
             if gap is not None:
