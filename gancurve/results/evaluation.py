@@ -11,7 +11,7 @@ from gancurve.core.artist import Artist, ParameterLaw, make_artist
 from gancurve.core.condition import Condition, make_condition
 from gancurve.core.config import PAINTINGS_MAX, TrainConfig
 from gancurve.core.critic import real_slopes
-from gancurve.core.draws import ARTIST_FLOOR_STREAM, stream
+from gancurve.core.draws import ARTIST_FLOOR_STREAM, draw_ideas, stream
 from gancurve.core.metrics import TARGET_SPREAD, Verdict, quality, verdict
 from gancurve.core.networks import Weights, logits, paint
 from gancurve.core.objectives import OBJECTIVES
@@ -138,7 +138,7 @@ def evaluation_draws(config: TrainConfig, n: int, seed: int) -> EvaluationDraws:
     artist, condition = make_artist(config), make_condition(config)
     rng = stream(seed)
     requested = condition.requested_a(n)  # a conditional G is asked for evenly spread conditions
-    ideas = rng.standard_normal((n, config.ideas), np.float32)
+    ideas = draw_ideas(rng, config.prior, (n, config.ideas))
     real_a = artist.sample_a(n, rng)
     floor_a = artist.sample_a(n, stream(seed, ARTIST_FLOOR_STREAM))
     return EvaluationDraws(
