@@ -132,9 +132,10 @@ class BatchedEngine:
         self.hyper[member, layout.MOMENTUM] = config.momentum
 
     def retune(self, member: int, config: TrainConfig) -> None:
-        """Continue a member from its next step with ``config``, which may differ from its own only in
-        :data:`HYPER_FIELDS` (and not in whether it draws WGAN-GP's mixing weights or instance
-        noise: its random streams stay the ones it has); ``ValueError`` naming what cannot change between steps.
+        """Continue a member from its next step with ``config``, which may differ from its own only
+        in :data:`HYPER_FIELDS` (and not in whether it draws WGAN-GP's mixing weights or instance
+        noise: its random streams stay the ones it has); ``ValueError`` naming what cannot change
+        between steps.
 
         Its weights, moments and draws go on as they are; a member that starts keeping G's moving
         average averages from its G now (as a forced resume that starts one does)."""
