@@ -623,15 +623,22 @@ def sweep_figure(sweep: SweepDir) -> Figure:
 def grid_figure(grid: GridDir) -> Figure:
     """The figure of ``gancurve plot GRID``: each recipe's median W1 over training, every seed's final
     W1, and each recipe minus the first, seed by seed, with the bootstrap interval."""
+    from gancurve.core.artist import make_artist
+    from gancurve.core.config import TrainConfig
+    from gancurve.core.metrics import CONVERGED_MAX_W1, converged_max_w1
     from gancurve.render.grid_plot import RecipeCurves, build_grid_figure
 
     summary = grid.read_summary()
     recipes = []
+    converged_below = CONVERGED_MAX_W1
     for outcome in summary["recipes"]:
         sweep = SweepDir(grid.path / outcome["sweep"])
         rows = sweep.read_summary()["members"]
         recipes.append(RecipeCurves(outcome["recipe"], rows, _member_curves(sweep, rows)))
-    return build_grid_figure(grid.name, summary, recipes)
+        if len(recipes) == 1:  # (the recipes of a grid share their artist)
+            config = TrainConfig.from_dict(sweep.read_facts()["config"])
+            converged_below = converged_max_w1(make_artist(config).law)
+    return build_grid_figure(grid.name, summary, recipes, converged_below)
 
 
 def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -236,9 +236,28 @@ def test_a_failed_capture_leaves_the_torch_engine_exact() -> None:
         {"artist": "bump", "batch_size": 30},
         {"condition": "label", "r1": 1.0, "batch_size": 30},
         {"condition": "a", "loss": "wasserstein-gp", "d_steps": 2, "lr_d": 1e-3},
+        {"prior": "uniform", "lr_g": 1e-3},
+        {"instance_noise": 0.3, "lr_d": 1e-3},
+        # annealed: σ falls with the learning rates from step 20 to 0 at step 45
+        {"instance_noise": 0.5, "r1": 1.0, "lr_schedule": "linear-decay", "decay_start": 20, "decay_end": 45,
+         "lr_d": 1e-3, "batch_size": 30},
+        {"instance_noise": 0.2, "loss": "wasserstein-gp", "d_steps": 2, "lr_d": 1e-3},
+        {"optimizer": "sgd", "momentum": 0.9, "lr_g": 1e-2, "lr_d": 1e-2},
+        {"optimizer": "sgd", "lr_g": 0.05, "lr_d": 0.05, "d_steps": 2},  # no momentum: no buffer
+        {"optimizer": "sgd", "momentum": 0.5, "lr_schedule": "linear-decay", "decay_start": 10,
+         "decay_end": 50, "lr_g": 1e-2, "lr_d": 1e-2, "loss": "hinge"},
+        {"ema": 0.9, "ema_start": 20, "lr_g": 1e-3},
+        {"lr_schedule": "cosine", "decay_start": 10, "decay_end": 45, "lr_g": 8e-4, "lr_d": 8e-4},
+        {"warmup": 30, "lr_g": 1e-3, "lr_d": 1e-3},
+        # the noise decays along the cosine but is not warmed up
+        {"lr_schedule": "cosine", "decay_start": 0, "decay_end": 60, "warmup": 20, "instance_noise": 0.3,
+         "optimizer": "sgd", "momentum": 0.9, "lr_g": 1e-2, "lr_d": 1e-2},
     ],
     ids=["betas", "non-saturating", "least-squares", "hinge", "linear-decay", "r1", "r1-hinge", "ema",
-         "d-steps", "wgan-gp", "modes-artist", "bump-artist", "label-condition", "a-condition"],
+         "d-steps", "wgan-gp", "modes-artist", "bump-artist", "label-condition", "a-condition",
+         "uniform-prior", "instance-noise", "instance-noise-annealed-r1", "instance-noise-wgan-gp",
+         "sgd-momentum", "sgd", "sgd-decay-hinge", "ema-start", "cosine", "warmup",
+         "cosine-warmup-noise-sgd"],
 )  # fmt: skip
 def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None:
     """Each choice (issue 13) in the compiled and the torch engines against the reference trainer,
@@ -270,13 +289,15 @@ def test_training_choices_reach_every_engine(changes: dict[str, object]) -> None
     assert largest_gap(plain.state(), chosen_state) > 1e-4  # the choice made a difference
 
 
-def test_the_moving_average_is_the_closed_form_in_every_engine() -> None:
-    """After k steps the average is ``dᵏ·G₀ + (1 − d)·Σᵢ dᵏ⁻ⁱ·Gᵢ`` of the weights G took (G₀ the
-    initial ones); what the readers paint with is the average, and ``raw`` is G itself."""
+@pytest.mark.parametrize("start", [0, 5])
+def test_the_moving_average_is_the_closed_form_in_every_engine(start: int) -> None:
+    """After k steps the average is ``dᵏ⁻ˢ·Gₛ + (1 − d)·Σᵢ₌ₛ₊₁ dᵏ⁻ⁱ·Gᵢ`` of the weights G took (G₀
+    the initial ones; ``s`` the step where it starts, ``--ema-start``: up to it the average is G);
+    what the readers paint with is the average, and ``raw`` is G itself."""
     from gancurve.core.engines.batched_torch import TorchBatchedEngine
 
     decay, steps = 0.8, 12
-    config = TrainConfig(seed=6, ema=decay, lr_g=1e-3)
+    config = TrainConfig(seed=6, ema=decay, lr_g=1e-3, ema_start=start)
     ideas = np.random.default_rng(0).standard_normal((7, config.ideas))
     for engine in (
         Member(BatchedEngine([config], np.float64), 0),
@@ -284,12 +305,16 @@ def test_the_moving_average_is_the_closed_form_in_every_engine() -> None:
         Trainer(config, dtype=torch.float64),
     ):
         history = [engine.state().weights["generator"]]
-        for _ in range(steps):
+        for step in range(1, steps + 1):
             engine.advance(1)
             history.append(engine.state().weights["generator"])
+            if step <= start:  # before its start the average follows G exactly
+                averaged_now = engine.state().ema
+                assert averaged_now is not None
+                assert all(np.array_equal(averaged_now[name], history[-1][name]) for name in averaged_now)
         expected = {
-            name: decay**steps * history[0][name]
-            + (1 - decay) * sum(decay ** (steps - i) * history[i][name] for i in range(1, steps + 1))
+            name: decay ** (steps - start) * history[start][name]
+            + (1 - decay) * sum(decay ** (steps - i) * history[i][name] for i in range(start + 1, steps + 1))
             for name in history[0]
         }
         state = engine.state()
@@ -308,3 +333,64 @@ def test_no_average_is_kept_or_saved_without_ema() -> None:
     engine = single_run(TrainConfig(seed=2))
     engine.advance(3)
     assert engine.state().ema is None
+
+
+def test_retune_changes_one_members_choices_between_steps_and_nothing_else() -> None:
+    """``retune`` (what ``gancurve lab`` changes a choice with) is a forced resume at that step, bit
+    for bit; the other members go on untouched; what fixes shapes or streams is refused."""
+    config = TrainConfig(seed=3)
+    engine = BatchedEngine([config, config])
+    engine.advance(40)
+    wanted = dataclasses.replace(config, lr_g=5e-4, loss="hinge", ema=0.99)
+    engine.retune(0, wanted)
+    np.testing.assert_array_equal(engine.g_ema[0], engine.g[0])  # an average starts from G now
+    engine.advance(40)
+    resumed = single_run(config)
+    resumed.advance(40)
+    state = resumed.state()
+    forced = single_run(wanted)
+    forced.load_state(state)  # (a forced resume: the state, then the new choices)
+    forced.advance(40)
+    alone = single_run(config)
+    alone.advance(80)
+    for network in NETWORKS:
+        for name, value in forced.weights()[network].items():
+            np.testing.assert_array_equal(engine.weights(0)[network][name], value)
+        for name, value in alone.weights()[network].items():
+            np.testing.assert_array_equal(engine.weights(1)[network][name], value)
+    assert engine.configs[0] == wanted and engine.configs[1] == config
+    for refused, said in (
+        (dataclasses.replace(wanted, hidden=64), "hidden cannot change"),
+        (dataclasses.replace(wanted, seed=4), "seed cannot change"),
+        (dataclasses.replace(wanted, loss="wasserstein-gp"), "wasserstein-gp draws"),
+        (dataclasses.replace(wanted, instance_noise=0.1), "instance noise draws"),
+        (dataclasses.replace(wanted, optimizer="sgd"), "optimizer cannot change"),
+    ):
+        with pytest.raises(ValueError, match=said):
+            engine.retune(0, refused)
+    assert engine.configs[0] == wanted
+
+
+@pytest.mark.parametrize("engine_kind", ["compiled", "torch", "reference"])
+def test_a_run_resumed_across_its_average_start_is_the_straight_run(engine_kind: str) -> None:
+    """--ema-start in a checkpoint: resumed before the average starts and trained past it, a run
+    equals the straight run bit for bit (the average is in the state; its start in the config)."""
+    from gancurve.core.engines.batched_torch import TorchBatchedEngine
+
+    config = TrainConfig(seed=5, ema=0.9, ema_start=60, lr_g=1e-3)
+
+    def make() -> Member | Trainer:
+        if engine_kind == "reference":
+            return Trainer(config, dtype=torch.float64)
+        batched = BatchedEngine if engine_kind == "compiled" else TorchBatchedEngine
+        args = () if engine_kind == "compiled" else ("cpu",)
+        return Member(batched([config], *args, np.float64), 0)  # type: ignore[arg-type]
+
+    straight, first = make(), make()
+    straight.advance(90)
+    first.advance(40)
+    resumed = make()
+    resumed.load_state(first.state())
+    resumed.advance(50)
+    assert largest_gap(resumed.state(), straight.state()) == 0.0
+    assert resumed.state().ema is not None and straight.state().ema is not None

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("training", "results"),
     ("sweeps", "render"),
     ("api",),  # the Python API: what the commands compute, for scripts and notebooks
+    ("lab",),  # the live page's session and server (gancurve lab), a client of what is below
     ("commands",),
     ("cli",),
     ("__main__", "<root>"),  # the package's own names are the API's, imported when first used

@@ -40,6 +40,8 @@ def two_values(option: Option) -> tuple[Any, Any]:
     """Two different values the option's rule accepts: a grid axis of two recipes."""
     if option.choice.names:
         return option.choice.names[0], option.choice.names[1]
+    if option.kind is int:
+        return option.default, option.default + 1
     other = option.default + 0.5 if option.choice.rule.accepts(option.default + 0.5) else option.default / 2
     return option.default, other
 
@@ -91,12 +93,29 @@ def test_a_bad_value_is_the_rules_sentence_on_the_command_line_and_in_the_librar
 )
 def test_every_grid_option_given_two_values_makes_two_recipes(option: Option) -> None:
     first, second = two_values(option)
-    shared, recipes = grid_choices({option.name: (first, second)}, 1_000)
+    needed = dict([option.choice.needs]) if option.choice.needs else {}  # e.g. --optimizer sgd for --momentum
+    shared, recipes = grid_choices({option.name: (first, second), **needed}, 1_000)
     assert len(recipes) == 2
     assert [recipe.point.values[option.name] for recipe in recipes] == [first, second]
     assert recipes[0].choices.config != recipes[1].choices.config
     assert recipes[0].point.slug != recipes[1].point.slug
-    assert shared.config == TrainConfig()  # what a grid varies is not shared
+    assert shared.config == TrainConfig(**needed)  # what a grid varies is not shared
+
+
+@pytest.mark.parametrize(
+    "option", [option for option in OPTIONS if option.choice.needs], ids=lambda option: option.name
+)
+def test_a_choice_given_without_what_it_needs_is_refused_in_one_line(option: Option, tmp_path: Path) -> None:
+    assert option.choice.needs is not None
+    field, value = option.choice.needs
+    other = two_values(option)[1]
+    owner = f"the {value} {field}" if isinstance(value, str) else field
+    with pytest.raises(ValueError, match=f"{option.name} belongs to {owner}; add {field}={value!r}"):
+        choose({option.name: other}, 1_000)
+    assert choose({option.name: other, field: value}, 1_000).config != TrainConfig(**{field: value})
+    code, _, stderr = run_cli("train", option.flag, _text(other), "--runs-dir", str(tmp_path))
+    flag = TRAINING_OPTIONS[field].flag
+    assert code == 2 and stderr.count("\n") == 1 and f"add {flag} {value}" in stderr, stderr
 
 
 def test_a_resume_changes_only_the_fields_asked_for() -> None:

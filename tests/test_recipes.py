@@ -138,7 +138,7 @@ def test_an_option_given_overrides_a_recipe_file_as_it_does_a_named_recipe(tmp_p
     code, _, stderr = run_cli("train", "--recipe", str(tmp_path / "odd.toml"), "--steps", "40",
                               "--runs-dir", str(runs))  # fmt: skip
     assert code == 2 and stderr.count("\n") == 1, stderr
-    assert str(tmp_path / "odd.toml") in stderr and "decay_start belongs to the linear-decay" in stderr
+    assert str(tmp_path / "odd.toml") in stderr and "decay_start belongs to a decaying schedule" in stderr
 
 
 def _feed_a_waiting_reader(fifo: Path) -> None:
@@ -188,6 +188,8 @@ def test_a_runs_config_json_reruns_exactly_what_was_run(tmp_path: Path) -> None:
         "5",
         "--ema",
         "0.99",
+        "--ema-start",
+        "0.25",  # step 50 in its config.json, a share again as a recipe
         "--steps",
         "200",
         "--runs-dir",
@@ -198,7 +200,7 @@ def test_a_runs_config_json_reruns_exactly_what_was_run(tmp_path: Path) -> None:
                     "--runs-dir", str(runs), "--name", "theirs")  # fmt: skip
     assert again[0] == 0, again[2]
     ours, theirs = (load_checkpoint(find_run(runs, name)) for name in ("mine", "theirs"))
-    assert ours.config == theirs.config
+    assert ours.config == theirs.config and ours.config.ema_start == 50
     assert all(
         np.array_equal(ours.state.weights[net][key], theirs.state.weights[net][key])
         for net in ours.state.weights

@@ -149,16 +149,21 @@ def test_a_member_is_exactly_the_run_train_makes(swept: Path, tmp_path: Path) ->
     _, theirs = read_checkpoint_file(tmp_path / "alone" / "checkpoint.safetensors")
     assert mine.keys() == theirs.keys()
     assert all(np.array_equal(mine[key], theirs[key]) for key in mine)
-    # The same rows, but for D against the optimal D, which a run alone logs at every logged step
-    # with its critic frames and a sweep's member at evaluations only (docs/metrics.md).
+    # The same rows, but for D's columns (against the optimal D, its slope at the real painting),
+    # which a run alone logs at every logged step with its critic frames and a sweep's member at
+    # evaluations only (docs/metrics.md).
+    from gancurve.training.session import CRITIC_KEYS
+
     member = RunDir(swept / "trio" / "seed-005").read_metrics()
     alone = RunDir(tmp_path / "alone").read_metrics()
-    assert [{k: v for k, v in row.items() if k != "d_star_gap"} for row in member] == [
-        {k: v for k, v in row.items() if k != "d_star_gap"} for row in alone
+    assert [{k: v for k, v in row.items() if k not in CRITIC_KEYS} for row in member] == [
+        {k: v for k, v in row.items() if k not in CRITIC_KEYS} for row in alone
     ]
     for mine_row, alone_row in zip(member, alone, strict=True):
-        assert mine_row.get("d_star_gap", alone_row["d_star_gap"]) == alone_row["d_star_gap"]
+        for key in CRITIC_KEYS:
+            assert mine_row.get(key, alone_row[key]) == alone_row[key]
     assert any("d_star_gap" not in row for row in member)
+    assert any("d_slope_real" in row for row in member) and any("d_slope_real" not in row for row in member)
 
 
 def test_the_summary_row_is_what_evaluate_says(swept: Path) -> None:

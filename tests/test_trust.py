@@ -53,6 +53,14 @@ def assert_same_state(a: Path, b: Path) -> None:
         ("reference", ["--ema", "0.99", "--r1", "1"]),
         ("fast", ["--loss", "wasserstein-gp", "--d-steps", "3"]),
         ("reference", ["--loss", "wasserstein-gp"]),
+        ("fast", ["--prior", "uniform"]),
+        ("reference", ["--prior", "uniform"]),
+        ("fast", ["--instance-noise", "0.1", "--loss", "wasserstein-gp", "--d-steps", "2"]),
+        ("reference", ["--instance-noise", "0.1", "--r1", "1"]),
+        ("fast", ["--optimizer", "sgd", "--momentum", "0.9", "--lr-g", "0.01", "--lr-d", "0.01"]),
+        ("reference", ["--optimizer", "sgd", "--momentum", "0.9", "--d-steps", "2"]),
+        ("fast", ["--warmup", "200", "--instance-noise", "0.1"]),
+        ("reference", ["--warmup", "100"]),
     ],
 )
 def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str, choices: list[str]) -> None:
@@ -75,6 +83,19 @@ def test_half_run_resumed_equals_a_straight_run(tmp_path: Path, engine: str, cho
         assert all(
             np.array_equal(x[key], y[key], equal_nan=True) for key in x.files
         )  # (D* is NaN past the ends)
+
+
+def test_a_resume_keeps_where_the_average_starts(tmp_path: Path) -> None:
+    """--ema-start is a share of the run when it starts (here 0.5 of 150 = step 75); the resume to
+    300 steps keeps the step (not 0.5 of 300), so the halves equal a straight run asked for 0.25."""
+    runs = ["--runs-dir", str(tmp_path), *SMALL, "--ema", "0.99"]
+    assert run_cli("train", "--steps", "300", "--ema-start", "0.25", "--name", "straight", *runs)[0] == 0
+    assert run_cli("train", "--steps", "150", "--ema-start", "0.5", "--name", "halves", *runs)[0] == 0
+    code, _, stderr = run_cli("train", "--resume", "--steps", "300", "--name", "halves", *runs)
+    assert code == 0, stderr
+    straight, halves = RunDir(tmp_path / "straight"), RunDir(tmp_path / "halves")
+    assert load_checkpoint(halves).config.ema_start == load_checkpoint(straight).config.ema_start == 75
+    assert_same_state(straight.checkpoint_path, halves.checkpoint_path)
 
 
 def test_resume_refuses_other_hyperparameters_unless_forced(tmp_path: Path) -> None:

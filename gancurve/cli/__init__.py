@@ -27,12 +27,15 @@ from gancurve.cli.options import (
     EngineOption,
     EvalEveryOption,
     ForceOption,
+    HostOption,
     IdeasSeedOption,
     JsonOption,
     LabelOption,
+    LabRunOption,
     LogEveryOption,
     NameOption,
     PaintingsOption,
+    PortOption,
     RawOption,
     ResumeOption,
     RunOption,
@@ -316,6 +319,47 @@ def animate(
     from gancurve.commands.pictures import animate_command
 
     animate_command(runs_dir_of(runs_dir), run, output, fps, every, size, critic)
+
+
+@app.command()
+@training_options()
+def lab(
+    steps: StepsOption = None,
+    device: DeviceOption = DEFAULT_DEVICE,
+    given: dict[str, object] | None = None,  # the training options (cli.options.training_options)
+    runs_dir: RunsDirOption = None,
+    name: NameOption = None,
+    run: LabRunOption = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open the page in a browser.")
+    ] = False,
+    engine: EngineOption = DEFAULT_ENGINE,
+) -> None:
+    """Watch and steer a GAN live in the browser: play, pause, step, change its choices.
+
+    Opens http://127.0.0.1:PORT/?token=... and trains as train would (the same engine and choices),
+    showing G's paintings, D next to the optimal D, the curves and the verdict live. Learning rates,
+    betas, the loss, R1 and EMA change at the next step; other choices start the run again. "Save as
+    run" writes an ordinary run directory (every command reads it). Ctrl-C stops (exit 130), saving
+    the run again if it was saved once.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from gancurve.commands.lab import lab_command
+    from gancurve.device import select_device
+    from gancurve.lab.session import LabRequest
+
+    request = LabRequest(
+        runs_dir=runs_dir_of(runs_dir),
+        name=name,
+        run=run,
+        given=dict(given or {}),
+        steps=steps or CADENCE.steps,
+        device=select_device(device),
+        engine=engine,
+    )
+    raise typer.Exit(lab_command(request, host, port, open_browser=not no_browser))
 
 
 app.add_typer(export_app, name="export")

@@ -340,3 +340,32 @@ ClusterOption = Annotated[
         show_default=False,
     ),
 ]
+
+# -- the lab ----------------------------------------------------------------------------------
+
+LabRunOption = Annotated[
+    str | None,
+    typer.Option(
+        "--run",
+        autocompletion=complete_run,
+        help="Continue this run live (a name in --runs-dir, or a path). [default: a new run]",
+        show_default=False,
+    ),
+]
+HostOption = Annotated[
+    str,
+    typer.Option(
+        "--host",
+        help="The address to listen on; 0.0.0.0 makes the lab reachable from other machines (it warns).",
+    ),
+]
+PortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--port",
+        min=1,
+        max=65535,
+        help="The port to listen on. [default: the first free one from 8765]",
+        show_default=False,
+    ),
+]

@@ -20,6 +20,20 @@ LABELS = {
     "spread": ("spread of a", "std of fitted a"),
     "coverage": ("coverage", "share of [1, 2] reached"),
 }
+#: The rows that read otherwise for a point law (``dirac``), and its own.
+POINT_LABELS = {
+    "w1": ("W1 = mean |â − {a}|", "distance of fitted a from the point"),
+    "ks": ("KS statistic", "share of â on one side of {a}: says nothing here"),
+    "in_bounds": ("in bounds", "points within ±{tolerance} in a of the real painting"),
+    "spread": ("spread of a", "std of fitted a (the artist: one curve)"),
+    "coverage": ("coverage", "1: ≥ 1% of fitted a within ±{tolerance}"),
+    "a_offset": ("offset of a", "mean â − {a}: which side G paints"),
+}
+#: D's slope at the real painting of the law's median (every run).
+SLOPE_LABELS = {
+    "d_slope_real": ("D's slope at x*", "‖∇ₓ logit‖ at the real painting x* (what R1 penalises)"),
+    "d_slope_a": ("D's slope along a", "d logit / da at x*"),
+}
 #: The rows of an artist with modes (``parabola-modes``).
 MODE_LABELS = {
     "modes_captured": ("modes captured", "modes with ≥ n/4K paintings on them"),
@@ -53,6 +67,7 @@ def evaluate_command(
 ) -> None:
     """Evaluate a run and print the table (or JSON)."""
     from gancurve.core.artist import make_artist
+    from gancurve.core.metrics import POINT_TOLERANCE
     from gancurve.core.objectives import OBJECTIVES
     from gancurve.results.evaluation import evaluate_run, ideal
 
@@ -66,12 +81,18 @@ def evaluate_command(
         return
     objective = OBJECTIVES[result.loss]
     score_meaning = "log D(x) + log(1−D(G(z)))" if result.loss == "minimax" else f"−(D's {result.loss} loss)"
+    point = {
+        key: (label.format(a=f"{law.low:g}"), meaning.format(a=f"{law.low:g}", tolerance=POINT_TOLERANCE))
+        for key, (label, meaning) in POINT_LABELS.items()
+    }
     labels = {
         **LABELS,
         **(MODE_LABELS if law.modes > 1 else {}),
+        **(point if law.is_point else {}),
         **CONDITION_LABELS[config.condition],
         "d_accuracy": (objective.view, objective.view_help),
         "d_score": ("D score", score_meaning),
+        **{key: value for key, value in SLOPE_LABELS.items() if key in result.generator},
     }
     table = Table(title=f"Run {run.label} at step {result.step:,}: {result.samples:,} paintings each")
     table.add_column("metric")

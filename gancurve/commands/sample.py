@@ -10,7 +10,7 @@ from rich.table import Table
 
 from gancurve.commands import say_which_generator
 from gancurve.console import err, out
-from gancurve.core.artist import Artist, make_artist
+from gancurve.core.artist import Artist, ParameterLaw, make_artist
 from gancurve.errors import UsageError
 from gancurve.results.sampling import (
     Request,
@@ -74,7 +74,7 @@ def _table(samples: Samples, run_name: str, artist: Artist) -> Table:
     law = artist.law
     table = Table(
         title=f"{len(samples.y)} paintings from run {run_name} (step {samples.step})",
-        caption=f"A real painting is {artist.family.formula}, {law.low:g} ≤ a ≤ {law.high:g}, residual 0.",
+        caption=f"A real painting is {artist.family.formula}, {_range_of(law)}, residual 0.",
     )
     table.add_column("#", justify="right")
     if samples.condition is not None:
@@ -88,6 +88,11 @@ def _table(samples: Samples, run_name: str, artist: Artist) -> Table:
         asked = [] if samples.condition is None else [_asked(samples, index - 1)]
         table.add_row(str(index), *asked, f"{a:.3f}", f"{residual:.3f}", " ".join(f"{v:.2f}" for v in y))
     return table
+
+
+def _range_of(law: ParameterLaw) -> str:
+    """The artist's a, for people: ``1 ≤ a ≤ 2``, or a point's ``a = 1.5``."""
+    return f"a = {law.low:g}" if law.is_point else f"{law.low:g} ≤ a ≤ {law.high:g}"
 
 
 def _asked(samples: Samples, row: int) -> str:

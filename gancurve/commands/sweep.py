@@ -10,6 +10,7 @@ from rich.table import Table
 from gancurve.api import sweep_run
 from gancurve.commands.evaluate import VERDICT_STYLES
 from gancurve.console import err, out, print_json
+from gancurve.core.metrics import POINT_TOLERANCE
 from gancurve.store.rundir import RunDir
 from gancurve.store.sweeps import resume_command
 from gancurve.sweeps.grid import RecipeOutcome
@@ -109,6 +110,13 @@ def _print_outcome(outcome: SweepOutcome, seconds: float, model_steps: int) -> N
     for key in ("dropped_modes", "ignores_condition"):
         if summary.get(key):
             table.add_row(key.replace("_", " "), str(summary[key]))
+    if "near_point" in summary:  # a point law: how many end at the point
+        near_low, near_high = summary["near_point_95"]
+        rate = f"{summary['near_point_rate']:.0%} (95%: {near_low:.0%}–{near_high:.0%})"
+        near = f"{summary['near_point']} of {members} = {rate}"
+        table.add_row(f"mean |â − point| ≤ {POINT_TOLERANCE}", near)
+    if "d_slope_real_median" in summary:
+        table.add_row("D's slope at the real painting (median)", _number(summary["d_slope_real_median"]))
     out.print(table)
     worst = Table(title="The worst seeds")
     for column in ("seed", "run", "verdict", "W1"):

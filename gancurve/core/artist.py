@@ -15,7 +15,9 @@ Families (``--artist``):
   in [1, 2] (mode k is uniform on a width of ``MODE_WIDTH / K`` around ``1 + (k + ½)/K``, all modes
   equally likely): the testbed for mode collapse (the modes' metrics are in ``core.metrics``);
 - ``bump``: Gaussian bumps ``y = a·exp(−2x²)``, ``a ~ U(1, 2)`` — another family, fitted exactly
-  the same way (the worked example of docs/design.md "adding an artist").
+  the same way (the worked example of docs/design.md "adding an artist");
+- ``dirac``: the parabolas with ``a = 1.5`` always — one curve, a point mass (the Dirac-GAN of
+  Mescheder et al. 2018, "Which training methods for GANs do actually converge?", as curves).
 """
 
 from __future__ import annotations
@@ -31,18 +33,22 @@ import numpy as np
 from gancurve.core.config import ARTISTS, TrainConfig
 
 FloatType = type[np.floating[Any]]
-assert ARTISTS == ("parabola", "parabola-modes", "bump"), "make_artist builds each of them"
+assert ARTISTS == ("parabola", "parabola-modes", "bump", "dirac"), "make_artist builds each of them"
 #: A mode's width as a share of its cell of [1, 2] (the cells are 1/K wide): narrow, so the gaps
 #: between the modes are four times as wide as the modes.
 MODE_WIDTH = 0.2
+#: The one ``a`` of the ``dirac`` artist: the middle of the tutorial's [1, 2].
+DIRAC_A = 1.5
 
 
 @dataclass(frozen=True)
 class ParameterLaw:
     """A law of ``a`` that is uniform on each of a few intervals, every interval equally likely.
 
-    One interval is ``U(low, high)``; several are narrow modes. Its quantile function is linear on
-    each ``[k/K, (k + 1)/K]``, which makes W1 and KS to a sample exact (no histogram, no grid).
+    One interval is ``U(low, high)``; several are narrow modes; an interval whose ends are equal is
+    a point (its uniform law is the point mass: ``dirac``). Its quantile function is linear on
+    each ``[k/K, (k + 1)/K]`` (constant on a point's), which makes W1 and KS to a sample exact (no
+    histogram, no grid).
     """
 
     intervals: tuple[tuple[float, float], ...]
@@ -62,6 +68,17 @@ class ParameterLaw:
         """How many intervals (modes) it has."""
         return len(self.intervals)
 
+    @property
+    def is_point(self) -> bool:
+        """Whether ``a`` takes one value only (one interval, ``low == high``: a point mass)."""
+        return self.modes == 1 and self.low == self.high
+
+    @property
+    def has_atoms(self) -> bool:
+        """Whether some value of ``a`` has a probability of its own (an interval that is a point):
+        then the CDF jumps, and there is no density to speak of there."""
+        return any(low == high for low, high in self.intervals)
+
     def quantile(self, u: np.ndarray) -> np.ndarray:
         """``Q(u)`` for ``u`` in [0, 1), in ``u``'s dtype (one uniform draw gives one ``a``)."""
         dtype = u.dtype.type
@@ -75,18 +92,29 @@ class ParameterLaw:
         return a
 
     def cdf(self, a: np.ndarray) -> np.ndarray:
-        """``F(a)`` (float64)."""
+        """``F(a) = P(A ≤ a)`` (float64); a point's part is a step, 1 from the point on."""
+        return self._cdf(a, left=False)
+
+    def _cdf(self, a: np.ndarray, left: bool) -> np.ndarray:
+        """``F(a)``, or with ``left`` its left limit ``P(A < a)`` (they differ only at a point)."""
         a = np.asarray(a, dtype=np.float64)
         total = np.zeros_like(a)
         for low, high in self.intervals:
-            total += np.clip((a - low) / (high - low), 0.0, 1.0)
+            if low == high:
+                total += (a > low) if left else (a >= low)
+            else:
+                total += np.clip((a - low) / (high - low), 0.0, 1.0)
         result: np.ndarray = total / self.modes
         return result
 
-    def density_outline(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(a, density)`` points that draw the density as a step line, for the pictures."""
+    def density_outline(self, spike_width: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+        """``(a, density)`` points that draw the density as a step line, for the pictures. A point
+        has no density: it is drawn as a spike, its mass as one bar ``spike_width`` wide (what a
+        histogram with bins that wide shows of it)."""
         xs, ys = [self.low - 0.5], [0.0]
         for low, high in self.intervals:
+            if low == high:
+                low, high = low - spike_width / 2, high + spike_width / 2
             height = 1.0 / (self.modes * (high - low))
             xs += [low, low, high, high]
             ys += [0.0, height, height, 0.0]
@@ -132,20 +160,39 @@ class ParameterLaw:
         return float(pieces.sum())
 
     def ks(self, sample: np.ndarray) -> float:
-        """Kolmogorov–Smirnov statistic ``sup |F_n − F|`` (F is continuous: checked at the sample)."""
+        """Kolmogorov–Smirnov statistic ``sup |F_n − F|``. Where F is continuous it is checked at
+        the sample; a law with a point (``dirac``) has F jump there, so both sides of every sample
+        and of every point are checked (for the point mass alone: the larger of the shares of the
+        sample below and above it)."""
         s = np.sort(np.asarray(sample, dtype=np.float64))
         n = s.size
         if n == 0:
             raise ValueError("KS needs at least one sample")
+        if self.has_atoms:
+            return self._ks_with_atoms(s)
         cdf = self.cdf(s)
         above = np.arange(1, n + 1) / n - cdf
         below = cdf - np.arange(n) / n
         return float(max(above.max(), below.max()))
 
+    def _ks_with_atoms(self, s: np.ndarray) -> float:
+        """``sup |F_n − F|`` when F jumps: both step functions are constant between the sample's
+        values and the points, so the supremum is at one of them, or just left of it."""
+        points = np.array([low for low, high in self.intervals if low == high])
+        at = np.union1d(s, points)
+        right = np.abs(np.searchsorted(s, at, side="right") / s.size - self._cdf(at, left=False))
+        left = np.abs(np.searchsorted(s, at, side="left") / s.size - self._cdf(at, left=True))
+        return float(max(right.max(), left.max()))
+
 
 def uniform_law(low: float, high: float) -> ParameterLaw:
     """``U(low, high)``."""
     return ParameterLaw(((low, high),))
+
+
+def point_law(a: float) -> ParameterLaw:
+    """The point mass at ``a`` (every draw is ``a``, exactly: its quantile is constant)."""
+    return ParameterLaw(((a, a),))
 
 
 def modes_law(modes: int, low: float = 1.0, high: float = 2.0, width: float = MODE_WIDTH) -> ParameterLaw:
@@ -276,4 +323,13 @@ def make_artist(config: TrainConfig) -> Artist:
     """The artist a run trains against (``config.artist``, ``config.modes``)."""
     if config.artist == "parabola-modes":
         return Artist(config.points, modes_law(config.modes), "parabola-modes")
+    if config.artist == "dirac":
+        return Artist(config.points, point_law(DIRAC_A), "dirac")
     return Artist(config.points, uniform_law(1.0, 2.0), config.artist)
+
+
+def example_a(law: ParameterLaw) -> tuple[float, ...]:
+    """The real paintings drawn faintly behind G's: the middle of a wide law, or every mode's centre."""
+    if law.modes == 1:
+        return tuple(law.low + share * (law.high - law.low) for share in (0.25, 0.5, 0.75))
+    return tuple((low + high) / 2 for low, high in law.intervals)

@@ -15,16 +15,23 @@ from dataclasses import Field, asdict, dataclass, field, fields
 from typing import Any, TypeGuard
 
 from gancurve.core.objectives import LOSSES, OBJECTIVES
-from gancurve.core.schedule import SCHEDULES
+from gancurve.core.schedule import DECAYING, SCHEDULES
 
 #: The families of real paintings (``--artist``; ``core.artist.make_artist`` builds them); the
 #: first is the default, the tutorial's.
-ARTISTS = ("parabola", "parabola-modes", "bump")
+ARTISTS = ("parabola", "parabola-modes", "bump", "dirac")
 #: What G and D are told besides their usual input (``--condition``; ``core.condition`` says how):
 #: nothing (the tutorial's), the painting's half of the law as a label 0/1 (the conditional
 #: lesson's), or its ``a`` itself. Each adds this many input columns to G and to D.
 CONDITION_WIDTHS = {"none": 0, "label": 1, "a": 1}
 CONDITIONS = tuple(CONDITION_WIDTHS)
+#: The laws of G's ideas (``--prior``; ``core.draws.draw_ideas`` draws them): each number standard
+#: normal (the tutorial's) or uniform on [-1, 1].
+PRIORS = ("normal", "uniform")
+#: How G and D learn from their gradients (``--optimizer``): torch's Adam (the tutorial's), or plain
+#: gradient descent with heavy-ball momentum (``--momentum``; torch's SGD). Their code in the hyper table.
+OPTIMIZERS = ("adam", "sgd")
+OPTIMIZER_CODES = {name: float(index) for index, name in enumerate(OPTIMIZERS)}
 #: Seeds are at most 63 bits: every generator that takes one (torch's, numpy's) accepts them.
 SEED_MAX = 2**63 - 1
 #: The sizes a run may ask for, (smallest, largest). The largest keep one step's arrays far
@@ -90,6 +97,9 @@ class Choice:
     option: bool = True  # the command line and the API take it under its own name (else through
     #                      another option: the betas as one pair, the decay's steps from a share)
     metavar: str | None = None  # how the help names its value (default: from the type or names)
+    needs: tuple[str, Any] | None = None  # (field, value): a choice that means something only then;
+    #     given without it, the options are refused (recipes.choose). A name must be given as is; a
+    #     number stands for any positive value (it is the example the sentence offers: --ema 0.999)
 
 
 def choice(
@@ -101,9 +111,10 @@ def choice(
     grid: bool = False,
     option: bool = True,
     metavar: str | None = None,
+    needs: tuple[str, Any] | None = None,
 ) -> Any:
     """A training choice's declaration: a dataclass field with its :class:`Choice`."""
-    declared = Choice(help, rule or one_of(names), names, grid, option, metavar)
+    declared = Choice(help, rule or one_of(names), names, grid, option, metavar, needs)
     return field(default=default, metadata={"choice": declared})
 
 
@@ -127,8 +138,23 @@ class TrainConfig:
     batch_size: int = choice(
         64, "Paintings per batch, for the artist and for G alike.", whole(*SIZE_LIMITS["batch_size"])
     )
-    lr_g: float = choice(1e-4, "Generator's Adam learning rate.", POSITIVE, grid=True)
-    lr_d: float = choice(1e-4, "Discriminator's Adam learning rate.", POSITIVE, grid=True)
+    lr_g: float = choice(1e-4, "Generator's learning rate.", POSITIVE, grid=True)
+    lr_d: float = choice(1e-4, "Discriminator's learning rate.", POSITIVE, grid=True)
+    optimizer: str = choice(
+        "adam",
+        "How both networks learn: adam (torch's Adam, the tutorial's) or sgd (plain gradient descent, "
+        "w -= lr·m with m = momentum·m + gradient: torch's SGD; --betas do not apply).",
+        names=OPTIMIZERS,
+        grid=True,
+    )
+    momentum: float = choice(
+        0.0,
+        "With --optimizer sgd: the heavy-ball momentum of both networks; 0: none.",
+        FRACTION,
+        grid=True,
+        metavar="<beta>",
+        needs=("optimizer", "sgd"),
+    )
     beta1: float = choice(
         0.9, "Both Adams' first-moment decay (torch's default, the tutorial's).", FRACTION, option=False
     )
@@ -144,6 +170,15 @@ class TrainConfig:
         grid=True,
         metavar="<gamma>",
     )
+    instance_noise: float = choice(
+        0.0,
+        "Instance noise: Gaussian noise of this std added to every painting D sees in its update, the "
+        "artist's and G's (not the condition; R1's slope is taken at the noisy painting), times the "
+        "learning-rate schedule's decay (annealed as the rates are; not warmed up); 0: none.",
+        NON_NEGATIVE,
+        grid=True,
+        metavar="<sigma>",
+    )
     ema: float = choice(
         0.0,
         "Keep a moving average of G's weights with this decay (0.999: a half-life of ~700 steps), saved "
@@ -152,17 +187,29 @@ class TrainConfig:
         grid=True,
         metavar="<decay>",
     )
+    ema_start: int = choice(
+        0,
+        "The step where G's average starts: up to it the average is G itself, then it averages from "
+        "G's weights there (fixed when the run starts, from --ema-start's share of --steps).",
+        STEP,
+        option=False,
+    )
     d_steps: int = choice(
         1, "Updates of D per update of G, each on fresh draws (WGAN-GP: 5).", whole(*SIZE_LIMITS["d_steps"])
     )
     artist: str = choice(
         "parabola",
         "The family of real paintings: parabola (the tutorial's, a ~ U(1, 2)), parabola-modes (the same "
-        "curves, a from --modes narrow modes: a testbed for mode collapse) or bump (Gaussian bumps "
-        "a·exp(-2x²), a ~ U(1, 2)).",
+        "curves, a from --modes narrow modes: a testbed for mode collapse), bump (Gaussian bumps "
+        "a·exp(-2x²), a ~ U(1, 2)) or dirac (one curve, a = 1.5: the Dirac-GAN of Mescheder et al. 2018).",
         names=ARTISTS,
     )
-    modes: int = choice(4, "With --artist parabola-modes: how many modes.", whole(*SIZE_LIMITS["modes"]))
+    modes: int = choice(
+        4,
+        "With --artist parabola-modes: how many modes.",
+        whole(*SIZE_LIMITS["modes"]),
+        needs=("artist", "parabola-modes"),
+    )
     condition: str = choice(
         "none",
         "What G and D are told of each painting besides its points: none (the tutorial's), label (its "
@@ -171,15 +218,31 @@ class TrainConfig:
     )
     lr_schedule: str = choice(
         "constant",
-        "Both learning rates: constant, or linear-decay to 0 at the end of --steps.",
+        "Both learning rates: constant, linear-decay (falling linearly to 0 at the end of --steps) or "
+        "cosine (along half a cosine, to 0 at the same step); instance noise decays with them.",
         names=SCHEDULES,
         grid=True,
     )
     decay_start: int = choice(
-        0, "The step where the linear decay starts (fixed when the run starts).", STEP, option=False
+        0, "The step where the decay starts (fixed when the run starts).", STEP, option=False
     )
-    decay_end: int = choice(0, "The step where the linear decay reaches 0.", STEP, option=False)
+    decay_end: int = choice(0, "The step where the decay reaches 0.", STEP, option=False)
+    warmup: int = choice(
+        0,
+        "Warm both learning rates up from 0 over this many first steps (step t has t/STEPS of the rate, "
+        "times the schedule's factor; instance noise is not warmed up); 0: none.",
+        STEP,
+        grid=True,
+        metavar="<steps>",
+    )
     ideas: int = choice(5, "Random ideas G paints from.", whole(*SIZE_LIMITS["ideas"]))
+    prior: str = choice(
+        "normal",
+        "The law of each of G's ideas: normal (standard normal, the tutorial's) or uniform (on [-1, 1]); "
+        "training, snapshots, evaluate and sample all draw from it.",
+        names=PRIORS,
+        grid=True,
+    )
     points: int = choice(15, "Points per painting on [-1, 1].", whole(*SIZE_LIMITS["points"]))
     hidden: int = choice(128, "Hidden units of G and D.", whole(*SIZE_LIMITS["hidden"]))
 
@@ -192,6 +255,8 @@ class TrainConfig:
                 raise ValueError(problem)
         self._check_schedule()
         self._check_condition()
+        if self.ema_start and not self.ema:
+            raise ValueError("ema_start belongs to a moving average of G's weights (ema > 0)")
 
     @classmethod
     def choices(cls) -> dict[str, Choice]:
@@ -207,14 +272,19 @@ class TrainConfig:
     def _check_schedule(self) -> None:
         start, end = self.decay_start, self.decay_end
         if self.lr_schedule == "constant" and (start, end) != (0, 0):
-            raise ValueError("decay_start and decay_end belong to the linear-decay schedule only")
-        if self.lr_schedule == "linear-decay" and not 0 <= start < end:
+            raise ValueError("decay_start and decay_end belong to a decaying schedule only")
+        if self.lr_schedule in DECAYING and not 0 <= start < end:
             raise ValueError(f"the decay must start before it ends, at step 0 or later; got {start} to {end}")
 
     def _check_condition(self) -> None:
         if self.condition == "label" and self.artist == "parabola-modes" and self.modes % 2:
             # The label splits a at its median, which an odd number of modes puts inside a mode.
             raise ValueError(f"the label condition needs an even number of modes, got {self.modes}")
+        if self.condition != "none" and self.artist == "dirac":
+            # Every painting of the point is the same: there is nothing to ask G for.
+            raise ValueError(
+                f"the dirac artist paints one curve: a {self.condition} condition has no meaning there"
+            )
 
     @property
     def g_inputs(self) -> int:
@@ -237,6 +307,10 @@ class TrainConfig:
             raise ValueError(f"a configuration is a mapping of names to values, not {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def differences_in(self, other: TrainConfig) -> list[str]:
+        """The names of the fields whose values differ from ``other``'s, in declaration order."""
+        return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
 
     def differences(self, other: TrainConfig) -> list[str]:
         """Human-readable list of fields that differ, as ``name: self -> other``."""

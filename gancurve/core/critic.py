@@ -21,7 +21,13 @@ p_G(a | ℓ))``, taken at each painting's own label ``ℓ(a)``: ``p_data(a | ℓ
 density on its half (the label splits the law at its median), ``p_G(a | ℓ)`` the kernel estimate of
 the fitted ``a`` of G's paintings asked for ``ℓ``. A requested ``a`` has no such picture (the
 artist's pairs lie on the line ``c = a``, a density with no width), so there is no D* for it, nor a
-``d_star_gap``.
+``d_star_gap``. Nor for a law with a point (``dirac``): ``D* = p_data / (p_data + p_G)`` is 1 at
+the point and 0 beside it, a spike no finite D reaches. On a grid the point's density is its whole
+mass in the one cell nearest to it (``1 / spacing``: what the grid can show of it).
+
+D's slope at the real painting, ``‖∇ₓ l(x*)‖`` at ``x*`` the painting of the law's median (the
+Dirac-GAN's one real painting; what R1 penalises), and along the family, ``dl/da`` there (signed:
+the Dirac-GAN's ψ), come from D's weights exactly: D is piecewise linear (:func:`real_slopes`).
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ class CriticView:
     push: np.ndarray  # −d/da of G's loss term: where G's paintings are pushed
     gap: float | None  # mean |D − D*| under (p_data + p_G)/2
     condition: str = "none"  # a conditional D: each painting was shown with its own label or a
+    point: float | None = None  # the artist's one a, when its law is a point (p_data is a spike)
 
 
 def kde(sample: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -100,10 +107,14 @@ def kde(sample: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 
 def artist_density(artist: Artist, at: np.ndarray) -> np.ndarray:
-    """The artist's exact density of ``a`` at ``at``."""
+    """The artist's exact density of ``a`` at ``at``; a point's, on the evenly spaced ``at``, is
+    its mass in the cell nearest to it (see the module)."""
     density = np.zeros_like(at, dtype=np.float64)
     for low, high in artist.law.intervals:
-        density += ((at >= low) & (at <= high)) / (artist.law.modes * (high - low))
+        if low == high:
+            density[np.argmin(np.abs(at - low))] += 1.0 / (artist.law.modes * float(at[1] - at[0]))
+        else:
+            density += ((at >= low) & (at <= high)) / (artist.law.modes * (high - low))
     return density
 
 
@@ -112,13 +123,32 @@ def logit_slope(
 ) -> np.ndarray:
     """``dl/da`` along the family: ``∇ₓ l · basis`` (D is piecewise linear: exact, no differencing);
     with a condition, each painting carries its own and the slope is along the painting alone."""
+    result: np.ndarray = _painting_gradient(discriminator, artist, a, condition) @ artist.basis(np.float64)
+    return result
+
+
+def _painting_gradient(
+    discriminator: Weights, artist: Artist, a: np.ndarray, condition: Condition | None
+) -> np.ndarray:
+    """``∇ₓ l`` of D's logit at the family's paintings of ``a``, along the painting (float64, (n, points))."""
     inputs = _d_inputs(artist, a.astype(np.float64), condition)
     w1, b1 = discriminator["net.0.weight"].astype(np.float64), discriminator["net.0.bias"].astype(np.float64)
     v2 = discriminator["net.2.weight"][0].astype(np.float64)
     active = (inputs @ w1.T + b1) > 0
-    slopes = (active * v2) @ w1[:, : artist.points]  # ∇ₓ l per painting, (n, points)
-    result: np.ndarray = slopes @ artist.basis(np.float64)
-    return result
+    gradient: np.ndarray = (active * v2) @ w1[:, : artist.points]
+    return gradient
+
+
+def real_slopes(
+    discriminator: Weights, artist: Artist, condition: Condition | None = None
+) -> tuple[float, float]:
+    """How steep D is at the real painting ``x*`` of the law's median (``dirac``'s one painting):
+    ``‖∇ₓ l(x*)‖`` (what R1 penalises; 0 at the Dirac-GAN's equilibrium) and ``dl/da`` there,
+    along the family (signed). With a condition, ``x*`` is shown with its own and the slope is
+    along the painting alone. What every run logs as ``d_slope_real`` and ``d_slope_a``."""
+    median = artist.law.quantile(np.array([0.5]))
+    gradient = _painting_gradient(discriminator, artist, median, condition)[0]
+    return float(np.sqrt(gradient @ gradient)), float(gradient @ artist.basis(np.float64))
 
 
 def _d_inputs(artist: Artist, a: np.ndarray, condition: Condition | None) -> np.ndarray:
@@ -155,14 +185,16 @@ def critic_view(
     push = -g_loss_slope(loss, logit) * logit_slope(discriminator, artist, a, condition)
     name = condition.name if condition is not None else "none"
     d_star, gap = None, None
-    if loss in HAS_OPTIMAL_D and name == "none":
+    finite = loss in HAS_OPTIMAL_D and not artist.law.has_atoms  # a point's D* is a spike: none
+    if finite and name == "none":
         d_star, gap = _optimal(d, p_data, p_g)
-    elif loss in HAS_OPTIMAL_D and name == "label" and g_labels is not None:
+    elif finite and name == "label" and g_labels is not None:
         assert condition is not None
         given = _given_own_label(condition, a, p_data, g_a_hat, g_labels)
         if given is not None:
             d_star, gap = _optimal(d, *given)
-    return CriticView(a, d, d_star, p_data, p_g, push, gap, name)
+    point = artist.law.low if artist.law.is_point else None
+    return CriticView(a, d, d_star, p_data, p_g, push, gap, name, point)
 
 
 def _given_own_label(

@@ -15,6 +15,14 @@ for evenly spread conditions (:meth:`~gancurve.core.condition.Condition.requeste
 labels each label's rows are compared with the exact law of its half (``w1_label_0``,
 ``w1_label_1``), and with a requested ``a`` each painting's fitted ``â`` with the ``a`` it was
 asked for (``a_error`` the mean of ``|â − a|``, ``a_error_p90`` its 90th percentile).
+
+A point law (``dirac``: every real painting is the curve of ``a = 1.5``) has no width to be inside
+of or to cover, so it is judged by distance: W1 to a point mass is exactly the mean distance
+``E|â − 1.5|`` (the only coupling moves every ``â`` to the point), ``spread`` should be 0,
+``a_offset`` is the signed mean ``E[â] − 1.5`` (which side G paints), and the band, the coverage
+and the converged distance take one stated tolerance, :data:`POINT_TOLERANCE` in ``a``. A point
+never counts as collapsed: its spread target is 0. (D's slope at the real painting, the
+Dirac-GAN's other coordinate, is D's: :func:`gancurve.core.critic.real_slopes`.)
 """
 
 from __future__ import annotations
@@ -44,6 +52,13 @@ COVERAGE_MIN_SHARE = 0.01
 HIGH_QUALITY_SIGMAS = 3.0
 #: ... and a mode is captured with at least 1/4 of its fair share (n/K) of them.
 CAPTURED_SHARE_OF_FAIR = 4
+#: A point law's tolerance in ``a`` (docs/metrics.md): its band is the paintings of ``a`` within
+#: it (``in_bounds``, reported, not judged: a painting at the point with a little shape error
+#: leaves so narrow a band, and the residual judges the shape), the point is covered when 1% of
+#: the fitted ``a`` lie within it, and a G converges with a mean distance (W1) within it. Half the
+#: wide laws' W1 threshold: the painting of ``1.5 ± 0.05`` lies 0.05–0.1 from the real one in y,
+#: about a line's width in the pictures.
+POINT_TOLERANCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -65,16 +80,22 @@ class Quality:
     w1_label_1: float | None = None  # W1 of the label-1 rows' a_hat to the upper half's law (0)
     a_error: float | None = None  # mean |a_hat − requested a| (0)
     a_error_p90: float | None = None  # its 90th percentile (0)
+    # A point law only (None otherwise, and left out of to_dict):
+    a_offset: float | None = None  # mean a_hat − the point: which side of it G paints (0)
 
     def to_dict(self) -> dict[str, float]:
         """The metrics by name (the modes' only for an artist with modes, the condition's only for
-        a conditional G)."""
+        a conditional G, the offset only for a point)."""
         return {name: value for name, value in asdict(self).items() if value is not None}
 
 
 def coverage_of(a_hat: np.ndarray, law: ParameterLaw) -> float:
     """Share of the law's equally likely bins (20 equal bins of [1, 2] for U(1, 2)) holding at
-    least 1% of the samples each."""
+    least 1% of the samples each. A point's bins are all the point itself, within
+    :data:`POINT_TOLERANCE`: it is covered (1) or not (0)."""
+    if law.is_point:
+        near = np.abs(a_hat - law.low) <= POINT_TOLERANCE
+        return float(np.count_nonzero(near) >= COVERAGE_MIN_SHARE * a_hat.size)
     if law.modes == 1:
         counts, _ = np.histogram(a_hat, bins=COVERAGE_BINS, range=(law.low, law.high))
     else:  # bins of equal probability: each mode's share split evenly, the gaps left out
@@ -98,15 +119,16 @@ def quality(paintings: np.ndarray, artist: Artist | None = None, asked: Asked | 
     artist = artist or Artist(paintings.shape[1])
     y = np.asarray(paintings, dtype=np.float64)
     a, residual = artist.fit(y)
-    lower = artist.lower_bound(np.float64)
-    upper = artist.upper_bound(np.float64)
+    lower, upper = band(artist)
     with np.errstate(invalid="ignore"):  # NaN paintings are simply not inside
-        inside = (y >= lower - BOUNDS_TOLERANCE) & (y <= upper + BOUNDS_TOLERANCE)
+        inside = (y >= lower) & (y <= upper)
     law = artist.law
     finite = np.all(np.isfinite(a))
     modes = mode_quality(a, law) if law.modes > 1 and finite else {}
     if asked is not None and asked[0].width:
         modes.update(condition_quality(a, *asked))
+    if law.is_point:
+        modes["a_offset"] = float(a.mean() - law.low)
     return Quality(
         w1=law.w1(a) if finite else math.nan,
         ks=law.ks(a) if finite else math.nan,
@@ -116,6 +138,17 @@ def quality(paintings: np.ndarray, artist: Artist | None = None, asked: Asked | 
         coverage=coverage_of(a, law),
         **modes,
     )
+
+
+def band(artist: Artist) -> tuple[np.ndarray, np.ndarray]:
+    """What ``in_bounds`` counts as inside, point by point (float64): the artist's bounds, give
+    or take float32's rounding (:data:`BOUNDS_TOLERANCE`); for a point law, whose bounds are one
+    curve, the paintings of ``a`` within :data:`POINT_TOLERANCE` of it."""
+    if artist.law.is_point:
+        ends = artist.paint(np.array([artist.a_low - POINT_TOLERANCE, artist.a_high + POINT_TOLERANCE]))
+        return ends.min(axis=0), ends.max(axis=0)
+    lower, upper = artist.lower_bound(np.float64), artist.upper_bound(np.float64)
+    return lower - BOUNDS_TOLERANCE, upper + BOUNDS_TOLERANCE
 
 
 def mode_quality(a_hat: np.ndarray, law: ParameterLaw) -> dict[str, float]:
@@ -175,24 +208,48 @@ class Verdict:
     reason: str
 
 
+def converged_max_w1(law: ParameterLaw | None = None) -> float:
+    """The W1 a converged G stays within: ``CONVERGED_MAX_W1``, or for a point law (whose W1 is
+    the mean distance to it) ``POINT_TOLERANCE``."""
+    return POINT_TOLERANCE if law is not None and law.is_point else CONVERGED_MAX_W1
+
+
 def collapsing(spread: float, coverage: float, law: ParameterLaw | None = None) -> bool:
     """Whether G's paintings hardly vary: a spread under a third of the law's (the tutorial's
     U(1, 2) if None), or — for a law of one interval — under half of its bins covered (with modes
-    the gaps are empty by design: dropped modes are judged by the modes' metrics instead)."""
+    the gaps are empty by design: dropped modes are judged by the modes' metrics instead). A point
+    law never: the artist itself paints one curve (its spread target is 0)."""
+    if law is not None and law.is_point:
+        return False
     target = law.std if law is not None else TARGET_SPREAD
     one_interval = law is None or law.modes == 1
     return spread < target / 3 or (one_interval and coverage < COLLAPSED_MIN_COVERAGE)
 
 
-def blown_up(w1: float, residual: float, in_bounds: float, spread: float, view: float) -> bool:
+def blown_up(
+    w1: float, residual: float, in_bounds: float, spread: float, view: float, law: ParameterLaw | None = None
+) -> bool:
     """The verdict's first rule, "diverged": a number not finite, most points out of bounds, or a
-    W1 past ``BLOWN_UP_MIN_W1`` (a sweep's live counts use it too)."""
+    W1 past ``BLOWN_UP_MIN_W1`` (a sweep's live counts use it too). For a point law the bounds
+    do not decide it: its band is :data:`POINT_TOLERANCE` wide, and a G a little further off has
+    not blown up (its W1 says how far it is)."""
     values = (w1, residual, in_bounds, spread, view)
+    bounds_decide = law is None or not law.is_point
     return (
         not all(math.isfinite(v) for v in values)
-        or in_bounds < DIVERGED_MIN_IN_BOUNDS
+        or (bounds_decide and in_bounds < DIVERGED_MIN_IN_BOUNDS)
         or w1 > BLOWN_UP_MIN_W1
     )
+
+
+def _diverged_reason(q: Quality, view: float) -> str:
+    """Why the first rule holds: what is not finite, how far G is, or how few points are inside."""
+    values = (q.w1, q.residual, q.in_bounds, q.spread, view)
+    if not all(math.isfinite(v) for v in values):
+        return "G's paintings (or D's view of them) are not finite numbers"
+    if q.w1 > BLOWN_UP_MIN_W1:
+        return f"W1 {q.w1:.3g} > {BLOWN_UP_MIN_W1:g}: G's curves sit far from anything the artist paints"
+    return f"only {q.in_bounds:.0%} of points lie between the bounds"
 
 
 def verdict(
@@ -202,8 +259,8 @@ def verdict(
     this order of severity. ``law``: the artist's law of ``a`` (the tutorial's U(1, 2) if None);
     with several modes, G may drop some — judged by the modes' metrics rather than coverage."""
     modes = law.modes if law is not None else 1
-    if blown_up(q.w1, q.residual, q.in_bounds, q.spread, view):
-        return Verdict("diverged", f"only {q.in_bounds:.0%} of points lie between the bounds")
+    if blown_up(q.w1, q.residual, q.in_bounds, q.spread, view, law):
+        return Verdict("diverged", _diverged_reason(q, view))
     if collapsing(q.spread, q.coverage, law):
         target = law.std if law is not None else TARGET_SPREAD
         return Verdict(
@@ -228,21 +285,25 @@ def verdict(
             f"({_condition_summary(q)})",
         )
     gap = abs(view - objective.view_at_equilibrium)
+    point = law is not None and law.is_point
+    max_w1 = converged_max_w1(law)
+    distance = f"mean |â − {law.low:g}| (W1)" if point and law is not None else "W1"
     if (
         (condition_error is None or condition_error <= CONVERGED_MAX_CONDITION_ERROR)
-        and q.w1 <= CONVERGED_MAX_W1
+        and q.w1 <= max_w1
         and q.residual <= CONVERGED_MAX_RESIDUAL
-        and q.in_bounds >= CONVERGED_MIN_IN_BOUNDS
+        and (point or q.in_bounds >= CONVERGED_MIN_IN_BOUNDS)  # (a point: W1 and the residual say it)
         and gap <= objective.view_tolerance
     ):
         follows = "" if condition_error is None else f"; it paints what it is asked ({_condition_summary(q)})"
         return Verdict(
             "converged",
-            f"W1 {q.w1:.3f} ≤ {CONVERGED_MAX_W1} and D can only guess ({objective.view} {view:.2f}){follows}",
+            f"{distance} {q.w1:.3f} ≤ {max_w1} and D can only guess ({objective.view} {view:.2f}){follows}",
         )
+    inside = "" if point else f", in bounds {q.in_bounds:.2f}"
     return Verdict(
         "still learning",
-        f"W1 {q.w1:.3f}, residual {q.residual:.3f}, in bounds {q.in_bounds:.2f}, {objective.view} {view:.2f}",
+        f"{distance} {q.w1:.3f}, residual {q.residual:.3f}{inside}, {objective.view} {view:.2f}",
     )
 
 

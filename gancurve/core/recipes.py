@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from gancurve.core.config import FRACTION, Choice, Rule, TrainConfig, one_of
-from gancurve.core.schedule import DEFAULT_DECAY_START, decay_steps
+from gancurve.core.schedule import DECAYING, DEFAULT_DECAY_START, decay_steps
 
 
 @dataclass(frozen=True)
@@ -100,9 +100,25 @@ _FORMS = {
         tuple,
         (TrainConfig.default("beta1"), TrainConfig.default("beta2")),
     ),
+    "ema_start": Option(
+        "ema_start",
+        Choice(
+            "With --ema: where G's average starts, as a share of --steps (before it the average is G "
+            "itself; 0.5: an average over the second half only). 0: from the start.",
+            FRACTION,
+            grid=True,
+            metavar="<share>",
+            needs=("ema", 0.999),
+        ),
+        float,
+        0.0,
+    ),
     "decay_start": Option(
         "decay_start",
-        Choice("With --lr-schedule linear-decay: where the decay starts, as a share of --steps.", FRACTION),
+        Choice(
+            "With --lr-schedule linear-decay or cosine: where the decay starts, as a share of --steps.",
+            FRACTION,
+        ),
         float,
         DEFAULT_DECAY_START,
     ),
@@ -135,14 +151,19 @@ class Choices:
     config: TrainConfig
     given: frozenset[str]
     decay_share: float | None = None  # the linear decay's start as a share of the run, when asked
+    ema_share: float | None = None  # where G's average starts as a share of the run, when asked
 
     def at(self, steps: int) -> Choices:
-        """The same choices for a run of ``steps`` steps: a linear decay asked for is fixed from
-        the run's length (a resume without --steps has the run's own total, not the default's)."""
-        if self.config.lr_schedule != "linear-decay" or "decay_end" not in self.given:
-            return self
-        start, end = decay_steps(self.config.lr_schedule, self.decay_share, steps)
-        return replace(self, config=replace(self.config, decay_start=start, decay_end=end))
+        """The same choices for a run of ``steps`` steps: a linear decay and an average's start
+        asked for are fixed from the run's length (a resume without --steps has the run's own
+        total, not the default's)."""
+        config = self.config
+        if self.ema_share is not None:
+            config = replace(config, ema_start=round(self.ema_share * steps))
+        if config.lr_schedule in DECAYING and "decay_end" in self.given:
+            start, end = decay_steps(config.lr_schedule, self.decay_share, steps)
+            config = replace(config, decay_start=start, decay_end=end)
+        return replace(self, config=config)
 
     def asked(self) -> dict[str, Any]:
         """The fields asked for, with their values (what ``sweep.json`` records)."""
@@ -153,7 +174,7 @@ class Choices:
         return replace(saved, **self.asked())
 
 
-def _given_as(name: str, value: str, flags: bool) -> str:
+def _given_as(name: str, value: object, flags: bool) -> str:
     """An option given a value, as the command line (``--artist parabola-modes``) or the API writes it."""
     return f"{name} {value}" if flags else f"{name}={value!r}"
 
@@ -183,27 +204,41 @@ def choose(
         problem = TRAINING_OPTIONS[name].choice.rule.problem(called(name), value)
         if problem:
             raise ValueError(problem)
-    if "modes" in options and options.get("artist") != "parabola-modes":
-        wanted = _given_as(called("artist"), "parabola-modes", flags)
-        raise ValueError(f"{called('modes')} belongs to the parabola-modes artist; add {wanted}, or drop it")
     recipe = options.pop("recipe", None)
     preset = RECIPES[str(recipe)].options if recipe is not None else dict(preset or {})
+    for name in options:  # a choice that means something only beside another's value
+        needs = TRAINING_OPTIONS[name].choice.needs
+        if needs is not None and not _has(options.get(needs[0], preset.get(needs[0])), needs[1]):
+            wanted = _given_as(called(needs[0]), needs[1], flags)
+            owner = f"the {needs[1]} {needs[0]}" if isinstance(needs[1], str) else called(needs[0])
+            raise ValueError(f"{called(name)} belongs to {owner}; add {wanted}, or drop it")
     share = options.pop("decay_start", None)
     schedule = options.get("lr_schedule", preset.get("lr_schedule"))
-    if share is not None and schedule != "linear-decay":
+    if share is not None and schedule not in DECAYING:
         wanted = _given_as(called("lr_schedule"), "linear-decay", flags)
         raise ValueError(
-            f"{called('decay_start')} belongs to the linear-decay schedule; add {wanted}, or drop it"
+            f"{called('decay_start')} belongs to a decaying schedule; add {wanted} (or cosine), or drop it"
         )
-    if share is None and schedule == "linear-decay":
+    if share is None and schedule in DECAYING:
         share = preset.get("decay_start")
-    chosen = {**{k: v for k, v in preset.items() if k != "decay_start"}, **options}
+    ema_share = options.pop("ema_start", preset.get("ema_start"))
+    chosen = {**{k: v for k, v in preset.items() if k not in ("decay_start", "ema_start")}, **options}
+    if ema_share is not None:
+        chosen["ema_start"] = round(float(ema_share) * steps)  # type: ignore[arg-type]  # (checked: FRACTION)
     if "betas" in chosen:
         chosen["beta1"], chosen["beta2"] = chosen.pop("betas")
     share_of_run = None if share is None else float(share)  # type: ignore[arg-type]  # (checked: FRACTION)
     if schedule is not None:
         chosen["decay_start"], chosen["decay_end"] = decay_steps(str(schedule), share_of_run, steps)
-    return Choices(TrainConfig(**chosen), frozenset(chosen), share_of_run)
+    ema_share = None if ema_share is None else float(ema_share)  # type: ignore[arg-type]
+    return Choices(TrainConfig(**chosen), frozenset(chosen), share_of_run, ema_share)
+
+
+def _has(value: object, needed: object) -> bool:
+    """Whether a needed choice has its value: a name as is, a number any positive value."""
+    if isinstance(needed, str):
+        return value == needed
+    return isinstance(value, (int, float)) and value > 0
 
 
 def describe(config: TrainConfig) -> str:
@@ -214,15 +249,26 @@ def describe(config: TrainConfig) -> str:
         parts.append(f"conditioned on {config.condition}")
     parts.append(config.loss)
     rates = f"{config.lr_g:g}" if config.lr_g == config.lr_d else f"G {config.lr_g:g}, D {config.lr_d:g}"
-    parts.append(f"Adam {rates}, betas {config.beta1:g}/{config.beta2:g}")
-    if config.lr_schedule == "linear-decay":
-        parts.append(f"linear decay steps {config.decay_start:,}–{config.decay_end:,}")
+    if config.optimizer == "sgd":
+        momentum = f", momentum {config.momentum:g}" if config.momentum else ""
+        parts.append(f"SGD {rates}{momentum}")
+    else:
+        parts.append(f"Adam {rates}, betas {config.beta1:g}/{config.beta2:g}")
+    if config.lr_schedule in DECAYING:
+        kind = "linear" if config.lr_schedule == "linear-decay" else "cosine"
+        parts.append(f"{kind} decay steps {config.decay_start:,}–{config.decay_end:,}")
+    if config.warmup:
+        parts.append(f"warm-up {config.warmup:,} steps")
     if config.r1 > 0:
         parts.append(f"R1 {config.r1:g}")
+    if config.instance_noise > 0:
+        parts.append(f"instance noise {config.instance_noise:g}")
     if config.d_steps > 1:
         parts.append(f"{config.d_steps} D steps per G step")
     if config.ema > 0:
-        parts.append(f"EMA {config.ema:g}")
+        parts.append(f"EMA {config.ema:g}" + (f" from step {config.ema_start:,}" if config.ema_start else ""))
+    if config.prior != TrainConfig.default("prior"):
+        parts.append(f"{config.prior} ideas")
     if config.batch_size != TrainConfig().batch_size:
         parts.append(f"batch {config.batch_size}")
     return " · ".join(parts)

@@ -24,6 +24,8 @@ def draw_critic(axes: Axes, view: CriticView, objective: Objective, letter: str 
         label += f", shown with its own {view.condition}"
     if view.condition == "a":
         label += " (no D*: the artist's pairs (painting, a) have no density)"
+    if view.point is not None:
+        label += " (no finite D*: the artist's a is a point, D* a spike there)"
     axes.plot(view.a, view.d, color=UPPER, lw=2.2, label=label, zorder=3)
     if view.d_star is not None:
         formula = (
@@ -34,9 +36,16 @@ def draw_critic(axes: Axes, view: CriticView, objective: Objective, letter: str 
         axes.plot(view.a, view.d_star, color="black", ls="--", lw=1.5,
                   label=f"{formula}: the optimal D for this G", zorder=3)  # fmt: skip
     densities = axes.twinx()
-    densities.fill_between(view.a, view.p_data, color=REAL, alpha=0.25, lw=0, label="p_data: the artist's a")
+    if view.point is None:
+        densities.fill_between(
+            view.a, view.p_data, color=REAL, alpha=0.25, lw=0, label="p_data: the artist's a"
+        )
+        top = max(float(view.p_data.max()), float(view.p_g.max()))
+    else:  # a point has no density: a spike the height of the panel
+        densities.axvline(view.point, color=REAL, lw=3, alpha=0.6, label=f"p_data: every a = {view.point:g}")
+        top = float(view.p_g.max())
     densities.plot(view.a, view.p_g, color=GREEN, lw=1.5, label="p_G: G's fitted a (kernel density estimate)")
-    densities.set_ylim(0, max(float(view.p_data.max()), float(view.p_g.max())) * 1.15)
+    densities.set_ylim(0, (top if top > 0 else 1.0) * 1.15)
     densities.set_ylabel("density of a")
     _push_arrows(axes, view)
     gap = "" if view.gap is None else f"; mean |D − D*| = {view.gap:.3f}"

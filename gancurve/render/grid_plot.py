@@ -28,9 +28,12 @@ class RecipeCurves:
     curves: list[MemberCurve]
 
 
-def build_grid_figure(name: str, summary: dict[str, Any], recipes: list[RecipeCurves]) -> Figure:
+def build_grid_figure(
+    name: str, summary: dict[str, Any], recipes: list[RecipeCurves], converged_below: float = CONVERGED_MAX_W1
+) -> Figure:
     """Three panels: median W1 over training per recipe, final W1 per seed, and each recipe minus
-    the first, seed by seed (the paired comparison, with its median and 95% bootstrap interval)."""
+    the first, seed by seed (the paired comparison, with its median and 95% bootstrap interval);
+    ``converged_below``: the W1 the verdict wants (``metrics.converged_max_w1`` of the artist's law)."""
     figure = Figure(figsize=(16, 6.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     over, final, paired = figure.subplots(1, 3, width_ratios=[1.2, 1, 1])
@@ -38,8 +41,8 @@ def build_grid_figure(name: str, summary: dict[str, Any], recipes: list[RecipeCu
     figure.suptitle(
         f"gancurve grid {name} — {len(recipes)} recipes × {seeds} seeds", fontsize=14, weight="bold"
     )
-    _over_training(over, recipes)
-    _final(final, recipes)
+    _over_training(over, recipes, converged_below)
+    _final(final, recipes, converged_below)
     _paired(paired, recipes, summary["recipes"])
     return figure
 
@@ -48,7 +51,7 @@ def _colour(index: int) -> str:
     return RECIPE_COLOURS[index % len(RECIPE_COLOURS)]
 
 
-def _over_training(axes: Axes, recipes: list[RecipeCurves]) -> None:
+def _over_training(axes: Axes, recipes: list[RecipeCurves], converged_below: float) -> None:
     """Each recipe's median seed over training, p10–p90 of its seeds shaded."""
     axes.set_title("(a) W1 to the artist over training: median seed, p10–p90 shaded")
     axes.set_xlabel("step")
@@ -64,7 +67,7 @@ def _over_training(axes: Axes, recipes: list[RecipeCurves]) -> None:
         steps, p10, median, p90 = w1_band(usable)
         axes.fill_between(steps, p10, p90, color=_colour(index), alpha=0.15, lw=0)
         axes.plot(steps, median, color=_colour(index), lw=2, marker=marker, label=recipe.label)
-    axes.axhline(CONVERGED_MAX_W1, color="black", ls=":", lw=1, label=f"converged below {CONVERGED_MAX_W1}")
+    axes.axhline(converged_below, color="black", ls=":", lw=1, label=f"converged below {converged_below}")
     axes.set_yscale("log")
     axes.legend(fontsize=8, frameon=False, loc="upper right")
 
@@ -74,11 +77,11 @@ def _w1(row: dict[str, Any]) -> float:
     return math.inf if value is None or not math.isfinite(float(value)) else float(value)
 
 
-def _final(axes: Axes, recipes: list[RecipeCurves]) -> None:
+def _final(axes: Axes, recipes: list[RecipeCurves], converged_below: float) -> None:
     """Final W1 of every seed, one column per recipe, coloured by verdict; the median as a bar."""
     axes.set_title("(b) final W1, one dot per seed (lower is better)")
     finite = [_w1(row) for recipe in recipes for row in recipe.rows if math.isfinite(_w1(row))]
-    top = max([*finite, CONVERGED_MAX_W1]) * 1.5
+    top = max([*finite, converged_below]) * 1.5
     jitter = np.random.default_rng(0).uniform(-0.25, 0.25, max((len(r.rows) for r in recipes), default=0))
     for index, recipe in enumerate(recipes):
         values = np.array([min(_w1(row), top) for row in recipe.rows])
@@ -88,7 +91,7 @@ def _final(axes: Axes, recipes: list[RecipeCurves]) -> None:
     for verdict, colour in VERDICT_COLOURS.items():
         axes.scatter([], [], s=10, color=colour, label=verdict)
     axes.plot([], [], color="black", lw=2, label="median")
-    axes.axhline(CONVERGED_MAX_W1, color="black", ls=":", lw=1)
+    axes.axhline(converged_below, color="black", ls=":", lw=1)
     axes.set_yscale("log")
     _recipe_ticks(axes, recipes)
     axes.legend(fontsize=8, frameon=False, loc="upper right")

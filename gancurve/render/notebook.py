@@ -25,6 +25,7 @@ from PIL import Image
 from gancurve.core.artist import make_artist
 from gancurve.core.condition import make_condition
 from gancurve.core.config import TrainConfig
+from gancurve.core.metrics import POINT_TOLERANCE
 from gancurve.core.objectives import OBJECTIVES
 from gancurve.core.recipes import describe
 from gancurve.errors import UsageError
@@ -116,6 +117,11 @@ def sweep_card(
         ("W1 median · p90", f"{_number(aggregate['w1_median'])} · {_number(aggregate['w1_p90'])}"),
         ("other verdicts", counts or "none"),
     ]
+    if "near_point" in aggregate:  # a point law (docs/metrics.md, "A point")
+        near_low, near_high = aggregate["near_point_95"]
+        rate = f"{_percent(aggregate['near_point_rate'])} (95% {_percent(near_low)}–{_percent(near_high)})"
+        near = f"{aggregate['near_point']:,} of {aggregate['members']:,} = {rate}"
+        rows.append((f"at the point (mean |â − a| ≤ {POINT_TOLERANCE})", near))
     picture, caption = None, ""
     if median is not None:
         run, row = median

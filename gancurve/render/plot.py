@@ -75,7 +75,10 @@ def build_figure(
     law = artist.law
     _paintings(panels[0, 0], samples, curves, artist)
     _a_histogram(panels[0, 1], samples, artist)
-    _distance(panels[0, 2], rows)
+    if law.is_point:
+        _distance_to_point(panels[0, 2], rows, law.low)
+    else:
+        _distance(panels[0, 2], rows)
     _losses(panels[1, 0], rows, objective)
     _view(panels[1, 1], rows, objective)
     _shape(panels[1, 2], rows, law.std)
@@ -108,15 +111,33 @@ def _paintings(axes: Axes, samples: Samples, curves: int, artist: Artist) -> Non
     axes.legend(handles=handles, loc="upper center", fontsize=8, ncol=2, frameon=False)
 
 
+#: The range of a every histogram of fitted a covers.
+HISTOGRAM_RANGE = (0.5, 2.5)
+
+
 def artist_density(axes: Axes, law: ParameterLaw) -> None:
-    """The law of the artist's ``a`` as a black step line (the target every histogram is read against)."""
-    xs, ys = law.density_outline()
-    label = "the artist: U(1, 2)" if law.modes == 1 else f"the artist: {law.modes} modes"
+    """The law of the artist's ``a`` as a black step line (the target every histogram is read
+    against); a point as a spike: its mass in one bar of the histogram's bins, which runs off the
+    top when G's histogram is lower (the axes follow G's)."""
+    bins = histogram_bins(law)
+    xs, ys = law.density_outline(spike_width=(HISTOGRAM_RANGE[1] - HISTOGRAM_RANGE[0]) / bins)
+    if law.is_point:
+        label = f"the artist: every a = {law.low:g} (a point)"
+    elif law.modes == 1:
+        label = f"the artist: U({law.low:g}, {law.high:g})"
+    else:
+        label = f"the artist: {law.modes} modes"
+    top = axes.get_ylim()[1]
     axes.plot(xs, ys, color="black", lw=1.5 if law.modes == 1 else 1.0, label=label)
+    if law.is_point:
+        axes.set_ylim(0, top)  # G's histogram decides the scale; the spike is drawn off the top
 
 
 def histogram_bins(law: ParameterLaw) -> int:
-    """Bins on [0.5, 2.5] fine enough to show the law's narrowest feature."""
+    """Bins on [0.5, 2.5] fine enough to show the law's narrowest feature (a point: bins 0.005
+    wide, an odd number of them so that the point is a bin's centre, not an edge)."""
+    if law.is_point:
+        return 401
     return 40 if law.modes == 1 else 80 * law.modes
 
 
@@ -132,7 +153,7 @@ def _a_histogram(axes: Axes, samples: Samples, artist: Artist) -> None:
     axes.hist(
         groups,
         bins=histogram_bins(law),
-        range=(0.5, 2.5),
+        range=HISTOGRAM_RANGE,
         density=True,
         stacked=True,
         color=colours,
@@ -140,7 +161,7 @@ def _a_histogram(axes: Axes, samples: Samples, artist: Artist) -> None:
         label=names,
     )
     artist_density(axes, law)
-    axes.set_xlim(0.5, 2.5)
+    axes.set_xlim(*HISTOGRAM_RANGE)
     axes.set_xlabel(f"a  (painting ≈ {artist.family.formula})")
     axes.set_ylabel("density")
     spread = f"spread {a_hat.std():.3f}, target {law.std:.3f}"
@@ -164,6 +185,19 @@ def _distance(axes: Axes, rows: list[dict[str, float]]) -> None:
     axes.plot(*series(rows, "w1"), "o-", color=GREEN, ms=3, label="W1 of fitted a")
     axes.plot(*series(rows, "ks"), "s-", color=UPPER, ms=3, label="KS statistic")
     axes.set_ylim(bottom=0)
+    axes.legend(fontsize=8, frameon=False)
+
+
+def _distance_to_point(axes: Axes, rows: list[dict[str, float]], point: float) -> None:
+    """A point law's panel (c): G's distance from the point, which side it is on, and how steep D
+    is there — the Dirac-GAN's two coordinates (KS says nothing for a point: docs/metrics.md)."""
+    if not _metrics_panel(axes, rows, f"(c) G's distance from a = {point:g}, D's slope there"):
+        return
+    axes.plot(*series(rows, "w1"), "o-", color=GREEN, ms=3, label=f"W1 = mean |â − {point:g}|")
+    axes.plot(*series(rows, "a_offset"), "s-", color=LOWER, ms=3, label=f"offset: mean â − {point:g}")
+    steps, slope = series(rows, "d_slope_real")
+    axes.plot(steps, slope, color=UPPER, lw=1.2, label="D's slope ‖∇ₓ logit‖ at the real painting")
+    axes.axhline(0.0, **EQUILIBRIUM_STYLE)
     axes.legend(fontsize=8, frameon=False)
 
 

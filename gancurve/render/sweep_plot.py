@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from gancurve.core.artist import Artist
 from gancurve.core.critic import CriticView
-from gancurve.core.metrics import CONVERGED_MAX_W1
+from gancurve.core.metrics import converged_max_w1
 from gancurve.core.objectives import Objective
 from gancurve.render.critic_panel import draw_critic
 from gancurve.render.style import GREEN, REAL, UPPER
@@ -75,8 +75,9 @@ def build_sweep_figure(
         fontsize=14,
         weight="bold",
     )
-    _over_training(panels["over"], curves)
-    _final(panels["final"], summary["members"])
+    converged_below = converged_max_w1(artist.law)
+    _over_training(panels["over"], curves, converged_below)
+    _final(panels["final"], summary["members"], converged_below)
     for index, (label, row, samples) in enumerate(picks):
         _histogram(panels[f"pick{index}"], label, row, samples, "cde"[index], artist)
     for index in range(len(picks), 3):
@@ -88,7 +89,7 @@ def _text(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
-def _over_training(axes: Axes, curves: list[MemberCurve]) -> None:
+def _over_training(axes: Axes, curves: list[MemberCurve], converged_below: float) -> None:
     """Every member faint, their median bold, p10–p90 shaded: the spread between seeds."""
     axes.set_title("(a) W1 to the artist over training, every seed (lower is better)")
     axes.set_xlabel("step")
@@ -106,7 +107,7 @@ def _over_training(axes: Axes, curves: list[MemberCurve]) -> None:
     axes.fill_between(steps, p10, p90, color=UPPER, alpha=0.35, lw=0, label="p10–p90 of the seeds")
     axes.plot(steps, median, color="#1F4E99", lw=2.2, marker=marker, label="median seed")
     axes.plot([], [], color=REAL, lw=0.8, alpha=0.6, label="one seed")
-    axes.axhline(CONVERGED_MAX_W1, color="black", ls=":", lw=1, label=f"converged below {CONVERGED_MAX_W1}")
+    axes.axhline(converged_below, color="black", ls=":", lw=1, label=f"converged below {converged_below}")
     axes.set_yscale("log")
     axes.legend(fontsize=8, frameon=False, loc="upper right")
 
@@ -135,11 +136,11 @@ def w1_band(curves: list[MemberCurve]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return steps, p10, median, p90
 
 
-def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:
+def _final(axes: Axes, rows: list[dict[str, Any]], converged_below: float) -> None:
     """Final W1 of each seed as a dot, coloured by verdict; diverged seeds sit on the right edge."""
     axes.set_title("(b) final W1, one dot per seed")
     finite = [row["w1"] for row in rows if row["w1"] is not None and math.isfinite(row["w1"])]
-    right = max([*finite, CONVERGED_MAX_W1]) * 1.5
+    right = max([*finite, converged_below]) * 1.5
     jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(rows))
     for verdict, colour in VERDICT_COLOURS.items():
         chosen = [i for i, row in enumerate(rows) if row["verdict"] == verdict]
@@ -147,7 +148,7 @@ def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:
             continue
         w1 = [rows[i]["w1"] if rows[i]["w1"] is not None else right for i in chosen]
         axes.scatter(w1, jitter[chosen], s=18, color=colour, label=f"{verdict} ({len(chosen)})", zorder=2)
-    axes.axvline(CONVERGED_MAX_W1, color="black", ls=":", lw=1)
+    axes.axvline(converged_below, color="black", ls=":", lw=1)
     worst = sorted((row for row in rows if row["w1"] is not None), key=lambda row: -row["w1"])[:3]
     for row in worst:
         index = rows.index(row)
@@ -164,14 +165,14 @@ def _final(axes: Axes, rows: list[dict[str, Any]]) -> None:
 def _histogram(
     axes: Axes, label: str, row: dict[str, Any], samples: Samples, letter: str, artist: Artist
 ) -> None:
-    from gancurve.render.plot import artist_density, histogram_bins
+    from gancurve.render.plot import HISTOGRAM_RANGE, artist_density, histogram_bins
 
     colour = VERDICT_COLOURS.get(row["verdict"], GREEN)
     law = artist.law
-    axes.hist(samples.a_hat, bins=histogram_bins(law), range=(0.5, 2.5), density=True, color=colour,
+    axes.hist(samples.a_hat, bins=histogram_bins(law), range=HISTOGRAM_RANGE, density=True, color=colour,
               alpha=0.7, label=f"fitted a of seed {row['seed']}")  # fmt: skip
     artist_density(axes, law)
-    axes.set_xlim(0.5, 2.5)
+    axes.set_xlim(*HISTOGRAM_RANGE)
     axes.set_xlabel(f"a  (painting ≈ {artist.family.formula})")
     axes.set_title(f"({letter}) the {label} seed: {row['run']}, W1 {_text(row['w1'])}, {row['verdict']}")
     axes.legend(fontsize=8, frameon=False, loc="upper left")

@@ -10,7 +10,8 @@ import numpy as np
 from gancurve.core.artist import Artist, ParameterLaw, make_artist
 from gancurve.core.condition import Condition, make_condition
 from gancurve.core.config import PAINTINGS_MAX, TrainConfig
-from gancurve.core.draws import ARTIST_FLOOR_STREAM, stream
+from gancurve.core.critic import real_slopes
+from gancurve.core.draws import ARTIST_FLOOR_STREAM, draw_ideas, stream
 from gancurve.core.metrics import TARGET_SPREAD, Verdict, quality, verdict
 from gancurve.core.networks import Weights, logits, paint
 from gancurve.core.objectives import OBJECTIVES
@@ -19,6 +20,9 @@ from gancurve.errors import UsageError
 from gancurve.store.checkpoint import load_networks
 from gancurve.store.rundir import RunDir
 
+#: D's slope at the real painting of the law's median (``core.critic.real_slopes``), as
+#: ``evaluate`` and a sweep's summary report it.
+SLOPE_KEYS = ("d_slope_real", "d_slope_a")
 #: The ideal value of each quality metric (what a perfect generator gets with infinite samples).
 IDEAL = {
     "w1": 0.0,
@@ -36,18 +40,26 @@ IDEAL = {
 
 def ideal(loss: str, law: ParameterLaw | None = None) -> dict[str, float | None]:
     """Every metric's ideal for a run of this objective and artist: D's at the objective's
-    equilibrium, the spread of the artist's law, and (with modes) every mode captured."""
+    equilibrium, the spread of the artist's law, (with modes) every mode captured, and (a point)
+    no offset and a flat D at the point — the Dirac-GAN's equilibrium; for a law with a width D's
+    slope at one real painting has no ideal of its own (None)."""
     objective = OBJECTIVES[loss]
     d_loss = objective.d_loss_at_equilibrium
     modes: dict[str, float | None] = {}
     if law is not None and law.modes > 1:
         modes = {"modes_captured": float(law.modes), "high_quality": 1.0, "mode_kl": 0.0}
+    point = law is not None and law.is_point
+    if point:
+        modes["a_offset"] = 0.0
+    flat = 0.0 if point else None
     return {
         **IDEAL,
         "spread": law.std if law is not None else TARGET_SPREAD,
         **modes,
         "d_accuracy": objective.view_at_equilibrium,
         "d_score": None if d_loss is None else 0.0 - d_loss,  # 0.0 − d: never "-0.000"
+        "d_slope_real": flat,
+        "d_slope_a": flat,
     }
 
 
@@ -88,13 +100,15 @@ def evaluate_weights(
     )
     a_quality = quality(draws.floor[0], draws.artist, (draws.condition, draws.floor[1]))
     # The artist's view: the tutorial's accuracy looks at real paintings only (the same number);
-    # a margin compares them with the second real sample instead of G's.
+    # a margin compares them with the second real sample instead of G's. D's slope at the real
+    # painting is D's alone: the same number in both columns.
+    slopes = {key: generator[key] for key in SLOPE_KEYS}
     return Evaluation(
         run=name,
         step=step,
         samples=n,
         generator=generator,
-        artist={**a_quality.to_dict(), "d_accuracy": a_view, "d_score": a_score},
+        artist={**a_quality.to_dict(), "d_accuracy": a_view, "d_score": a_score, **slopes},
         verdict=judged,
         loss=config.loss,
     )
@@ -124,7 +138,7 @@ def evaluation_draws(config: TrainConfig, n: int, seed: int) -> EvaluationDraws:
     artist, condition = make_artist(config), make_condition(config)
     rng = stream(seed)
     requested = condition.requested_a(n)  # a conditional G is asked for evenly spread conditions
-    ideas = rng.standard_normal((n, config.ideas), np.float32)
+    ideas = draw_ideas(rng, config.prior, (n, config.ideas))
     real_a = artist.sample_a(n, rng)
     floor_a = artist.sample_a(n, stream(seed, ARTIST_FLOOR_STREAM))
     return EvaluationDraws(
@@ -151,4 +165,6 @@ def score_generator(
     )
     g_quality = quality(fake, draws.artist, (draws.condition, draws.requested))
     judged = verdict(g_quality, view, OBJECTIVES[config.loss], draws.artist.law)
-    return {**g_quality.to_dict(), "d_accuracy": view, "d_score": score}, judged
+    slope, along = real_slopes(weights["discriminator"], draws.artist, draws.condition)
+    metrics = {**g_quality.to_dict(), "d_accuracy": view, "d_score": score}
+    return {**metrics, "d_slope_real": slope, "d_slope_a": along}, judged

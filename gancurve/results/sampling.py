@@ -14,7 +14,7 @@ import numpy as np
 from gancurve.core.artist import make_artist
 from gancurve.core.condition import Condition, make_condition
 from gancurve.core.config import PAINTINGS_MAX
-from gancurve.core.draws import stream
+from gancurve.core.draws import draw_ideas, stream
 from gancurve.core.networks import paint
 from gancurve.errors import UsageError
 from gancurve.formats import SAMPLE_FILE_FORMATS, SAMPLE_FORMATS, json_text
@@ -91,7 +91,7 @@ def draw_samples(
     request = request or Request()
     request.check(run.name, config.condition)
     condition = make_condition(config)
-    ideas = stream(seed).standard_normal((n, config.ideas), dtype=np.float32)
+    ideas = draw_ideas(stream(seed), config.prior, (n, config.ideas))
     values = request.condition_values(condition, n)
     artist = make_artist(config)
     # A request far outside the artist's range can overflow float32 inside G: such paintings are

@@ -212,11 +212,13 @@ def _adam_steps(text: str) -> dict[str, int]:
 
 def check_rng(rng: object, kind: str) -> None:
     """The training streams' state: twelve uint64 words (numpy; eighteen with WGAN-GP's mixing
-    stream) or torch's generator bytes."""
+    stream, twenty-four with instance noise's) or torch's generator bytes."""
     if kind == RNG_NUMPY:
         sizes = [(size,) for size in STREAMS_STATE_SIZES]
         if not isinstance(rng, np.ndarray) or rng.dtype != np.uint64 or rng.shape not in sizes:
-            raise DamagedCheckpointError("its random stream state is not twelve or eighteen 64-bit words")
+            raise DamagedCheckpointError(
+                "its random stream state is not twelve, eighteen or twenty-four 64-bit words"
+            )
     elif kind == RNG_TORCH:
         if not isinstance(rng, np.ndarray) or rng.dtype != np.uint8 or rng.ndim != 1:
             raise DamagedCheckpointError("its random stream state is not a byte array")

@@ -24,6 +24,7 @@ from typing import Any
 
 from gancurve.core.config import TrainConfig
 from gancurve.core.recipes import RECIPES, TRAINING_OPTIONS, choose
+from gancurve.core.schedule import DECAYING
 from gancurve.errors import UsageError
 
 #: The endings a recipe file may have.
@@ -109,9 +110,17 @@ def _options_of_config(path: Path, fields: dict[str, Any]) -> dict[str, Any]:
         raise UsageError(f"{path} holds no valid configuration: {error}.") from None
     options: dict[str, Any] = {name: getattr(config, name) for name in TRAINING_OPTIONS if name in fields}
     options.pop("decay_start", None)  # a number of steps there, a share of the run here
+    options.pop("ema_start", None)  # likewise
     options["betas"] = (config.beta1, config.beta2)
-    if config.lr_schedule == "linear-decay":
+    if config.lr_schedule in DECAYING:
         options["decay_start"] = config.decay_start / config.decay_end
+    if config.ema_start:  # a share of the run's length, which only a decay's end records
+        if not config.decay_end:
+            raise UsageError(
+                f"{path} starts G's average at step {config.ema_start:,} of a run whose length it does "
+                "not record; copy it without ema_start and give --ema-start as a share."
+            )
+        options["ema_start"] = config.ema_start / config.decay_end
     if config.artist != "parabola-modes":
         options.pop("modes", None)  # kept in every config, an option only of that artist
     return options

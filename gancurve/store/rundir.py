@@ -6,6 +6,7 @@ One directory per run (see ``docs/design.md``)::
     checkpoint.safetensors   the full training state (arrays + JSON metadata; no code)
     metrics.csv              one row per logged step
     snapshots.npz            G's paintings for the fixed ideas, every snapshot step
+    lab.json                 (a run saved by ``gancurve lab``) the choices changed while it trained
 
 (Runs written by gancurve 0.1.0 have ``checkpoint.pt`` instead, until their next save.)
 
@@ -43,13 +44,17 @@ LEGACY_CHECKPOINT_FILE = "checkpoint.pt"
 METRICS_FILE = "metrics.csv"
 SNAPSHOTS_FILE = "snapshots.npz"
 LOCK_FILE = ".lock"
+#: What ``gancurve lab`` changed while it trained the run (which choice, from what to what, at which step).
+LAB_FILE = "lab.json"
 #: What makes a directory of runs a sweep (its members beside it) or a grid (one sweep per recipe).
 SWEEP_FILE = "sweep.json"
 GRID_FILE = "grid.json"
 #: A sweep's member directory: ``seed-037`` (also found as ``seed-37``).
 MEMBER_PATTERN = re.compile(r"seed-0*(\d+)")
 #: The files that make up a run: nothing else may write over them.
-RUN_FILES = (CONFIG_FILE, CHECKPOINT_FILE, LEGACY_CHECKPOINT_FILE, METRICS_FILE, SNAPSHOTS_FILE, LOCK_FILE)
+RUN_FILES = (
+    CONFIG_FILE, CHECKPOINT_FILE, LEGACY_CHECKPOINT_FILE, METRICS_FILE, SNAPSHOTS_FILE, LAB_FILE, LOCK_FILE,
+)  # fmt: skip
 #: What a trained run holds, in the order a copy of it is written: the checkpoint last, so a copy
 #: cut short by a crash is a run behind its logs (as a save is), never a checkpoint without them.
 TRAINED_FILES = (CONFIG_FILE, METRICS_FILE, SNAPSHOTS_FILE, CHECKPOINT_FILE)
@@ -174,6 +179,33 @@ class RunDir:
             raise GancurveError(
                 f"{self.config_path} holds no valid training configuration ({error})."
             ) from error
+
+    # -- the lab's changes ------------------------------------------------------------------
+
+    @property
+    def lab_path(self) -> Path:
+        """Where the changes made in ``gancurve lab`` live (runs it saved only)."""
+        return self.path / LAB_FILE
+
+    def write_lab_changes(self, data: dict[str, Any]) -> None:
+        """Write ``lab.json`` atomically."""
+        atomic_write_text(self.lab_path, json.dumps(data, indent=2) + "\n")
+
+    def read_lab_changes(self) -> list[dict[str, Any]]:
+        """The changes ``lab.json`` records (none when the run has no such file); a damaged file is
+        one line."""
+        if not self.lab_path.is_file():
+            return []
+        try:
+            data = parse_json(self._read_text(self.lab_path, "the lab's changes"))
+        except ValueError as error:
+            raise GancurveError(
+                f"{self.lab_path} is not valid JSON ({getattr(error, 'msg', error)})."
+            ) from error
+        changes = data.get("changes") if isinstance(data, dict) else None
+        if not isinstance(changes, list) or not all(isinstance(change, dict) for change in changes):
+            raise GancurveError(f"{self.lab_path} does not hold a list of changes.")
+        return changes
 
     # -- metrics --------------------------------------------------------------------------
 

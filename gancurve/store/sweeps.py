@@ -50,10 +50,13 @@ ROW_FIELDS = (
     "d_accuracy", "d_score", "reason",
 )  # fmt: skip
 METRIC_FIELDS = ROW_FIELDS[4:12]
-#: The metrics only some runs have, columns of their rows only (before ``reason``): the mode-collapse
-#: metrics of an artist with modes, and a conditional G's errors against its condition.
+#: The metrics only some rows have, columns of their rows only (before ``reason``): D's slope at the
+#: real painting (every member since it was added; a summary written before has none), the
+#: mode-collapse metrics of an artist with modes, a conditional G's errors against its condition,
+#: and a point's offset.
 OPTIONAL_FIELDS = (
-    "modes_captured", "high_quality", "mode_kl", "w1_label_0", "w1_label_1", "a_error", "a_error_p90",
+    "d_slope_real", "d_slope_a", "modes_captured", "high_quality", "mode_kl", "w1_label_0", "w1_label_1",
+    "a_error", "a_error_p90", "a_offset",
 )  # fmt: skip
 
 
@@ -134,6 +137,7 @@ def read_summary_json(path: Path, owner: str, key: str, place: Path) -> dict[str
 
 _AGGREGATE_NUMBER = re.compile(
     r".*_(median|p90|max|mean)|collapsed|diverged|still_learning|dropped_modes|ignores_condition"
+    r"|near_point|near_point_rate"
 )
 
 

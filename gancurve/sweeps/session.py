@@ -278,9 +278,10 @@ class SweepSession:
         for member, row in live.items():
             if "spread" not in row:
                 continue
-            if blown_up(row["w1"], row["residual"], row["in_bounds"], row["spread"], row["d_accuracy"]):
+            law = self.sessions[member].trainer.artist.law
+            if blown_up(row["w1"], row["residual"], row["in_bounds"], row["spread"], row["d_accuracy"], law):
                 blow_ups += 1
-            elif collapsing(row["spread"], row["coverage"], self.sessions[member].trainer.artist.law):
+            elif collapsing(row["spread"], row["coverage"], law):
                 collapses += 1
         return {
             "w1_median": float(np.median(w1)) if w1 else math.nan,

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from gancurve.core.metrics import POINT_TOLERANCE
 from gancurve.store.sweeps import METRIC_FIELDS, OPTIONAL_FIELDS
 
 #: The two-sided 95% normal quantile.
@@ -75,6 +76,8 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "dropped_modes": verdicts.count("dropped modes"),
         "ignores_condition": verdicts.count("ignores condition"),
         **_optional_means(scored),
+        **_slope_median(scored),
+        **_near_point(rows),
         "worst": [
             {"seed": row["seed"], "run": row["run"], "verdict": row["verdict"], "w1": row["w1"]}
             for row in by_badness[:WORST_SHOWN]
@@ -91,6 +94,25 @@ def w1_of(row: dict[str, Any]) -> float:
 def _optional_means(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     """The mean of each optional metric the members have (modes, condition)."""
     return {f"{name}_mean": _mean(rows, name) for name in OPTIONAL_FIELDS if rows and name in rows[0]}
+
+
+def _slope_median(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The median of D's slope at the real painting (a few seeds whose D is steep would pull the
+    mean far), when the members have it."""
+    if not rows or "d_slope_real" not in rows[0]:
+        return {}
+    return {"d_slope_real_median": float(np.median([row["d_slope_real"] for row in rows]))}
+
+
+def _near_point(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """For a point law (its rows have ``a_offset``): how many members end within the stated
+    distance of the point, mean ``|â − point|`` (W1) ≤ ``POINT_TOLERANCE`` — a diverged member
+    never — as a count, a rate and its 95% Wilson interval."""
+    if not any("a_offset" in row for row in rows):
+        return {}
+    near = sum(w1_of(row) <= POINT_TOLERANCE for row in rows)
+    low, high = wilson_interval(near, len(rows))
+    return {"near_point": near, "near_point_rate": near / len(rows), "near_point_95": [low, high]}
 
 
 def _mean(rows: Sequence[dict[str, Any]], key: str) -> float:

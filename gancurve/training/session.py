@@ -6,14 +6,14 @@ evaluate, snapshot and checkpoint, and keeps the run directory consistent.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
 
 from gancurve.core.condition import make_condition
 from gancurve.core.config import TrainConfig
-from gancurve.core.critic import FRAME_PAINTINGS, critic_frame
+from gancurve.core.critic import FRAME_PAINTINGS, critic_frame, real_slopes
 from gancurve.core.draws import eval_ideas, fixed_ideas
 from gancurve.core.engines import DEFAULT_ENGINE, make_engine
 from gancurve.core.engines.protocol import Engine
@@ -37,10 +37,13 @@ from gancurve.training.signals import StopFlag, StoppedError
 EVAL_SAMPLES = 2000
 #: The most steps run in one engine call: a stop request waits for the call to end.
 MAX_CALL_STEPS = 64
-#: The columns an evaluation adds to a metrics row (``raw_…``: G itself, beside its moving average;
-#: ``d_star_gap``: D against the optimal D for G).
+#: D's columns, logged with the critic: every logged row of a run that records critic frames, a
+#: sweep's member's evaluations (``d_star_gap``: D against the optimal D for G; ``d_slope_real``,
+#: ``d_slope_a``: D's slope at the real painting of the law's median, ``core.critic.real_slopes``).
+CRITIC_KEYS = frozenset({"d_star_gap", "d_slope_real", "d_slope_a"})
+#: The columns an evaluation adds to a metrics row (``raw_…``: G itself, beside its moving average).
 _QUALITY = frozenset(Quality.__dataclass_fields__)
-QUALITY_KEYS = _QUALITY | {f"raw_{key}" for key in _QUALITY} | {"d_star_gap"}
+QUALITY_KEYS = _QUALITY | {f"raw_{key}" for key in _QUALITY} | CRITIC_KEYS
 
 
 @dataclass
@@ -154,8 +157,8 @@ class TrainingSession:
         if step % cadence.log_every and step % cadence.eval_every:
             history.rows.pop()
         elif step % cadence.eval_every:
-            # (D against the optimal D is logged at every row of a run that records critic frames.)
-            extras = QUALITY_KEYS - {"d_star_gap"} if self.critic_frames else QUALITY_KEYS
+            # (D's columns are logged at every row of a run that records critic frames.)
+            extras = QUALITY_KEYS - CRITIC_KEYS if self.critic_frames else QUALITY_KEYS
             history.rows[-1] = {k: v for k, v in history.rows[-1].items() if k not in extras}
 
     def begin(self, reporter: Reporter) -> Outcome:
@@ -233,6 +236,9 @@ class TrainingSession:
             gap = self._critic(step)[1]
             if gap is not None:
                 row["d_star_gap"] = gap
+            discriminator = self.trainer.weights()["discriminator"]
+            slope, along = real_slopes(discriminator, self.trainer.artist, self.asked[0])
+            row.update(d_slope_real=slope, d_slope_a=along)
         problem = divergence_in(row)
         if problem:
             where = f"at step {step} ({problem})"
@@ -247,6 +253,10 @@ class TrainingSession:
         self.history.snapshot_d_accuracy.append(values["d_accuracy"])
         self.history.snapshot_d_score.append(values["d_score"])
         self.history.snapshot_critic.append(self._critic(step)[0] if self.critic_frames else None)
+
+    def critic(self) -> tuple[np.ndarray | None, float | None]:
+        """D along the family now next to the optimal D for G now, and the gap (see ``_critic``)."""
+        return self._critic(self.trainer.step_count)
 
     def _critic(self, step: int) -> tuple[np.ndarray | None, float | None]:
         """D along the family now next to the optimal D for G now, and the gap between them
@@ -271,6 +281,27 @@ class TrainingSession:
             result = critic_frame(discriminator, artist, a_hat, self.config.loss, condition, labels)
         self._critic_cache = (step, result)
         return result
+
+    def end_here(self, reporter: Reporter, outcome: Outcome) -> None:
+        """Log, evaluate and snapshot the current step as a run's last step is, so that what is saved
+        now is the run ``train --steps STEP`` writes (``gancurve lab`` saves wherever it is);
+        :meth:`carry_on` undoes it when training goes on."""
+        step, history = self.trainer.step_count, self.history
+        if history.snapshot_steps and history.snapshot_steps[-1] == step:
+            history.drop_last_snapshot()
+        if history.rows and history.rows[-1]["step"] == step:
+            history.rows.pop()
+        cadence = self.cadence
+        self.cadence = replace(cadence, steps=step)
+        try:
+            self.after_step(step, reporter, outcome)
+        finally:
+            self.cadence = cadence
+
+    def carry_on(self) -> None:
+        """Training goes on past the step :meth:`end_here` ended at: forget what only an end logs."""
+        self._forget_end_of_run_extras(self.trainer.step_count)
+        self.last_row = self.history.rows[-1] if self.history.rows else {}
 
     def _check_collapse(self, row: dict[str, float], reporter: Reporter, outcome: Outcome) -> None:
         """Warn once when G's paintings stop varying (mode collapse)."""

@@ -20,18 +20,38 @@ from typing import Any
 import numpy as np
 
 from gancurve.core.artist import make_artist
-from gancurve.core.config import TrainConfig
-from gancurve.core.draws import BlockDraws
+from gancurve.core.config import OPTIMIZER_CODES, TrainConfig
+from gancurve.core.draws import BlockDraws, needs_mix, needs_noise
 from gancurve.core.engines import layout
 from gancurve.core.engines.protocol import RNG_NUMPY, STAT_NAMES, AdamState, TrainState
 from gancurve.core.networks import NETWORKS, Weights, forward, initial_weights, network_shapes
 from gancurve.core.objectives import LOSS_CODES
+from gancurve.core.schedule import SCHEDULE_CODES
 from gancurve.core.stats import step_stats
 
 #: torch.optim.Adam's default epsilon, which the reference trainer uses.
 ADAM_EPS = 1e-8
 #: The architecture every member of one engine must share (it fixes the arrays' shapes).
 SHARED_FIELDS = ("ideas", "hidden", "points", "batch_size", "d_steps", "condition")
+#: The config's fields a member's row of the ``hyper`` table holds (:meth:`BatchedEngine.set_hyper`
+#: writes them; ``lr_schedule`` only names the decay its two steps columns hold): what a member may
+#: change between two steps (:meth:`BatchedEngine.retune`) — everything else fixes its arrays,
+#: its artist or its draws.
+HYPER_FIELDS = (
+    "lr_g",
+    "lr_d",
+    "beta1",
+    "beta2",
+    "loss",
+    "lr_schedule",
+    "decay_start",
+    "decay_end",
+    "warmup",
+    "r1",
+    "ema",
+    "instance_noise",
+    "momentum",
+)
 
 
 class BatchedEngine:
@@ -71,6 +91,9 @@ class BatchedEngine:
         self._real_a = np.zeros(slots, dtype)
         self._ideas = np.zeros((*slots, first.ideas), dtype)
         self._mix = np.zeros(slots, dtype)  # WGAN-GP's mixing weights (its members only)
+        # Instance noise per painting point, the artist's then G's (no points when no member has any).
+        noise_points = first.points if any(needs_noise(config) for config in configs) else 0
+        self._noise = np.zeros((*slots[:3], 2, first.batch_size, noise_points), dtype)
         self._condition = np.zeros((*slots, first.g_inputs - first.ideas), dtype)  # each row's condition
         self._block_used = self.BLOCK_STEPS  # nothing drawn yet
         self._basis, self._offset = self.artist.basis(dtype), self.artist.offset(dtype)
@@ -97,8 +120,31 @@ class BatchedEngine:
         self.hyper[member, layout.LOSS] = LOSS_CODES[config.loss]
         self.hyper[member, layout.DECAY_START] = config.decay_start
         self.hyper[member, layout.DECAY_END] = config.decay_end
+        self.hyper[member, layout.SCHEDULE] = SCHEDULE_CODES[config.lr_schedule]
+        self.hyper[member, layout.WARMUP] = config.warmup
         self.hyper[member, layout.R1] = config.r1
         self.hyper[member, layout.EMA] = config.ema
+        self.hyper[member, layout.EMA_START] = config.ema_start
+        if needs_noise(config) and self._noise.shape[-1] == 0:
+            raise ValueError("this engine was made without instance noise; make it with the member's config")
+        self.hyper[member, layout.NOISE] = config.instance_noise
+        self.hyper[member, layout.OPTIMIZER] = OPTIMIZER_CODES[config.optimizer]
+        self.hyper[member, layout.MOMENTUM] = config.momentum
+
+    def retune(self, member: int, config: TrainConfig) -> None:
+        """Continue a member from its next step with ``config``, which may differ from its own only
+        in :data:`HYPER_FIELDS` (and not in whether it draws WGAN-GP's mixing weights or instance
+        noise: its random streams stay the ones it has); ``ValueError`` naming what cannot change
+        between steps.
+
+        Its weights, moments and draws go on as they are; a member that starts keeping G's moving
+        average averages from its G now (as a forced resume that starts one does)."""
+        problem = retune_problem(self.configs[member], config)
+        if problem:
+            raise ValueError(problem)
+        if config.ema > 0 and self.configs[member].ema == 0:
+            self.g_ema[member] = self.g[member]
+        self.set_hyper(member, config)
 
     def advance(self, steps: int) -> None:
         """Train every active member ``steps`` more steps."""
@@ -124,15 +170,16 @@ class BatchedEngine:
         kernel.share_members(int(np.count_nonzero(self.active)))
         kernel.train_steps(
             self.g, self.d, self.g_ema, self.g_moments, self.d_moments, self.adam_steps, self.hyper,
-            self.active, self._real_a, self._ideas, self._condition, self._mix, self._block_used, count,
-            self._basis, self._offset, self.logits,
+            self.active, self._real_a, self._ideas, self._condition, self._mix, self._noise, self._block_used,
+            count, self._basis, self._offset, self.logits,
         )  # fmt: skip
 
     def _draw_block(self) -> None:
         for member in np.flatnonzero(self.active):
             self.draws[member].fill(
-                self._real_a[member], self._ideas[member], self._mix[member], self._condition[member]
-            )
+                self._real_a[member], self._ideas[member], self._mix[member], self._condition[member],
+                self._noise[member],
+            )  # fmt: skip
         self._block_used = 0
 
     def set_active(self, mask: np.ndarray) -> None:
@@ -218,6 +265,19 @@ class BatchedEngine:
         self._block_used = self.BLOCK_STEPS
 
 
+def retune_problem(config: TrainConfig, wanted: TrainConfig) -> str | None:
+    """Why a member trained with ``config`` cannot go on with ``wanted`` from its next step (the
+    fields that differ outside :data:`HYPER_FIELDS`, or a change of its random streams); None: it can."""
+    fixed = [name for name in config.differences_in(wanted) if name not in HYPER_FIELDS]
+    if fixed:
+        return f"{', '.join(fixed)} cannot change between steps"
+    if needs_mix(config) != needs_mix(wanted):
+        return "wasserstein-gp draws random numbers of its own: it cannot start or stop between steps"
+    if needs_noise(config) != needs_noise(wanted):
+        return "instance noise draws random numbers of its own: it cannot start or stop between steps"
+    return None
+
+
 def prepare(dtype: type[np.floating[Any]] = np.float32) -> None:
     """Load the compiled step for ``dtype`` now (numba's cache: ~0.4 s), not in the middle of a run.
 
@@ -229,7 +289,8 @@ def prepare(dtype: type[np.floating[Any]] = np.float32) -> None:
     kernel.train_steps(
         empty, empty, empty, moments, moments, np.zeros((0, 2), np.int64),
         np.zeros((0, layout.HYPER_COLUMNS)), np.zeros(0, np.bool_), slots, np.zeros((0, 1, 1, 1, 1), dtype),
-        np.zeros((0, 1, 1, 1, 0), dtype), slots, 0, 0, np.ones(1, dtype), np.zeros(1, dtype),
+        np.zeros((0, 1, 1, 1, 0), dtype), slots, np.zeros((0, 1, 1, 2, 1, 1), dtype), 0, 0, np.ones(1, dtype),
+        np.zeros(1, dtype),
         np.zeros((0, layout.LOGIT_PARTS, 1), dtype),
     )  # fmt: skip
 
@@ -331,6 +392,11 @@ class Member:
         """Continue this member from a saved state."""
         self.engine.load_state(self.index, state)
         self.engine.set_hyper(self.index, self.config)
+
+    def retune(self, config: TrainConfig) -> None:
+        """Continue from the next step with ``config`` (see :meth:`BatchedEngine.retune`)."""
+        self.engine.retune(self.index, config)
+        self.config = config
 
 
 def single_run(config: TrainConfig, dtype: type[np.floating[Any]] = np.float32) -> Member:

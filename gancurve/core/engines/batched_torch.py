@@ -14,6 +14,7 @@ the host and copied to the device, so member ``k`` trains on exactly the draws o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,13 +22,14 @@ import numpy as np
 import torch
 
 from gancurve.core import losses
-from gancurve.core.config import TrainConfig
+from gancurve.core.config import OPTIMIZER_CODES, TrainConfig
 from gancurve.core.engines import layout
 from gancurve.core.engines.batched import BatchedEngine
 from gancurve.core.engines.protocol import TrainState
 from gancurve.core.engines.reference import with_condition
 from gancurve.core.networks import Weights
 from gancurve.core.objectives import LOSS_CODES
+from gancurve.core.schedule import SCHEDULE_CODES
 
 #: Steps run eagerly before capture (cuBLAS handles, allocator); they are undone.
 WARMUP_STEPS = 3
@@ -70,7 +72,7 @@ class TorchBatchedEngine(BatchedEngine):
             "g_moments": self.g_moments, "d_moments": self.d_moments,
             "adam_steps": self.adam_steps.astype(np.float64), "hyper": self.hyper,
             "active": self.active, "real_a": self._real_a[:, 0], "ideas": self._ideas[:, 0],
-            "mix": self._mix[:, 0], "condition": self._condition[:, 0],
+            "mix": self._mix[:, 0], "condition": self._condition[:, 0], "noise": self._noise[:, 0],
             "logits": self.logits,
         }  # fmt: skip
         for name, array in host.items():
@@ -114,11 +116,13 @@ class TorchBatchedEngine(BatchedEngine):
         block_ideas = torch.from_numpy(self._ideas).to(self.torch_device, self.torch_dtype)
         block_mix = torch.from_numpy(self._mix).to(self.torch_device, self.torch_dtype)
         block_condition = torch.from_numpy(self._condition).to(self.torch_device, self.torch_dtype)
+        block_noise = torch.from_numpy(self._noise).to(self.torch_device, self.torch_dtype)
         for k in range(self._block_used, self._block_used + count):
             on["real_a"].copy_(block_a[:, k])
             on["ideas"].copy_(block_ideas[:, k])
             on["mix"].copy_(block_mix[:, k])
             on["condition"].copy_(block_condition[:, k])
+            on["noise"].copy_(block_noise[:, k])
             if self.graph is None and self._capture_wanted:
                 self._try_capture()
             if self.graph is not None:
@@ -133,19 +137,28 @@ class TorchBatchedEngine(BatchedEngine):
         on = self._on_device
         hyper = on["hyper"]
         code = hyper[:, layout.LOSS]
-        factor = _linear_decay_factor(  # the schedule follows the training step (G's Adam step)
-            on["adam_steps"][:, 0:1] + 1.0,
+        step = on["adam_steps"][:, 0:1] + 1.0  # the schedule follows the training step (G's Adam step)
+        decay = _decay_factor(
+            step,
+            hyper[:, layout.SCHEDULE, None],
             hyper[:, layout.DECAY_START, None],
             hyper[:, layout.DECAY_END, None],
         )
+        warmup = hyper[:, layout.WARMUP, None]
+        factor = decay * torch.where(step >= warmup, torch.ones_like(step), step / warmup.clamp(min=1.0))
         for slot in range(on["real_a"].shape[1]):
             real = (
                 on["real_a"][:, slot, :, None] * self._basis_on_device + self._offset_on_device
             )  # a·basis + offset
             condition = on["condition"][:, slot]  # the artist's painting and G's of a row share it
             fake = self._generator(on["g"], with_condition(on["ideas"][:, slot], condition))
+            seen_real, seen_fake = real, fake.detach()
+            if self._noise_used:  # instance noise: D sees painting + σ·factor·n (σ = 0: unchanged)
+                sigma = (hyper[:, layout.NOISE, None] * decay).to(real.dtype)[:, :, None]  # not warmed up
+                noise = on["noise"][:, slot]
+                seen_real, seen_fake = real + sigma * noise[:, 0], seen_fake + sigma * noise[:, 1]
             real_logits, fake_logits = self._update_d(
-                real, fake.detach(), condition, on["mix"][:, slot], code, factor
+                seen_real, seen_fake, condition, on["mix"][:, slot], code, factor
             )
 
         # (2) Update G against the updated D, each member with its own G loss.
@@ -156,7 +169,8 @@ class TorchBatchedEngine(BatchedEngine):
         with torch.no_grad():
             # G's moving average, for the members that keep one (decay 0: the average is unused).
             decay = on["hyper"][:, layout.EMA, None].to(on["g"].dtype)
-            averaged = decay * on["g_ema"] + (1.0 - decay) * on["g"]
+            started = on["adam_steps"][:, 0:1] + 1.0 > on["hyper"][:, layout.EMA_START, None]  # --ema-start
+            averaged = torch.where(started, decay * on["g_ema"] + (1.0 - decay) * on["g"], on["g"])
             on["g_ema"].copy_(torch.where(on["active"][:, None] & (decay > 0), averaged, on["g_ema"]))
             on["adam_steps"][:, 0].add_(on["active"].to(torch.float64))
             on["logits"].copy_(torch.stack([real_logits, fake_logits, new_logits], dim=1))
@@ -198,6 +212,16 @@ class TorchBatchedEngine(BatchedEngine):
         return any(config.r1 > 0 for config in self.configs)
 
     @property
+    def _sgd_used(self) -> bool:
+        """Whether any member learns by SGD."""
+        return any(config.optimizer == "sgd" for config in self.configs)
+
+    @property
+    def _noise_used(self) -> bool:
+        """Whether any member has instance noise (the others get σ = 0: none added)."""
+        return bool(self._noise.shape[-1] > 0)
+
+    @property
     def _gp_used(self) -> bool:
         """Whether any member trains WGAN-GP (the others' penalty is masked out)."""
         return any(config.loss == "wasserstein-gp" for config in self.configs)
@@ -226,8 +250,9 @@ class TorchBatchedEngine(BatchedEngine):
         network: int,
         factor: torch.Tensor,
     ) -> None:
-        """torch.optim.Adam's update for every active member, each with its own learning rate
-        (times the schedule's ``factor``); ``network`` is the column of its Adam step (0 G, 1 D)."""
+        """Each active member's optimizer update, with its own learning rate (times the schedule's
+        ``factor``): torch.optim.Adam's, or (SGD members) torch.optim.SGD's ``m = μ·m + g, w −= lr·m``
+        with ``m`` in the first moment's place; ``network`` is the column of its step (0 G, 1 D)."""
         on = self._on_device
         hyper, active = on["hyper"], on["active"][:, None]
         beta1, beta2, eps = (
@@ -242,6 +267,15 @@ class TorchBatchedEngine(BatchedEngine):
         m = moments[:, 0] * beta1.to(dtype) + grad * (1.0 - beta1).to(dtype)
         v = moments[:, 1] * beta2.to(dtype) + grad * grad * (1.0 - beta2).to(dtype)
         step = (lr / bias1).to(dtype) * m / (torch.sqrt(v) / bias2_sqrt.to(dtype) + eps.to(dtype))
+        if self._sgd_used:  # each SGD member takes its own update in place of Adam's
+            sgd = hyper[:, layout.OPTIMIZER, None] == OPTIMIZER_CODES["sgd"]
+            momentum = hyper[:, layout.MOMENTUM, None]
+            buffer = moments[:, 0] * momentum.to(dtype) + grad
+            m = torch.where(
+                sgd, torch.where(momentum > 0, buffer, moments[:, 0]), m
+            )  # no momentum: no buffer
+            v = torch.where(sgd, moments[:, 1], v)
+            step = torch.where(sgd, lr.to(dtype) * buffer, step)
         moments[:, 0] = torch.where(active, m, moments[:, 0])
         moments[:, 1] = torch.where(active, v, moments[:, 1])
         weights.sub_(torch.where(active, step, torch.zeros_like(step)))
@@ -310,11 +344,13 @@ class TorchBatchedEngine(BatchedEngine):
 
     def set_hyper(self, member: int, config: TrainConfig) -> None:
         """Take a member's learning rates from its config."""
-        penalties_before = (self._r1_used, self._gp_used)
+        penalties_before = (self._r1_used, self._gp_used, self._sgd_used)
         super().set_hyper(member, config)
         if getattr(self, "_on_device", None):
             self._push()
-        if (self._r1_used, self._gp_used) != penalties_before and getattr(self, "graph", None) is not None:
+        if (self._r1_used, self._gp_used, self._sgd_used) != penalties_before and getattr(
+            self, "graph", None
+        ):
             self.graph = None  # the captured step has (or lacks) a penalty's double backward: capture again
             self._capture_wanted = True
 
@@ -328,7 +364,13 @@ def _per_member(code: torch.Tensor, loss_of: Any) -> torch.Tensor:
     return chosen
 
 
-def _linear_decay_factor(step: torch.Tensor, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
-    """:func:`gancurve.core.schedule.linear_decay_factor` on tensors (one value per member)."""
-    falling = ((end - step) / (end - start).clamp(min=1.0)).clamp(0.0, 1.0)
+def _decay_factor(
+    step: torch.Tensor, code: torch.Tensor, start: torch.Tensor, end: torch.Tensor
+) -> torch.Tensor:
+    """:func:`gancurve.core.schedule.decay_factor` on tensors (one value per member)."""
+    length = (end - start).clamp(min=1.0)
+    linear = ((end - step) / length).clamp(0.0, 1.0)
+    cosine = 0.5 * (1.0 + torch.cos(math.pi * ((step - start) / length).clamp(0.0, 1.0)))
+    falling = torch.where(code == SCHEDULE_CODES["cosine"], cosine, linear)
+    falling = torch.where(step >= end, torch.zeros_like(step), falling)
     return torch.where((end <= start) | (step <= start), torch.ones_like(step), falling)

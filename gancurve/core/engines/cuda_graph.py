@@ -33,16 +33,21 @@ class GraphEngine:
     ) -> None:
         self.config = config
         use_graph = torch.device(device).type == "cuda"
-        scheduled = config.lr_schedule != "constant"  # a new learning rate every step: not in a graph
-        self.trainer = Trainer(config, device, dtype, capturable=use_graph and not scheduled)
+        # A new learning rate every step (a schedule, a warm-up): not in a graph.
+        scheduled = config.lr_schedule != "constant" or config.warmup > 0
+        # The average's start is a Python branch of the step: a graph would keep the one it recorded.
+        reason = "a learning-rate schedule changes the step every step" if scheduled else None
+        if config.ema > 0 and config.ema_start > 0:
+            reason = "--ema-start changes the step at its start"
+        self.trainer = Trainer(config, device, dtype, capturable=use_graph and reason is None)
         self.device = self.trainer.device
         self.artist = self.trainer.artist
         self.graph: Any = None
         self.fallback_reason: str | None = None if use_graph else "CUDA graphs need a CUDA device"
         self._static_stats: dict[str, torch.Tensor] | None = None
         self.notice: str | None = None  # a one-line warning for the user, set if capture fails
-        if use_graph and scheduled:
-            self.fallback_reason = "a learning-rate schedule changes the step every step"
+        if use_graph and reason is not None:
+            self.fallback_reason = reason
             self.notice = f"No CUDA graph: {self.fallback_reason}; training runs eagerly."
 
     @property
@@ -144,6 +149,10 @@ def restore_in_place(trainer: Trainer, state: TrainState) -> None:
             live = optimizer.state.get(param)
             if not live:
                 continue
+            if "momentum_buffer" in live:  # SGD: its buffer is kept in the first moment's place
+                buffer = adam.exp_avg[key] if adam.steps else np.zeros_like(adam.exp_avg[key])
+                live["momentum_buffer"].copy_(torch.from_numpy(np.ascontiguousarray(buffer)).to(device))
+                continue
             for moment, saved in (("exp_avg", adam.exp_avg), ("exp_avg_sq", adam.exp_avg_sq)):
                 live[moment].copy_(torch.from_numpy(np.ascontiguousarray(saved[key])).to(device))
             live["step"].fill_(float(adam.steps))  # 0 for a fresh run: Adam starts from zero moments
@@ -153,3 +162,4 @@ def restore_in_place(trainer: Trainer, state: TrainState) -> None:
     else:
         trainer.device_rng.set_state(torch.from_numpy(state.rng.copy()))
     trainer.step_count = state.step
+    trainer.sgd_start = (state.step, state.adam["discriminator"].steps)

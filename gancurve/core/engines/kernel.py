@@ -33,20 +33,40 @@ import numba
 import numpy as np
 from numba import prange
 
+from gancurve.core.config import OPTIMIZER_CODES
 from gancurve.core.engines.kernel_ops import (
     ROWS,
     adam,
     average,
     compiled,
     dots,
-    lr_factor,
     outer_add,
     relu_layer,
+    schedule_decay,
+    schedule_warmup,
+    sgd,
     split_d,
     split_g,
     typed,
 )
-from gancurve.core.engines.layout import BETA1, BETA2, DECAY_END, DECAY_START, EMA, EPS, LOSS, LR_D, LR_G, R1
+from gancurve.core.engines.layout import (
+    BETA1,
+    BETA2,
+    DECAY_END,
+    DECAY_START,
+    EMA,
+    EMA_START,
+    EPS,
+    LOSS,
+    LR_D,
+    LR_G,
+    MOMENTUM,
+    NOISE,
+    OPTIMIZER,
+    R1,
+    SCHEDULE,
+    WARMUP,
+)
 from gancurve.core.objectives import LOSS_CODES, WGAN_GP_WEIGHT
 
 #: The objectives' codes in a member's hyper table (compile-time constants for numba).
@@ -54,6 +74,7 @@ NON_SATURATING = int(LOSS_CODES["non-saturating"])
 LEAST_SQUARES = int(LOSS_CODES["least-squares"])
 HINGE = int(LOSS_CODES["hinge"])
 WASSERSTEIN = int(LOSS_CODES["wasserstein-gp"])
+SGD = int(OPTIMIZER_CODES["sgd"])
 
 
 #: The most threads one call may use, when a caller limits it (None: numba's pool, NUMBA_NUM_THREADS).
@@ -82,10 +103,11 @@ def share_members(active: int) -> None:
         numba.set_num_threads(wanted)
 
 
-@compiled(parallel=True)
+# nogil: the step holds no Python object, so it lets other threads run meanwhile (the lab's page server).
+@compiled(parallel=True, nogil=True)
 def train_steps(  # type: ignore[no-untyped-def]
     g_all, d_all, g_ema, g_moments, d_moments, adam_steps, hyper, active, real_a, ideas, condition, mix,
-    start, count, basis, offset, logits,
+    noise, start, count, basis, offset, logits,
 ):  # fmt: skip
     """Advance every active member by ``count`` steps, in place, on draws ``start:start + count``.
 
@@ -97,7 +119,9 @@ def train_steps(  # type: ignore[no-untyped-def]
     the artist's parameters, ``ideas (N, S, K, B, I)``, ``condition (N, S, K, B, C)`` the condition
     columns of each row (``C = 0``: none; G's input is ``ideas ⊕ condition``, D's ``painting ⊕
     condition``, the artist's and G's painting of a row sharing it), ``mix (N, S, K, B)`` WGAN-GP's mixing
-    weights (read by WGAN-GP members only), ``basis (P,)`` and ``offset (P,)`` the artist's family
+    weights (read by WGAN-GP members only), ``noise (N, S, K, 2, B, P)`` instance noise for the
+    artist's and G's paintings (read by members with a noise σ only; ``P`` may be 0 when none has
+    one), ``basis (P,)`` and ``offset (P,)`` the artist's family
     (a painting is ``a·basis + offset``; the parabolas': ``x² + 1`` and ``−1``), ``logits (N,
     LOGIT_PARTS, B)`` written with the last step's logits.
     """
@@ -123,36 +147,42 @@ def train_steps(  # type: ignore[no-untyped-def]
             np.zeros((ROWS, hidden), g_all.dtype),
             np.zeros(ROWS, g_all.dtype),
             np.zeros((rows, points + width), g_all.dtype),
+            np.zeros((rows, points), g_all.dtype),
         )
         for k in range(start, start + count):
             _member_step(
                 g_all[m], d_all[m], g_moments[m], d_moments[m], adam_steps[m], hyper[m],
-                real_a[m, k], ideas[m, k], condition[m, k], mix[m, k], basis, offset, logits[m], work,
+                real_a[m, k], ideas[m, k], condition[m, k], mix[m, k], noise[m, k], basis, offset, logits[m],
+                work,
             )  # fmt: skip
             if hyper[m, EMA] > 0.0:
-                average(g_ema[m], g_all[m], hyper[m, EMA])
+                # Up to its start the average is G itself; from there it averages (--ema-start).
+                average(g_ema[m], g_all[m], hyper[m, EMA] if adam_steps[m, 0] > hyper[m, EMA_START] else 0.0)
 
 
 _Work = namedtuple(
     "_Work",
     "ideas x g_hidden hidden grad grad_fake g_grads d_grads "
-    "penalty_u penalty_q penalty_mask penalty_scale x_mix",
+    "penalty_u penalty_q penalty_mask penalty_scale x_mix clean_fake",
 )
 
 
 @compiled()
 def _member_step(  # type: ignore[no-untyped-def]
-    g, d, g_moments, d_moments, adam_steps, hyper, real_a, ideas, condition, mix, basis, offset, logits, work
-):
+    g, d, g_moments, d_moments, adam_steps, hyper, real_a, ideas, condition, mix, noise, basis, offset,
+    logits, work,
+):  # fmt: skip
     """One step of one member: an update of D per slot of draws, then G's against the last D
     on the last slot's paintings."""
     points = basis.shape[0]
     adam_steps[0] += 1  # G's Adam step is the training step, which the schedule follows
-    factor = lr_factor(float(adam_steps[0]), hyper[DECAY_START], hyper[DECAY_END])
+    step = float(adam_steps[0])
+    decay = schedule_decay(step, hyper[SCHEDULE], hyper[DECAY_START], hyper[DECAY_END])
+    factor = decay * schedule_warmup(step, hyper[WARMUP])  # the learning rates'; the noise's is the decay
     for j in range(real_a.shape[0]):
         adam_steps[1] += 1
         _paint(g, real_a[j], ideas[j], condition[j], basis, offset, work)
-        _update_d(d, d_moments, adam_steps[1], hyper, factor, mix[j], points, logits, work)
+        _update_d(d, d_moments, adam_steps[1], hyper, factor, decay, mix[j], noise[j], points, logits, work)
     _update_g(g, g_moments, adam_steps[0], d, hyper, factor, points, logits, work)
 
 
@@ -216,10 +246,14 @@ def _paint(g, real_a, ideas, condition, basis, offset, work):  # type: ignore[no
 
 
 @compiled()
-def _update_d(d, d_moments, t, hyper, factor, mix, points, logits, work):  # type: ignore[no-untyped-def]
+def _update_d(d, d_moments, t, hyper, factor, decay, mix, noise, points, logits, work):  # type: ignore[no-untyped-def]
     """(1) Update D on both halves of ``work.x``; G's half is a constant here (the detach). A
     penalty on D's slope (R1 on the artist's rows, WGAN-GP's between the halves) joins D's
-    gradient; the slope is taken along the ``points`` of a painting, not its condition."""
+    gradient; the slope is taken along the ``points`` of a painting, not its condition. With
+    instance noise D sees every painting plus ``σ·decay·noise`` (the schedule's decay anneals it,
+    not its warm-up): R1's
+    slope is at the noisy artist's painting, WGAN-GP's points lie between the noisy paintings,
+    and G's clean paintings are put back for G's update."""
     batch = mix.shape[0]
     inputs, rows, hidden = work.x.shape[1], work.g_hidden.shape[0], work.g_hidden.shape[1]
     one, zero, half = typed(d, 1.0), typed(d, 0.0), typed(d, 0.5)
@@ -230,6 +264,10 @@ def _update_d(d, d_moments, t, hyper, factor, mix, points, logits, work):  # typ
     gv1, gc1, gv2, gc2 = split_d(work.d_grads, hidden, inputs)
     v1_points, gv1_points = v1[:points], gv1[:points]  # the slope's part of the first layer
     x, h, grad = work.x, work.hidden, work.grad
+    sigma = typed(d, hyper[NOISE] * decay)
+    noisy = hyper[NOISE] > 0.0
+    if noisy:
+        _add_noise(x, noise, sigma, batch, rows, points, work.clean_fake)
     work.d_grads[:] = zero
     for r in range(0, 2 * rows, ROWS):
         relu_layer(x, r, v1, c1, h, zero)
@@ -258,7 +296,31 @@ def _update_d(d, d_moments, t, hyper, factor, mix, points, logits, work):  # typ
         _gradient_penalty(
             v1, c1, v2, mix, typed(d, WGAN_GP_WEIGHT / batch), gv1_points, gv2, points, work, one, zero
         )
-    adam(d, work.d_grads, d_moments, t, hyper[LR_D] * factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
+    if noisy:  # G learns on its own paintings, not on what D saw
+        for b in range(batch):
+            for p in range(points):
+                x[rows + b, p] = work.clean_fake[b, p]
+    _learn(d, work.d_grads, d_moments, t, hyper, hyper[LR_D] * factor)
+
+
+@compiled(inline="always")
+def _learn(weights, grads, moments, t, hyper, lr):  # type: ignore[no-untyped-def]
+    """One network's update by the member's optimizer: Adam at its step ``t``, or SGD."""
+    if int(hyper[OPTIMIZER]) == SGD:
+        sgd(weights, grads, moments, lr, hyper[MOMENTUM])
+    else:
+        adam(weights, grads, moments, t, lr, hyper[BETA1], hyper[BETA2], hyper[EPS])
+
+
+@compiled(inline="always")
+def _add_noise(x, noise, sigma, batch, rows, points, clean_fake):  # type: ignore[no-untyped-def]
+    """Instance noise: ``x += σ·n`` on the points of the artist's rows (``noise[0]``) and G's
+    (``noise[1]``), G's clean paintings kept in ``clean_fake``."""
+    for b in range(batch):
+        for p in range(points):
+            clean_fake[b, p] = x[rows + b, p]
+            x[b, p] += sigma * noise[0, b, p]
+            x[rows + b, p] += sigma * noise[1, b, p]
 
 
 @compiled(inline="always")
@@ -398,4 +460,4 @@ def _update_g(g, g_moments, t, d, hyper, factor, points, logits, work):  # type:
                     grad[k, j] = zero
                 gb1[j] += grad[k, j]
         outer_add(gw1, work.ideas, r, grad)
-    adam(g, work.g_grads, g_moments, t, hyper[LR_G] * factor, hyper[BETA1], hyper[BETA2], hyper[EPS])
+    _learn(g, work.g_grads, g_moments, t, hyper, hyper[LR_G] * factor)

@@ -19,7 +19,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from gancurve.core.schedule import linear_decay_factor
+from gancurve.core.schedule import decay_factor, warmup_factor
 
 #: numba's on-disk cache of the compiled step (``GANCURVE_NOCACHE=1``: compile afresh).
 CACHE = os.environ.get("GANCURVE_NOCACHE") is None
@@ -105,6 +105,22 @@ def adam(weights, grads, moments, t, lr, beta1, beta2, eps):  # type: ignore[no-
 
 
 @compiled(inline="always")
+def sgd(weights, grads, moments, lr, momentum):  # type: ignore[no-untyped-def]
+    """torch.optim.SGD's update (no dampening, weight decay or Nesterov): ``m = μ·m + g`` (torch's
+    first step takes ``m = g``: the same from ``m = 0``), ``w −= lr·m``; ``moments[0]`` holds ``m``
+    (left at 0 without momentum, as torch keeps no buffer then)."""
+    step_size, keep = typed(weights, lr), typed(weights, momentum)
+    m = moments[0]
+    if momentum == 0.0:
+        for q in range(weights.shape[0]):
+            weights[q] -= step_size * grads[q]
+        return
+    for q in range(weights.shape[0]):
+        m[q] = keep * m[q] + grads[q]
+        weights[q] -= step_size * m[q]
+
+
+@compiled(inline="always")
 def average(averaged, weights, decay):  # type: ignore[no-untyped-def]
     """One step of the exponential moving average: ``averaged ← decay·averaged + (1 − decay)·weights``."""
     keep, take = typed(weights, decay), typed(weights, 1.0 - decay)
@@ -186,4 +202,5 @@ def outer_add(grads, inputs, r, rhs):  # type: ignore[no-untyped-def]
             row[j] += a0 * q0[j] + a1 * q1[j] + a2 * q2[j] + a3 * q3[j]
 
 
-lr_factor = compiled(fastmath=False, inline="always")(linear_decay_factor)
+schedule_decay = compiled(fastmath=False, inline="always")(decay_factor)
+schedule_warmup = compiled(fastmath=False, inline="always")(warmup_factor)

@@ -14,9 +14,31 @@ from __future__ import annotations
 #: Columns of the per-member hyper-parameter table ``hyper`` (float64). ``LOSS`` is the
 #: objective's code (:data:`~gancurve.core.objectives.LOSS_CODES`); ``DECAY_START``/``DECAY_END``
 #: are the linear learning-rate decay's steps (both 0: constant); ``R1`` is the penalty's γ;
-#: ``EMA`` the decay of the average of G's weights (0: none kept).
-LR_G, LR_D, BETA1, BETA2, EPS, LOSS, DECAY_START, DECAY_END, R1, EMA = range(10)
-HYPER_COLUMNS = 10
+#: ``EMA`` the decay of the average of G's weights (0: none kept); ``NOISE`` instance noise's σ
+#: (0: none); ``OPTIMIZER`` the optimizer's code (:data:`~gancurve.core.config.OPTIMIZER_CODES`:
+#: 0 Adam, 1 SGD) and ``MOMENTUM`` SGD's momentum (SGD keeps its momentum buffer where Adam keeps
+#: its first moment, and leaves the second at 0); ``EMA_START`` the step up to which G's average is
+#: G itself (0: it averages from the start); ``SCHEDULE`` the learning-rate schedule's code
+#: (:data:`~gancurve.core.schedule.SCHEDULE_CODES`) and ``WARMUP`` the warm-up's steps.
+(
+    LR_G,
+    LR_D,
+    BETA1,
+    BETA2,
+    EPS,
+    LOSS,
+    DECAY_START,
+    DECAY_END,
+    R1,
+    EMA,
+    NOISE,
+    OPTIMIZER,
+    MOMENTUM,
+    EMA_START,
+    SCHEDULE,
+    WARMUP,
+) = range(16)
+HYPER_COLUMNS = 16
 #: Per member, the last step's logits: D on the artist's batch, D on G's batch, new D on G's batch.
 LOGIT_PARTS = 3
 
