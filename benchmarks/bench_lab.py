@@ -42,7 +42,8 @@ from gancurve.training.cadence import CadenceOptions
 from gancurve.training.resume import TrainRequest, choices_of
 from gancurve.training.signals import StopFlag
 
-#: The client a tab stands for: reads and parses every frame until killed, then says how many.
+#: The client a tab stands for: reads and parses every frame, asking for the next as the page does,
+#: until killed, then says how many.
 CLIENT = """
 import json, signal, sys
 from websockets.sync.client import connect
@@ -54,6 +55,7 @@ with connect(sys.argv[1], open_timeout=30) as socket:
     while True:
         if json.loads(socket.recv())["type"] == "frame":
             frames += 1
+            socket.send("drawn")  # as the page does once it has drawn a frame
 """
 
 
