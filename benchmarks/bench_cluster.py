@@ -22,28 +22,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import distributed
+from machine import cpu_name  # benchmarks/machine.py (run as a script: its folder is on the path)
 
 import gancurve as gc
 from gancurve.core.engines.batched import prepare
 from gancurve.sweeps.cluster import ClusterSpec, shard_size
-
-
-def cpu_model() -> str:
-    """The machine's processor, as lscpu names it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def timed_study(
@@ -90,7 +78,7 @@ def main() -> None:
     sizes = [int(size) for size in args.workers.split(",")]
 
     prepare()  # the workers load it from numba's cache
-    print(f"machine: {cpu_model()}, {len(os.sched_getaffinity(0))} cores")
+    print(f"machine: {cpu_name()}, {len(os.sched_getaffinity(0))} cores")
     print(f"study: {args.seeds} seeds × {args.steps:,} steps = {args.seeds * args.steps:,} model-steps")
     times: dict[int, list[float]] = {size: [] for size in sizes}
     for repeat in range(args.repeats):

@@ -34,6 +34,7 @@ import warnings
 from pathlib import Path
 
 import httpx
+from machine import cpu_name  # benchmarks/machine.py (run as a script: its folder is on the path)
 
 from gancurve.api import train_run
 from gancurve.lab.server import LabServer
@@ -57,18 +58,6 @@ with connect(sys.argv[1], open_timeout=30) as socket:
             frames += 1
             socket.send("drawn")  # as the page does once it has drawn a frame
 """
-
-
-def cpu_name() -> str:
-    """The CPU's model name, as lscpu says it (else as Python knows it)."""
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in text.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or platform.machine()
 
 
 def free_port() -> int:

@@ -15,14 +15,14 @@ per second of training.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
-import subprocess
 import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
+
+from machine import cpu_name  # benchmarks/machine.py (run as a script: its folder is on the path)
 
 import gancurve as gc
 import gancurve.render.notebook as notebook
@@ -49,18 +49,6 @@ def stub_screen(frames: list[bytes]) -> notebook.Screen:
         return data
 
     return notebook.Screen(display, image)
-
-
-def cpu_name() -> str:
-    """The CPU's model name, as lscpu says it (else as Python knows it)."""
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in text.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or platform.machine()
 
 
 def train_once(runs_dir: Path, name: str, steps: int, live: bool) -> tuple[float, int]:

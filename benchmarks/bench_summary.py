@@ -22,12 +22,13 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the CLI sets it before numpy loads
+
+from machine import cpu_name  # benchmarks/machine.py (run as a script: its folder is on the path)
 
 from gancurve.core.config import EVALUATE_SAMPLES, EVALUATE_SEED
 from gancurve.core.engines.batched import prepare
@@ -36,20 +37,6 @@ from gancurve.sweeps.opening import SweepRequest, open_sweep
 from gancurve.sweeps.session import PHASE_THREADS, SilentSweepReporter, SweepSession
 from gancurve.training.cadence import Cadence
 from gancurve.training.signals import StopFlag
-
-
-def cpu_name() -> str:
-    """The CPU's model name, as lscpu gives it (or the platform's word for it)."""
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    except OSError:
-        text = ""
-    for line in text.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    import platform
-
-    return platform.processor() or "unknown CPU"
 
 
 def old_save(session: SweepSession) -> None:
