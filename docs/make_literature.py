@@ -3,8 +3,8 @@
     python docs/make_literature.py [--runs-dir runs] [--train]
 
 Each study is a list of sweeps (the commands docs/literature.md shows, 100 seeds at 10,000
-steps); with ``--train`` the missing ones are trained first (about 25 minutes on the project's
-2-core machine). The script reads them through the Python API (``gancurve.load``), prints each
+steps; Lucic 2018's 24 random recipes per loss, 10 seeds); with ``--train`` the missing ones are
+trained first (about 40 minutes on the project's 2-core machine). The script reads them through the Python API (``gancurve.load``), prints each
 study's table as Markdown, and writes its figure to docs/assets/.
 """
 
@@ -78,12 +78,45 @@ GOAL_STUDIES = (
 )  # fmt: skip
 
 
+#: Lucic et al. 2018's question: the best of k random recipes, per loss. The same 24 random
+#: recipes (learning rates log-uniform on [1e-4, 2e-3], beta1 ~ U(0, 0.9), beta2 ~ U(0.9, 0.999),
+#: a linear decay or none) are trained with each loss, 10 seeds each.
+LUCIC_LOSSES = ("non-saturating", "minimax", "least-squares", "hinge")
+LUCIC_RECIPES = 24
+LUCIC_SEEDS = "10"
+LUCIC_BUDGETS = (1, 2, 4, 8, 16)
+LUCIC_DRAWS = 5_000
+
+
+def lucic_recipes(folder: Path) -> list[Path]:
+    """Write the 24 random recipes (seeded: always the same ones) as recipe files; their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(2018)
+    paths = []
+    for index in range(LUCIC_RECIPES):
+        lr_g, lr_d = np.exp(rng.uniform(np.log(1e-4), np.log(2e-3), 2))
+        beta1, beta2 = rng.uniform(0, 0.9), rng.uniform(0.9, 0.999)
+        schedule = "linear-decay" if rng.random() < 0.5 else "constant"
+        path = folder / f"r{index:02d}.toml"
+        path.write_text(
+            f"lr_g = {lr_g:.3g}\nlr_d = {lr_d:.3g}\nbetas = [{beta1:.3g}, {beta2:.4g}]\n"
+            f'lr_schedule = "{schedule}"\n'
+        )
+        paths.append(path)
+    return paths
+
+
 def train_missing(runs: Path, studies: Sequence[Study]) -> None:
     """Train each study whose summary is not there yet, and the phase portraits' runs."""
     for study in studies:
         if not (runs / study.name / "summary.csv").is_file():
             gancurve("sweep", "--seeds", SEEDS, "--name", study.name, "--runs-dir", str(runs), "--json",
                      *study.options)  # fmt: skip
+    recipes = ",".join(str(path) for path in lucic_recipes(runs / "lucic-recipes"))
+    for loss in LUCIC_LOSSES:
+        if not (runs / f"lucic-{loss}" / "summary.csv").is_file():
+            gancurve("sweep", "--seeds", LUCIC_SEEDS, "--recipe", recipes, "--loss", loss,
+                     "--name", f"lucic-{loss}", "--runs-dir", str(runs), "--json")  # fmt: skip
     for portrait in PORTRAITS:
         if not (runs / portrait.name / "checkpoint.safetensors").is_file():
             gancurve("train", "--name", portrait.name, "--runs-dir", str(runs), "--device", "cpu", "--json",
@@ -262,6 +295,51 @@ def phase_portrait(runs: Path) -> Path:
     return output
 
 
+def lucic_table(runs: Path) -> Path:
+    """Print, per loss, the median W1 (over the seeds) of the best of k random recipes, for each
+    budget k, by a bootstrap over the 24 trained recipes (the same draws of recipes for every loss:
+    paired); and how often each loss's best is at least as good as the non-saturating loss's.
+    Write the figure."""
+    pools = {}
+    for loss in LUCIC_LOSSES:
+        recipes = recipes_of(runs, f"lucic-{loss}")
+        pools[loss] = np.array([recipes[label].summary["w1"].median() for label in sorted(recipes)])
+    rng = np.random.default_rng(0)
+    draws = {k: rng.integers(0, LUCIC_RECIPES, size=(LUCIC_DRAWS, k)) for k in LUCIC_BUDGETS}
+    best = {loss: {k: pool[draws[k]].min(axis=1) for k in LUCIC_BUDGETS} for loss, pool in pools.items()}
+    print(
+        "| loss | "
+        + " | ".join(f"best of {k}" for k in LUCIC_BUDGETS)
+        + " | as good as non-saturating (k = 1 / 16) |"
+    )
+    print("| --- |" + " ---: |" * (len(LUCIC_BUDGETS) + 1))
+    reference = best["non-saturating"]
+    for loss in LUCIC_LOSSES:
+        cells = []
+        for k in LUCIC_BUDGETS:
+            low, middle, high = np.percentile(best[loss][k], [5, 50, 95])
+            cells.append(f"{middle:.4f} ({low:.4f}–{high:.4f})")
+        ties = [float(np.mean(best[loss][k] <= reference[k])) for k in (1, LUCIC_BUDGETS[-1])]
+        print(f"| {loss} | " + " | ".join(cells) + f" | {ties[0]:.0%} / {ties[1]:.0%} |")
+    figure = Figure(figsize=(7, 4.2), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    for loss in LUCIC_LOSSES:
+        bands = np.array([np.percentile(best[loss][k], [5, 50, 95]) for k in LUCIC_BUDGETS])
+        line = axes.plot(LUCIC_BUDGETS, bands[:, 1], "o-", label=loss)[0]
+        axes.fill_between(LUCIC_BUDGETS, bands[:, 0], bands[:, 2], color=line.get_color(), alpha=0.12, lw=0)
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    axes.set_xticks(list(LUCIC_BUDGETS), [str(k) for k in LUCIC_BUDGETS])
+    axes.set_xlabel("budget: random recipes tried (learning rates, betas, schedule)")
+    axes.set_ylabel("W1 of the best one (median over 10 seeds)")
+    axes.set_title("Best of k random recipes, by loss (median; 5–95% of draws)", weight="bold")
+    axes.legend(fontsize=8)
+    output = ASSETS / "literature_lucic.png"
+    figure.savefig(output)
+    return output
+
+
 def goal_table(runs: Path) -> None:
     """Print the quality goal's table: how many seeds meet all three parts."""
     print("| recipe (100 seeds, 10,000 steps) | goal met (95% Wilson) | W1 median | W1 ≤ 0.01 |"
@@ -292,6 +370,8 @@ def main() -> None:
     print(phase_portrait(args.runs_dir), "\n")
     print("## The plain GAN's mode count\n")
     print(modes_figure(modes_table(args.runs_dir)), "\n")
+    print("## Lucic 2018: the best of k random recipes\n")
+    print(lucic_table(args.runs_dir), "\n")
     print("## The quality goal\n")
     goal_table(args.runs_dir)
 
