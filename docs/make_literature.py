@@ -4,8 +4,9 @@
 
 Each study is a list of sweeps (the commands docs/literature.md shows, 100 seeds at 10,000
 steps; Lucic 2018's 24 random recipes per loss, 10 seeds); with ``--train`` the missing ones are
-trained first (about 40 minutes on the project's 2-core machine). The script reads them through the Python API (``gancurve.load``), prints each
-study's table as Markdown, and writes its figure to docs/assets/.
+trained first (about 40 minutes on the project's 2-core machine). The script reads them through
+the Python API (``gancurve.load``), prints each study's table as Markdown, and writes its figure
+to docs/assets/.
 """
 
 from __future__ import annotations
