@@ -72,8 +72,7 @@ class RichReporter:
         self.next_line_at = 0
 
     def __enter__(self) -> RichReporter:
-        self.progress.__enter__()
-        return self
+        return self  # the bar starts with the work (start): an error before it leaves stderr one line
 
     def __exit__(
         self,
@@ -81,10 +80,13 @@ class RichReporter:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.progress.__exit__(exc_type, exc, traceback)
+        if self.task is not None:
+            self.progress.__exit__(exc_type, exc, traceback)
 
     def start(self, total: int, done: int) -> None:
         """Create the bar at ``done`` of ``total`` steps."""
+        if self.task is None:
+            self.progress.start()
         self.task = self.progress.add_task("train", total=total, completed=done, speed="", stats="")
         self.total = total
         self.next_line_at = done + max(1, (total - done) // 10)
