@@ -283,7 +283,7 @@ class TrainConfig:
         if self.condition != "none" and self.artist == "dirac":
             # Every painting of the point is the same: there is nothing to ask G for.
             raise ValueError(
-                f"the dirac artist paints one curve: a {self.condition} condition has no meaning there"
+                f"the dirac artist paints one curve: --condition {self.condition} has no meaning there"
             )
 
     @property
